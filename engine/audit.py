@@ -1,0 +1,42 @@
+"""The audit log: one event for every state change, with who, when, what and from where."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an account (role and unit from the account) or the system itself."""
+
+    id: int | None
+    role: str
+    label: str
+    unit_id: int | None = None
+    address: str | None = None
+
+
+SYSTEM = Actor(id=None, role="system", label="system")
+
+
+def record(session: Session, action: str, *, actor: Actor = SYSTEM, at: datetime | None = None,
+           instance_id: int | None = None, entity: str | None = None, detail: dict | None = None) -> AuditEvent:
+    event = AuditEvent(
+        action=action, actor_id=actor.id, actor_label=actor.label, instance_id=instance_id,
+        entity=entity, detail=detail or {}, address=actor.address,
+    )
+    if at is not None:
+        event.at = at
+    session.add(event)
+    return event
+
+
+def timeline(session: Session, instance_id: int) -> list[AuditEvent]:
+    return list(session.scalars(
+        select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.at, AuditEvent.id)
+    ))

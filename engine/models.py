@@ -1,0 +1,213 @@
+"""Tables of the generic runtime: who works, which process versions run, what waits.
+
+The meter-reading domain keeps its own tables in ``workflow/models.py``.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base, utcnow
+
+TZ = DateTime(timezone=True)
+
+
+class Unit(Base):
+    """A structural unit of the utility that applications are routed to."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(16), default="baku")
+    head_email: Mapped[str | None] = mapped_column(String(254))
+
+
+class Account(Base):
+    """A person who signs in: citizen or staff. Role and unit come from here, never a request."""
+
+    __tablename__ = "account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    fin: Mapped[str | None] = mapped_column(String(7), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(TZ)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class ProcessVersion(Base):
+    """An immutable deployed set of diagram files; running instances keep theirs."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    files: Mapped[dict] = mapped_column()  # file name -> XML text
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    deployed_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProcessInstance(Base):
+    """The persisted state of one running diagram (state only; the spec comes from its version)."""
+
+    __tablename__ = "process_instance"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    end_event: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(32))
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, onupdate=utcnow)
+
+
+class WorkItem(Base):
+    """A ready user task, projected from the engine into a queryable row in the same transaction.
+
+    The business columns (reference, subject, area, item_count, flagged, evidence_flagged) are
+    typed and indexed so queues filter without reading the instance state.
+    """
+
+    __tablename__ = "work_item"
+    __table_args__ = (
+        Index("ix_work_item_queue", "state", "unit_id", "role", "due_at"),
+        Index("ix_work_item_instance_task", "instance_id", "task_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(64))
+    form_key: Mapped[str] = mapped_column(String(64))
+    lane: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    lease_until: Mapped[datetime | None] = mapped_column(TZ)
+    due_at: Mapped[datetime | None] = mapped_column(TZ)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open, completed, cancelled
+    reference: Mapped[str | None] = mapped_column(String(32), index=True)
+    subject: Mapped[str | None] = mapped_column(String(32))
+    area: Mapped[str | None] = mapped_column(String(32))
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(TZ)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+
+
+class Timer(Base):
+    """A waiting timer event with its due time, woken by the sweep."""
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id"),
+        Index("ix_timer_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    event_name: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(TZ)
+    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, fired, cancelled
+
+
+class Job(Base):
+    """The job outbox: written in the transaction that needs the job, sent to the queue after commit."""
+
+    __tablename__ = "job_outbox"
+    __table_args__ = (Index("ix_job_outbox_due", "status", "run_after"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(32))
+    args: Mapped[dict] = mapped_column()
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, queued, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    run_after: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, onupdate=utcnow)
+
+
+class Email(Base):
+    """The e-mail outbox: a message is written here first and delivered by a job."""
+
+    __tablename__ = "email_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list] = mapped_column(default=list)  # stored_file ids
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class AuditEvent(Base):
+    """Who did what to which instance or record, when, and from which address."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    actor_label: Mapped[str] = mapped_column(String(200), default="system")
+    action: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    entity: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[dict] = mapped_column(default=dict)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class StoredFile(Base):
+    """An uploaded or generated file kept on disk (or shared storage) by content hash."""
+
+    __tablename__ = "stored_file"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    phash: Mapped[int | None] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # photo, invoice, receipt, thumbnail
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(200))
+    original_name: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(TZ)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+__all__ = [
+    "Account", "AuditEvent", "Email", "Job", "ProcessInstance", "ProcessVersion",
+    "StoredFile", "Timer", "Unit", "WorkItem",
+]

@@ -1,0 +1,345 @@
+"""Starting, advancing and persisting process instances: the one module that drives BpmnWorkflow.
+
+Each public method is one step of one instance inside the caller's unit of work: it takes the
+instance's row lock, restores the workflow onto the cached spec of the instance's own version,
+attaches the safe script engine, runs automatic tasks until the instance waits (user task,
+timer, or a service task marked ``async``, which becomes an outbox job for the worker), then
+saves the state and brings the work items, timers and audit log up to date. The caller commits.
+"""
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine import jobs
+from engine.audit import SYSTEM, Actor, record
+from engine.db import as_utc
+from engine.errors import EngineError, NotFound, OperationFailed, WorkItemConflict
+from engine.models import ProcessInstance, ProcessVersion, Timer, WorkItem
+from engine.operations import OperationContext, OperationRegistry
+from engine.scripting import SafeScriptEngine
+from engine.serialization import STATE_FORMAT, StateSerializer
+from engine.specs import SpecRegistry
+from engine.workitems import WorkItemFields, check_can_complete
+
+ENGINE_QUEUE = "engine"
+RUN_TASK_JOB = "run_task"
+MAX_STEPS = 10_000
+
+Describe = Callable[[Session, ProcessInstance, object, dict], WorkItemFields]
+
+
+@dataclass(frozen=True)
+class LaneRules:
+    """Lane name → role for human lanes; lanes in ``automatic`` hold no human tasks."""
+
+    roles: Mapping[str, str]
+    automatic: frozenset[str] = frozenset({"system"})
+
+
+@dataclass
+class StepResult:
+    instance: ProcessInstance
+    new_items: list[WorkItem] = field(default_factory=list)
+    jobs: list[int] = field(default_factory=list)
+
+
+def task_properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def is_async(task_spec) -> bool:
+    return task_properties(task_spec).get("async", "").lower() == "true"
+
+
+class Runtime:
+    def __init__(self, specs: SpecRegistry, operations: OperationRegistry, lanes: LaneRules, *,
+                 describe: Describe, services: object = None, clock: Callable[[], datetime] | None = None):
+        self.specs = specs
+        self.operations = operations
+        self.lanes = lanes
+        self.describe = describe
+        self.services = services
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.serializer = StateSerializer()
+
+    # -- public steps -------------------------------------------------------------------------
+
+    def start(self, session: Session, process_id: str, actor: Actor = SYSTEM, data: dict | None = None) -> StepResult:
+        version = self.specs.latest(session, process_id)
+        parsed = self.specs.parsed(version)
+        now = self.clock()
+        instance = ProcessInstance(version_id=version.id, status="running", state="{}",
+                                   serializer_version=STATE_FORMAT, started_by_id=actor.id, created_at=now)
+        session.add(instance)
+        session.flush()
+        wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
+        self._attach(wf, session, instance, actor)
+        if data:
+            wf.data.update(data)
+            wf.task_tree.data.update(data)
+        record(session, "instance_started", actor=actor, at=now, instance_id=instance.id,
+               detail={"process": process_id, "version": version.version})
+        return self._advance_and_save(session, instance, wf, actor, now)
+
+    def complete(self, session: Session, work_item_id: int, actor: Actor,
+                 data: dict | Callable[[WorkItem], dict]) -> StepResult:
+        """Complete a user task. Two people completing one item: exactly one wins.
+
+        ``data`` is the task's new data, or a function that computes it from the item once the
+        instance is locked and the claim checked (the domain stores its rows there).
+        """
+        now = self.clock()
+        item = session.get(WorkItem, work_item_id)
+        if item is None:
+            raise NotFound("no such task")
+        instance = self._lock(session, item.instance_id)
+        session.refresh(item)  # re-read after the lock: someone may have completed it meanwhile
+        check_can_complete(item, actor, now)
+        wf = self._load(session, instance, actor)
+        task = wf.get_task_from_id(UUID(item.task_id))
+        if task is None or task.state != TaskState.READY:
+            raise WorkItemConflict("this task is no longer waiting for input")
+        if callable(data):
+            data = data(item)
+        task.data.update(data)
+        task.run()
+        item.state = "completed"
+        item.completed_at = now
+        item.completed_by_id = actor.id
+        record(session, "task_completed", actor=actor, at=now, instance_id=instance.id,
+               entity=f"work_item:{item.id}", detail={"task": item.task_name, "data": _audit_data(data)})
+        return self._advance_and_save(session, instance, wf, actor, now)
+
+    def run_task(self, session: Session, instance_id: int, task_id: str) -> StepResult | None:
+        """Run one async service task (the worker's job); a no-op when it already ran."""
+        instance = self._lock(session, instance_id)
+        wf = self._load(session, instance, SYSTEM)
+        task = wf.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY:
+            return None
+        now = self.clock()
+        self._run(task, session, instance)
+        record(session, "task_ran", at=now, instance_id=instance.id, detail={"task": task.task_spec.name})
+        return self._advance_and_save(session, instance, wf, SYSTEM, now)
+
+    def due_timer_instances(self, session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
+        now = now or self.clock()
+        return list(session.scalars(
+            select(Timer.instance_id).where(Timer.state == "waiting", Timer.due_at <= now)
+            .group_by(Timer.instance_id).order_by(Timer.instance_id).limit(limit)
+        ))
+
+    def wake_timers(self, session: Session, instance_id: int, now: datetime | None = None) -> StepResult | None:
+        """Fire the instance's timers that are due by the engine's clock, then advance it."""
+        now = now or self.clock()
+        instance = self._lock(session, instance_id)
+        due = session.scalars(select(Timer).where(
+            Timer.instance_id == instance_id, Timer.state == "waiting", Timer.due_at <= now)).all()
+        if not due:
+            return None
+        wf = self._load(session, instance, SYSTEM)
+        for timer in due:
+            task = wf.get_task_from_id(UUID(timer.task_id))
+            if task is not None and task.state == TaskState.WAITING:
+                task._set_internal_data(event_fired=True)
+                record(session, "timer_fired", at=now, instance_id=instance.id,
+                       detail={"timer": timer.event_name, "due": as_utc(timer.due_at).isoformat()})
+        return self._advance_and_save(session, instance, wf, SYSTEM, now)
+
+    def load_workflow(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+        """A read-only view of an instance's workflow (for tests and instance views)."""
+        return self._load(session, instance, SYSTEM)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _lock(self, session: Session, instance_id: int) -> ProcessInstance:
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite has no row locks: a write takes the database's write lock until commit.
+            session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                            .values(status=ProcessInstance.status).execution_options(synchronize_session=False))
+        instance = session.scalar(
+            select(ProcessInstance).where(ProcessInstance.id == instance_id)
+            .with_for_update().execution_options(populate_existing=True)
+        )
+        if instance is None:
+            raise NotFound(f"process instance {instance_id} does not exist")
+        return instance
+
+    def _load(self, session: Session, instance: ProcessInstance, actor: Actor) -> BpmnWorkflow:
+        version = session.get(ProcessVersion, instance.version_id)
+        parsed = self.specs.parsed(version)
+        wf = self.serializer.loads(instance.state, instance.serializer_version, parsed.spec, parsed.subprocess_specs)
+        self._attach(wf, session, instance, actor)  # the library does not restore the script engine
+        return wf
+
+    def _attach(self, wf: BpmnWorkflow, session: Session, instance: ProcessInstance, actor: Actor) -> None:
+        def context_factory(task) -> OperationContext:
+            return OperationContext(session=session, instance_id=instance.id, task_name=task.task_spec.name,
+                                    data=task.data, now=self.clock(), services=self.services, actor_id=actor.id)
+
+        wf.script_engine = SafeScriptEngine(self.operations, context_factory)
+
+    def _run(self, task, session: Session, instance: ProcessInstance) -> None:
+        try:
+            task.run()
+        except SpiffWorkflowException as err:
+            raise OperationFailed(f"step '{task.task_spec.name}' of instance {instance.id} failed: {err}") from err
+
+    def _ready_automatic(self, wf: BpmnWorkflow):
+        """READY non-manual tasks, deepest subprocess first, as the library's own engine loop does."""
+        workflows = sorted(wf.get_active_subprocesses(), key=lambda w: w.depth, reverse=True) + [wf]
+        for sub in workflows:
+            for task in sub.get_tasks(state=TaskState.READY, manual=False, skip_subprocesses=True):
+                yield sub, task
+
+    def _advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow) -> list:
+        """Run automatic tasks until none is ready; returns the READY async tasks left for the worker."""
+        steps = 0
+        while True:
+            ran = False
+            waiting_async = []
+            for sub, task in list(self._ready_automatic(wf)):
+                if task.state != TaskState.READY:
+                    continue
+                if is_async(task.task_spec):
+                    waiting_async.append(task)
+                    continue
+                self._run(task, session, instance)
+                ran = True
+                steps += 1
+                if sub is not wf and sub.parent_task_id is not None:
+                    parent = wf.get_task_from_id(sub.parent_task_id)
+                    parent.task_spec._update(parent)
+            if steps > MAX_STEPS:
+                raise EngineError(f"instance {instance.id} ran more than {MAX_STEPS} steps without waiting")
+            if not ran:
+                wf.refresh_timers()
+                if not any(not is_async(t.task_spec) for _s, t in self._ready_automatic(wf)):
+                    return waiting_async
+
+    def _advance_and_save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
+                          actor: Actor, now: datetime) -> StepResult:
+        waiting_async = self._advance(session, instance, wf)
+        result = StepResult(instance=instance)
+        for task in waiting_async:
+            job = jobs.enqueue(session, RUN_TASK_JOB, {"instance_id": instance.id, "task_id": str(task.id)},
+                               queue=ENGINE_QUEUE, now=now, dedupe_key=f"task:{task.id}")
+            if job is not None:
+                result.jobs.append(job.id)
+        previous = instance.status
+        if wf.is_completed():
+            end = self._end_event(wf)
+            instance.status = "completed" if end else "error"
+            instance.end_event = end
+            if end is None:
+                instance.error = "the workflow stopped without reaching an end event"
+        else:
+            instance.status = "running" if waiting_async else "waiting"
+        instance.state = self.serializer.dumps(wf)
+        instance.serializer_version = STATE_FORMAT
+        instance.updated_at = now
+        session.flush()
+        result.new_items = self._sync_work_items(session, instance, wf, now)
+        self._sync_timers(session, instance, wf)
+        if instance.status != previous and instance.status in ("completed", "error"):
+            record(session, f"instance_{instance.status}", actor=actor, at=now, instance_id=instance.id,
+                   detail={"end_event": instance.end_event})
+        return result
+
+    @staticmethod
+    def _end_event(wf: BpmnWorkflow) -> str | None:
+        ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)
+                if isinstance(t.task_spec, EndEvent)]
+        if not ends:
+            return None
+        return max(ends, key=lambda t: t.last_state_change).task_spec.name
+
+    def _sync_work_items(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
+                         now: datetime) -> list[WorkItem]:
+        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+        open_items = session.scalars(
+            select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.state == "open")).all()
+        for item in open_items:
+            if item.task_id not in ready:
+                item.state = "cancelled"
+                item.completed_at = now
+        known = {item.task_id for item in open_items}
+        created = []
+        for task_id, task in ready.items():
+            if task_id in known:
+                continue
+            spec = task.task_spec
+            lane = spec.lane
+            role = self.lanes.roles.get(lane or "")
+            if role is None:
+                raise EngineError(f"user task '{spec.name}' is in lane '{lane}', which maps to no role")
+            fields = self.describe(session, instance, task, {"role": role, "lane": lane})
+            item = WorkItem(
+                instance_id=instance.id, task_id=task_id, task_name=spec.name,
+                form_key=task_properties(spec).get("formKey", spec.name), lane=lane, role=role,
+                due_at=self._due_at(task), created_at=now, **fields.__dict__,
+            )
+            session.add(item)
+            created.append(item)
+        session.flush()
+        return created
+
+    @staticmethod
+    def _due_at(task) -> datetime | None:
+        """A task with a boundary timer (an SLA) is due when the timer is."""
+        parent = task.parent
+        if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+            return None
+        dues = []
+        for sibling in parent.children:
+            spec = sibling.task_spec
+            if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, TimerEventDefinition):
+                value = sibling._get_internal_data("event_value")
+                if isinstance(value, str):
+                    dues.append(datetime.fromisoformat(value))
+        return min(dues) if dues else None
+
+    def _sync_timers(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+        waiting = {}
+        for task in wf.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, TimerEventDefinition):
+                value = task._get_internal_data("event_value")
+                if isinstance(value, dict):  # a cycle timer
+                    value = value.get("next")
+                if isinstance(value, str):
+                    waiting[str(task.id)] = (task.task_spec.name, datetime.fromisoformat(value))
+        rows = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))}
+        for task_id, row in rows.items():
+            if task_id not in waiting and row.state == "waiting":
+                row.state = "done"
+        for task_id, (name, due) in waiting.items():
+            row = rows.get(task_id)
+            if row is None:
+                session.add(Timer(instance_id=instance.id, task_id=task_id, event_name=name, due_at=due))
+            else:
+                row.state, row.due_at = "waiting", due
+        session.flush()
+
+
+def _audit_data(data: dict) -> dict:
+    """Form data as the audit log keeps it: short values only."""
+    return {k: (v if isinstance(v, (int, float, bool)) or v is None else str(v)[:200]) for k, v in data.items()}
+
+
+def describe_failure(err: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(err), err)).strip()

@@ -1,0 +1,77 @@
+"""The SpiffWorkflow script engine that saygac runs every diagram with.
+
+Every gateway condition, timer expression, DMN entry, service parameter and script goes
+through :mod:`engine.expressions`; service tasks dispatch to the operation registry. The
+library does not keep a script engine across deserialisation, so the runtime attaches a
+fresh one after every load (see ``engine.runtime``).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine import expressions
+from engine.errors import OperationFailed, UnsafeExpression
+from engine.operations import OperationContext, OperationRegistry
+
+
+class SafeEnvironment(BasePythonScriptEngineEnvironment):
+    def evaluate(self, expression, context, external_context=None):
+        names = dict(context)
+        if external_context:
+            names.update(external_context)
+        return expressions.evaluate(expression, names)
+
+    def execute(self, script, context, external_context=None):
+        names = dict(context)
+        if external_context:
+            names.update(external_context)
+        before = set(names)
+        expressions.execute(script, names)
+        for key, value in names.items():
+            if key not in before or context.get(key) is not value:
+                if not external_context or key not in external_context:
+                    context[key] = value
+        return True
+
+    def call_service(self, context, **kwargs):  # pragma: no cover - the engine overrides the path
+        raise UnsafeExpression("service calls go through the script engine")
+
+
+class SafeScriptEngine(PythonScriptEngine):
+    """A script engine bound to one unit of work: it knows how to build an operation context."""
+
+    def __init__(self, operations: OperationRegistry, context_factory: Callable[..., OperationContext] | None = None):
+        super().__init__(environment=SafeEnvironment())
+        self.operations = operations
+        self.context_factory = context_factory
+
+    def validate(self, expression):
+        # Used by the DMN engine to decide whether to add '=='; SyntaxError means "add a left side".
+        expressions.compile_expression(expression)
+
+    def call_service(self, task, operation_name=None, operation_params=None, **_kwargs):
+        op = self.operations.get(operation_name)
+        params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
+        missing = set(op.params) - set(params)
+        extra = set(params) - set(op.params)
+        if missing or extra:
+            raise WorkflowTaskException(
+                f"operation '{operation_name}' takes parameters {sorted(op.params)}; "
+                f"the diagram gives {sorted(params)}", task=task)
+        if self.context_factory is None:
+            raise OperationFailed(f"operation '{operation_name}' cannot run outside a unit of work")
+        ctx = self.context_factory(task)
+        try:
+            result = op.func(ctx, **params)
+        except WorkflowTaskException:
+            raise
+        except Exception as err:  # the real error, not the library's masking NameError
+            raise WorkflowTaskException(
+                f"operation '{operation_name}' failed: {type(err).__name__}: {err}", task=task, exception=err
+            ) from err
+        return json.dumps(result if result is not None else {}, default=str)

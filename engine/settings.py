@@ -1,0 +1,176 @@
+"""Typed settings: defaults in ``config.toml``, overridden by environment variables.
+
+Every setting is declared once, here or in the dataclass of the package that owns it,
+with its type and default. The file ``config.toml`` at the project root (or the file
+named by ``SAYGAC_CONFIG``) supplies values; an environment variable
+``SAYGAC_<SECTION>__<KEY>`` (upper case) overrides any of them, e.g.
+``SAYGAC_DATABASE__URL=postgresql+psycopg://saygac@db/saygac``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "SAYGAC_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong type or an unknown name."""
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    mode: str = "embedded"  # "embedded" (SQLite, in-process jobs) or "production"
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    demo_data: bool = True
+    default_locale: str = "az"
+    locales: tuple[str, ...] = ("az", "en", "ru")
+    timezone: str = "Asia/Baku"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/saygac.sqlite3"
+    echo: bool = False
+    pool_size: int = 5
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = "redis://127.0.0.1:6379/0"
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    root: str = "var/files"
+    font_dir: str = "/usr/share/fonts/truetype/dejavu"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    transport: str = "outbox_dir"  # "outbox_dir" writes .eml files; "smtp" sends
+    outbox_dir: str = "var/mail"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    sender: str = "Azərsu e-xidmət <no-reply@saygac.invalid>"
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    runner: str = "inline"  # "inline" runs jobs in-process after commit; "rq" enqueues to Redis
+    max_attempts: int = 3
+    retry_delays_seconds: tuple[int, ...] = (10, 60, 300)
+    timer_sweep_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class WorkSettings:
+    lease_minutes: int = 30
+    review_due_working_days: int = 2
+    inspection_due_working_days: int = 3
+    holidays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppSettings = field(default_factory=AppSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    files: FileSettings = field(default_factory=FileSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    jobs: JobSettings = field(default_factory=JobSettings)
+    work: WorkSettings = field(default_factory=WorkSettings)
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def section(self, name: str, cls: type):
+        """Build another package's typed settings dataclass from section ``name``."""
+        return build_section(cls, name, self.raw.get(name, {}), os.environ)
+
+    def path(self, value: str) -> Path:
+        """A relative path setting is relative to the project root."""
+        p = Path(value)
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+    @property
+    def is_production(self) -> bool:
+        return self.app.mode == "production"
+
+
+def _coerce(value, typ, where: str):
+    origin = typing.get_origin(typ)
+    if origin is tuple:
+        (item_type, *_rest) = typing.get_args(typ)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise SettingsError(f"{where}: expected a list")
+        return tuple(_coerce(v, item_type, where) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(typ) if a is not type(None)]
+        if value is None or value == "":
+            return None
+        return _coerce(value, args[0], where)
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{where}: expected true or false, got {value!r}")
+    if typ in (int, float):
+        try:
+            return typ(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{where}: expected a number, got {value!r}") from None
+    if typ is str:
+        return str(value)
+    return value
+
+
+def build_section(cls: type, name: str, values: dict, environ) -> object:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise SettingsError(f"[{name}] has unknown setting(s): {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        env_key = f"{ENV_PREFIX}{name.upper()}__{f.name.upper()}"
+        if env_key in environ:
+            kwargs[f.name] = _coerce(environ[env_key], hints[f.name], env_key)
+        elif f.name in values:
+            kwargs[f.name] = _coerce(values[f.name], hints[f.name], f"[{name}] {f.name}")
+    return cls(**kwargs)
+
+
+def load_settings(path: str | os.PathLike | None = None, environ=None, overrides: dict | None = None) -> Settings:
+    """Read settings from ``path`` (or ``SAYGAC_CONFIG``, or ``config.toml``), then the environment.
+
+    ``overrides`` (section → key → value) is applied over the file, for tests and tools.
+    """
+    environ = os.environ if environ is None else environ
+    config_path = Path(path or environ.get(f"{ENV_PREFIX}CONFIG") or PROJECT_ROOT / "config.toml")
+    raw: dict = {}
+    if config_path.exists():
+        with open(config_path, "rb") as fh:
+            raw = tomllib.load(fh)
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update(values)
+    sections = {}
+    for f in dataclasses.fields(Settings):
+        if f.name == "raw":
+            continue
+        sections[f.name] = build_section(typing.get_type_hints(Settings)[f.name], f.name, raw.get(f.name, {}), environ)
+    return Settings(**sections, raw=raw)

@@ -1,0 +1,56 @@
+"""Shared fixtures: settings in a temporary folder, a real database, the shipped diagram deployed."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from engine.db import Base
+from engine.settings import load_settings
+from workflow.system import build_system
+
+
+class Clock:
+    """The engine's clock, moved forward by tests that need time to pass (timers, leases)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def make_settings(tmp_path, database_url: str | None = None, **sections):
+    overrides = {
+        "database": {"url": database_url or f"sqlite:///{tmp_path / 'saygac.sqlite3'}"},
+        "files": {"root": str(tmp_path / "files")},
+        "mail": {"outbox_dir": str(tmp_path / "mail")},
+        "app": {"secret_key": "test-secret-key-that-is-long-enough-000"},
+    }
+    for name, values in sections.items():
+        overrides.setdefault(name, {}).update(values)
+    return load_settings(environ={}, overrides=overrides)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def system(settings, clock):
+    system = build_system(settings, clock)
+    Base.metadata.create_all(system.db)
+    with system.sessions() as session:
+        system.deploy_shipped(session)
+        session.commit()
+    yield system
+    system.db.dispose()

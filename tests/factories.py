@@ -1,0 +1,84 @@
+"""Test data built through the real models, bound to a session (warehouse-style factories)."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from decimal import Decimal
+
+from engine.audit import Actor
+from engine.models import Account, Unit
+from engine.passwords import hash_password
+from workflow.identifiers import make_subscriber_code
+from workflow.models import Meter, Reading, Subscriber, Tariff
+from workflow.tariff_table import STANDARD_TARIFFS
+
+_seq = itertools.count(1)
+_HASH = None
+
+
+def password_hash() -> str:
+    global _HASH
+    if _HASH is None:
+        _HASH = hash_password("secret-pass-1")
+    return _HASH
+
+
+def unit(session, code="U-YSM", name="Yasamal rayon su təchizatı idarəsi", region="baku",
+         head_email="head.ysm@saygac.invalid") -> Unit:
+    row = session.query(Unit).filter_by(code=code).one_or_none()
+    if row is None:
+        row = Unit(code=code, name=name, region=region, head_email=head_email)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def account(session, role="citizen", unit_row=None, username=None, fin=None, name=None) -> Account:
+    n = next(_seq)
+    row = Account(username=username or f"{role}-{n}", fin=fin, display_name=name or f"{role.title()} {n}",
+                  role=role, unit_id=unit_row.id if unit_row else None, password_hash=password_hash(),
+                  email=f"{role}{n}@example.az")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def actor(acc: Account) -> Actor:
+    return Actor(id=acc.id, role=acc.role, label=acc.display_name, unit_id=acc.unit_id, address="127.0.0.1")
+
+
+def tariffs(session) -> None:
+    if session.query(Tariff).count():
+        return
+    for t in STANDARD_TARIFFS:
+        session.add(Tariff(consumer_group=t.consumer_group, region=t.region, water_price=t.water_price,
+                           sewer_price=t.sewer_price, vat_rate=t.vat_rate, valid_from=t.valid_from,
+                           valid_to=t.valid_to, blocks=[b.to_dict() for b in t.blocks]))
+    session.flush()
+
+
+def subscriber(session, *, district="yasamal", meters=1, start_value=1200, monthly=6, last_read: date,
+               months=12, digits=5, fin=None, email="abonent@example.az", persons=3, region="baku") -> Subscriber:
+    """A subscriber with ``meters`` meters and ``months`` monthly readings ending on ``last_read``."""
+    n = next(_seq)
+    sub = Subscriber(code=make_subscriber_code(100000 + n), fin=fin, first_name="Şəmsəddin", last_name="Gülməmmədov",
+                     patronymic="Əliağa oğlu", city="Bakı", street="Ş. Mehdiyev küçəsi", house=str(n), flat="12",
+                     district=district, consumer_group="population", tariff_region=region, persons=persons,
+                     email=email, phone="+994501234567")
+    session.add(sub)
+    session.flush()
+    for m in range(meters):
+        meter = Meter(subscriber_id=sub.id, serial=f"SN{n:04d}{m:02d}", seal=f"PL{n:04d}{m}",
+                      register_digits=digits, installed_on=last_read - timedelta(days=5 * 365))
+        session.add(meter)
+        session.flush()
+        for k in range(months):
+            when = last_read - timedelta(days=30 * (months - 1 - k))
+            value = (start_value - monthly * (months - 1 - k)) % (10 ** digits)
+            session.add(Reading(meter_id=meter.id, value=value, read_on=when, source="utility"))
+    session.flush()
+    return sub
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)

@@ -1,0 +1,229 @@
+"""The whole lifecycle through engine/, reloading the instance from the database between steps."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import AuditEvent, Email, Timer, WorkItem
+from tests import factories as f
+from tests.workflow.lifecycle import Lifecycle
+from workflow.models import Invoice, Reading
+
+
+@pytest.fixture
+def world(system):
+    with system.sessions() as s:
+        f.tariffs(s)
+        ysm = f.unit(s)
+        f.unit(s, code="U-CTR", name="Mərkəzi dispetçer xidməti", head_email=None)
+        people = {
+            "citizen": f.actor(f.account(s, "citizen", fin="5ABC123")),
+            "operator": f.actor(f.account(s, "operator", ysm)),
+            "inspector": f.actor(f.account(s, "inspector", ysm)),
+            "unit_head": f.actor(f.account(s, "unit_head", ysm)),
+        }
+        s.commit()
+    return people
+
+
+def _today(system) -> date:
+    return system.services.today()
+
+
+def _subscriber(system, **kwargs):
+    with system.sessions() as s:
+        sub = f.subscriber(s, last_read=_today(system) - timedelta(days=30), **kwargs)
+        s.commit()
+        return sub.code, [m.serial for m in sub.meters], [m.seal for m in sub.meters]
+
+
+def _submit(life: Lifecycle, people, code, serials, seals, values, read_on=None) -> int:
+    iid = life.start(people["citizen"])
+    assert life.open_tasks(iid) == ["identify_subscriber"]
+    life.complete(iid, "identify_subscriber", people["citizen"], {"subscriber_code": code})
+    read_on = (read_on or _today(life.system)).isoformat()
+    meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on, "photo_id": None}
+              for s, p, v in zip(serials, seals, values)]
+    life.complete(iid, "enter_readings", people["citizen"],
+                  {"meters": meters, "phone": "+994501234567", "email": "citizen@example.az", "notes": ""})
+    return iid
+
+
+@pytest.mark.parametrize("meters", [1, 3])
+def test_happy_path_posts_reading_and_mails_invoice(system, world, meters):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system, meters=meters)
+    iid = _submit(life, world, code, serials, seals, [1206] * meters)
+
+    app = life.application(iid)
+    assert app.status == "in_review" and app.number and not app.conflict
+    review = life.item(iid, "review_application")
+    assert review.role == "operator" and review.unit_id == world["operator"].unit_id
+    assert review.reference == app.number and review.item_count == meters and review.due_at is not None
+
+    life.complete(iid, "review_application", world["operator"], {"decision": "accept"}, claim=True)
+
+    instance = life.instance(iid)
+    assert (instance.status, instance.end_event) == ("completed", "executed")
+    app = life.application(iid)
+    assert app.status == "executed"
+    with system.sessions() as s:
+        posted = s.scalars(select(Reading).where(Reading.application_id == app.id)).all()
+        assert sorted(r.value for r in posted) == [1206] * meters and {r.source for r in posted} == {"citizen"}
+        invoice = s.scalar(select(Invoice).where(Invoice.application_id == app.id))
+        # 6 m³ per meter at 0.70 + 0.30 AZN (VAT included) = 6.00 AZN per meter
+        assert invoice.consumption_m3 == 6 * meters
+        assert invoice.gross == Decimal("6.00") * meters
+        assert invoice.vat == (invoice.gross * Decimal("0.18") / Decimal("1.18")).quantize(Decimal("0.01"))
+        assert invoice.pdf_id is not None
+        email = s.scalar(select(Email).where(Email.to_addr == "citizen@example.az"))
+        assert email.status == "sent" and email.attachments == [invoice.pdf_id]
+        assert not s.scalars(select(WorkItem).where(WorkItem.instance_id == iid, WorkItem.state == "open")).all()
+    mails = list((system.settings.path(system.settings.mail.outbox_dir)).glob("*.eml"))
+    assert len(mails) == 1 and "hesab-faktura" in mails[0].read_text(errors="replace")
+
+
+def test_conflict_goes_to_inspection_and_the_inspectors_reading_is_posted(system, world):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    iid = _submit(life, world, code, serials, seals, [1290])  # 90 m³ in a month: far above the usual 6
+    app = life.application(iid)
+    assert app.conflict
+    assert "above_expected" in {fl["code"] for fl in app.lines[0].flags}
+    review = life.item(iid, "review_application")
+    assert review.flagged
+
+    life.complete(iid, "review_application", world["operator"],
+                  {"decision": "inspect", "inspection_instruction": "Check the register"}, claim=True)
+    visit = life.item(iid, "field_inspection")
+    assert visit.role == "inspector" and visit.unit_id == world["inspector"].unit_id
+    life.complete(iid, "field_inspection", world["inspector"], {"outcome": "no_access", "note": "nobody home"},
+                  claim=True)
+    assert life.open_tasks(iid) == ["field_inspection"]  # a new visit
+    line_id = life.application(iid).lines[0].id
+    life.complete(iid, "field_inspection", world["inspector"], {
+        "outcome": "done", "meters": [{"line_id": line_id, "value": 1207, "read_on": _today(system).isoformat()}],
+    }, claim=True)
+
+    assert life.instance(iid).end_event == "executed"
+    with system.sessions() as s:
+        posted = s.scalar(select(Reading).where(Reading.application_id == life.application(iid).id))
+        assert (posted.value, posted.source) == (1207, "inspector")
+        invoice = s.scalar(select(Invoice))
+        assert invoice.consumption_m3 == 7 and invoice.gross == Decimal("7.00")
+
+
+def test_rejection_ends_rejected_with_reason_mailed(system, world):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    iid = _submit(life, world, code, serials, seals, [1206])
+    life.complete(iid, "review_application", world["operator"],
+                  {"decision": "reject", "reject_reason": "The photo does not show the register"}, claim=True)
+    assert (life.instance(iid).status, life.instance(iid).end_event) == ("completed", "rejected")
+    app = life.application(iid)
+    assert app.status == "rejected" and app.reject_reason == "The photo does not show the register"
+    with system.sessions() as s:
+        email = s.scalar(select(Email))
+        assert "imtina" in email.subject and "The photo does not show the register" in email.body_text
+        assert s.scalar(select(Reading).where(Reading.application_id == app.id)) is None
+
+
+def test_abandoned_draft_is_ended_by_its_timer(system, world, clock):
+    life = Lifecycle(system)
+    code, _serials, _seals = _subscriber(system)
+    iid = life.start(world["citizen"])
+    life.complete(iid, "identify_subscriber", world["citizen"], {"subscriber_code": code})
+    assert life.open_tasks(iid) == ["enter_readings"]
+    clock.advance(days=29)
+    assert life.sweep() == 0
+    assert life.open_tasks(iid) == ["enter_readings"]
+    clock.advance(days=2)
+    assert life.sweep() == 1
+    instance = life.instance(iid)
+    assert (instance.status, instance.end_event) == ("completed", "abandoned")
+    assert life.open_tasks(iid) == []
+    assert life.application(iid).status == "abandoned"
+
+
+def test_sla_escalation_creates_the_unit_heads_item_and_mails_the_head(system, world, clock):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    iid = _submit(life, world, code, serials, seals, [1206])
+    review = life.item(iid, "review_application")
+    with system.sessions() as s:
+        timer = s.scalar(select(Timer).where(Timer.instance_id == iid, Timer.event_name == "review_sla",
+                                             Timer.state == "waiting"))
+        assert abs((timer.due_at.replace(tzinfo=None) - review.due_at.replace(tzinfo=None))) < timedelta(seconds=1)
+    clock.advance(days=2, minutes=1)
+    assert life.sweep() == 1
+    assert life.open_tasks(iid) == ["handle_escalation", "review_application"]
+    head_item = life.item(iid, "handle_escalation")
+    assert head_item.role == "unit_head" and head_item.unit_id == world["unit_head"].unit_id
+    with system.sessions() as s:
+        mail = s.scalar(select(Email).where(Email.to_addr == "head.ysm@saygac.invalid"))
+        assert mail is not None and mail.status == "sent"
+    # the review still completes; the application ends and the head's item is withdrawn
+    life.complete(iid, "review_application", world["operator"], {"decision": "accept"}, claim=True)
+    assert life.instance(iid).end_event == "executed"
+    assert life.open_tasks(iid) == []
+
+
+def test_tariff_change_mid_period_is_prorated_to_the_qepik(system, world):
+    life = Lifecycle(system)
+    with system.sessions() as s:
+        sub = f.subscriber(s, last_read=date(2021, 1, 16), start_value=1000, monthly=6)
+        s.commit()
+        code, serial, seal = sub.code, sub.meters[0].serial, sub.meters[0].seal
+    # 31 days from 16 Jan to 16 Feb 2021: 16 days at the 2016 tariff, 15 at the 2021 tariff
+    iid = _submit(life, world, code, [serial], [seal], [1031], read_on=date(2021, 2, 16))
+    life.complete(iid, "review_application", world["operator"], {"decision": "accept"}, claim=True)
+    with system.sessions() as s:
+        invoice = s.scalar(select(Invoice))
+        lines = invoice.bill["bill"]["lines"]
+        assert [(ln["date_from"], ln["date_to"], ln["days"]) for ln in lines] == [
+            ("2021-01-17", "2021-01-31", 15), ("2021-02-01", "2021-02-16", 16)]
+        # 31 m³ over 31 days: 15 m³ at 0.35 + 0.15 = 7.50 AZN, 16 m³ at 0.70 + 0.30 = 16.00 AZN
+        assert [Decimal(ln["gross"]) for ln in lines] == [Decimal("7.50"), Decimal("16.00")]
+        assert invoice.gross == Decimal("23.50")
+        assert invoice.vat == Decimal("3.58")  # 23.50 × 18 / 118 = 3.5847…
+        assert invoice.net == Decimal("19.92")
+
+
+def test_register_rollover_is_billed_as_one_turn_of_the_register(system, world):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system, start_value=99_995, monthly=6)
+    iid = _submit(life, world, code, serials, seals, [7])
+    app = life.application(iid)
+    assert "rollover" in {fl["code"] for fl in app.lines[0].flags}
+    life.complete(iid, "review_application", world["operator"], {"decision": "accept"}, claim=True)
+    with system.sessions() as s:
+        invoice = s.scalar(select(Invoice))
+        assert invoice.consumption_m3 == 12 and invoice.bill["meters"][0]["rollover"] is True
+        assert invoice.gross == Decimal("12.00")
+
+
+def test_reading_lower_than_previous_is_flagged_and_sent_to_inspection(system, world):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system, start_value=1200)
+    iid = _submit(life, world, code, serials, seals, [1100])
+    app = life.application(iid)
+    codes = {fl["code"] for fl in app.lines[0].flags}
+    assert "lower_than_previous" in codes and "rollover" not in codes
+    assert app.conflict and life.item(iid, "review_application").flagged
+
+
+def test_every_state_change_is_audited(system, world):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    iid = _submit(life, world, code, serials, seals, [1206])
+    life.complete(iid, "review_application", world["operator"], {"decision": "accept"}, claim=True)
+    with system.sessions() as s:
+        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid)
+                                               .order_by(AuditEvent.id))]
+    assert actions[0] == "instance_started"
+    assert actions.count("task_completed") == 3
+    assert {"work_item_claimed", "review_decided", "application_routed", "invoice_computed",
+            "instance_completed"} <= set(actions)

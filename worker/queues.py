@@ -1,0 +1,7 @@
+"""Queue names, as constants: the worker listens to all of them."""
+from engine.mail import MAIL_QUEUE
+from engine.runtime import ENGINE_QUEUE
+
+ENGINE = ENGINE_QUEUE  # advancing instances: async service tasks, timers
+MAIL = MAIL_QUEUE  # delivering the e-mail outbox
+ALL = (ENGINE, MAIL)

@@ -1,0 +1,1 @@
+"""The meter-reading domain: diagrams, operations, plausibility, billing, invoices."""

@@ -1,0 +1,112 @@
+"""Forming an application's invoice from posted readings, and rendering it as a PDF."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.models import StoredFile
+from workflow.billing import Bill, TariffBlock, TariffRate, compute_bill, consumption
+from workflow.documents import InvoiceDocument, InvoiceMeterLine, render_invoice_pdf
+from workflow.models import Application, Invoice, Reading, Tariff
+
+
+def tariff_rates(session: Session, consumer_group: str, region: str) -> list[TariffRate]:
+    rows = session.scalars(select(Tariff).where(Tariff.consumer_group == consumer_group)).all()
+    return [
+        TariffRate(consumer_group=r.consumer_group, region=r.region, water_price=Decimal(r.water_price),
+                   sewer_price=Decimal(r.sewer_price), vat_rate=Decimal(r.vat_rate), valid_from=r.valid_from,
+                   valid_to=r.valid_to, blocks=tuple(TariffBlock.from_dict(b) for b in r.blocks or ()))
+        for r in rows
+    ]
+
+
+def previous_reading(session: Session, meter_id: int, before: Reading) -> Reading | None:
+    """The posted reading this one follows (by date, then by posting order)."""
+    return session.scalar(
+        select(Reading).where(Reading.meter_id == meter_id, Reading.id != before.id, Reading.read_on <= before.read_on)
+        .order_by(Reading.read_on.desc(), Reading.id.desc()).limit(1)
+    )
+
+
+def create_invoice(session: Session, app: Application, *, issued_on: date, due_on: date) -> Invoice:
+    """Bill every posted meter line of the application (pro rata across tariff changes) in one invoice."""
+    existing = invoice_of(session, app, required=False)
+    if existing is not None:
+        return existing
+    sub = app.subscriber
+    rates = tariff_rates(session, sub.consumer_group, sub.tariff_region)
+    lines, meters, total_m3 = [], [], 0
+    for line in app.lines:
+        current = session.get(Reading, line.posted_reading_id)
+        previous = previous_reading(session, line.meter_id, current)
+        if previous is None:  # a new meter's first reading: nothing to bill yet
+            continue
+        used = consumption(previous.value, current.value, line.meter.register_digits)
+        bill = compute_bill(used.m3, previous.read_on, current.read_on, rates, sub.consumer_group, sub.tariff_region)
+        lines.extend(bill.lines)
+        total_m3 += used.m3
+        meters.append({
+            "serial": line.meter.serial, "register_digits": line.meter.register_digits,
+            "previous_reading": previous.value, "previous_date": previous.read_on.isoformat(),
+            "current_reading": current.value, "current_date": current.read_on.isoformat(),
+            "consumption_m3": used.m3, "rollover": used.rollover, "source": current.source,
+        })
+    if not meters:
+        raise ValueError("no meter of this application has an earlier reading to bill from")
+    start = min(date.fromisoformat(m["previous_date"]) for m in meters)
+    end = max(date.fromisoformat(m["current_date"]) for m in meters)
+    bill = Bill.from_lines(total_m3, start, end, sub.consumer_group, sub.tariff_region, lines)
+    invoice = Invoice(
+        number=f"HF-{app.number}", application_id=app.id, subscriber_id=sub.id, period_start=start,
+        period_end=end, consumption_m3=total_m3, bill={"bill": bill.to_dict(), "meters": meters},
+        gross=bill.gross, vat=bill.vat, net=bill.net, issued_on=issued_on, due_on=due_on,
+    )
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def invoice_of(session: Session, app: Application, required: bool = True) -> Invoice | None:
+    invoice = session.scalar(select(Invoice).where(Invoice.application_id == app.id))
+    if invoice is None and required:
+        raise NotFound(f"application {app.number} has no invoice")
+    return invoice
+
+
+def invoice_document(session: Session, invoice: Invoice) -> InvoiceDocument:
+    app = session.get(Application, invoice.application_id)
+    sub = app.subscriber
+    meters = [
+        InvoiceMeterLine(
+            serial=m["serial"], previous_reading=m["previous_reading"],
+            previous_date=date.fromisoformat(m["previous_date"]), current_reading=m["current_reading"],
+            current_date=date.fromisoformat(m["current_date"]), consumption_m3=m["consumption_m3"],
+            source=m["source"], register_digits=m["register_digits"],
+        )
+        for m in invoice.bill["meters"]
+    ]
+    return InvoiceDocument(
+        number=invoice.number, issue_date=invoice.issued_on, due_date=invoice.due_on, subscriber_code=sub.code,
+        full_name=sub.full_name, address=sub.address, application_number=app.number,
+        period_start=invoice.period_start, period_end=invoice.period_end, meters=meters,
+        bill=Bill.from_dict(invoice.bill["bill"]),
+    )
+
+
+def render_invoice(session: Session, invoice_id: int, services) -> StoredFile:
+    """Render the invoice's PDF once and keep it in the file store."""
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound(f"invoice {invoice_id} does not exist")
+    if invoice.pdf_id is not None:
+        return session.get(StoredFile, invoice.pdf_id)
+    pdf = render_invoice_pdf(invoice_document(session, invoice), services.settings.files.font_dir)
+    app = session.get(Application, invoice.application_id)
+    stored = services.files.save(session, pdf, media_type="application/pdf", kind="invoice",
+                                 owner_id=app.applicant_id, original_name=f"{invoice.number}.pdf")
+    invoice.pdf_id = stored.id
+    return stored

@@ -1,0 +1,223 @@
+"""The service operations that ``meter_reading.bpmn`` calls, by the names its service tasks give.
+
+Each operation takes the engine's :class:`OperationContext` (session, data, clock, services)
+and its diagram parameters, flushes its changes (the edge commits) and returns a small
+JSON-safe dict that the engine stores in the task's result variable. Large values stay in
+the tables; task data carries ids only.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from engine import audit
+from engine.errors import NotFound
+from engine.mail import queue_email
+from engine.models import StoredFile, Unit
+from engine.operations import OperationContext, OperationRegistry
+from workflow import invoicing, notifications
+from workflow.identifiers import new_application_number
+from workflow.models import Application, ApplicationMeter, Reading
+from workflow.photos import UploadInfo, evidence_flags
+from workflow.plausibility import DeclaredReading, MeterFacts, ReadingHistory, check_reading
+
+OPERATIONS = OperationRegistry()
+APP_ID = {"application_id": "int"}
+
+
+def _application(ctx: OperationContext, application_id: int | None = None) -> Application:
+    app_id = application_id if application_id is not None else ctx.data.get("application_id")
+    app = ctx.session.get(Application, app_id)
+    if app is None or app.instance_id != ctx.instance_id:
+        raise NotFound(f"application {app_id} does not belong to instance {ctx.instance_id}")
+    return app
+
+
+def _status(ctx: OperationContext, app: Application, status: str, **detail) -> None:
+    previous, app.status = app.status, status
+    audit.record(ctx.session, "application_status", at=ctx.now, instance_id=ctx.instance_id,
+                 entity=f"application:{app.id}", detail={"from": previous, "to": status, **detail})
+
+
+def _status_url(ctx: OperationContext, app: Application) -> str:
+    return f"{ctx.services.settings.app.base_url.rstrip('/')}/status/{app.number}"
+
+
+@OPERATIONS.register("discard_draft", {"instance_note": "str"})
+def discard_draft(ctx: OperationContext, instance_note: str) -> dict:
+    app = ctx.session.scalar(select(Application).where(Application.instance_id == ctx.instance_id))
+    if app is not None:
+        _status(ctx, app, "abandoned", note=instance_note)
+    return {"discarded": True}
+
+
+@OPERATIONS.register("register_application")
+def register_application(ctx: OperationContext) -> dict:
+    """Give the draft its number, mark it registered and check the photos as evidence."""
+    app = _application(ctx)
+    if not app.lines:
+        raise ValueError("an application needs at least one meter reading")
+    today = ctx.services.today()
+    while True:
+        number = new_application_number(today, secrets)
+        if ctx.session.scalar(select(Application.id).where(Application.number == number)) is None:
+            break
+    app.number = number
+    app.submitted_at = ctx.now
+    earlier = _earlier_photos(ctx, app)
+    for line in app.lines:
+        if line.photo_id is None:
+            continue
+        photo = ctx.session.get(StoredFile, line.photo_id)
+        info = UploadInfo(kind=photo.media_type.split("/")[-1], media_type=photo.media_type, width=photo.width,
+                          height=photo.height, sha256=photo.sha256, phash=photo.phash, taken_at=photo.taken_at)
+        flags = evidence_flags(info, line.read_on, earlier, ctx.services.photos)
+        line.flags = [f.to_dict() for f in flags]
+    _status(ctx, app, "registered", number=number)
+    return {"application_id": app.id, "number": number, "district": app.subscriber.district}
+
+
+def _earlier_photos(ctx: OperationContext, app: Application) -> list[tuple[str, int | None]]:
+    rows = ctx.session.execute(
+        select(StoredFile.sha256, StoredFile.phash)
+        .join(ApplicationMeter, ApplicationMeter.photo_id == StoredFile.id)
+        .join(Application, Application.id == ApplicationMeter.application_id)
+        .where(Application.subscriber_id == app.subscriber_id, Application.id != app.id)
+    ).all()
+    return [(sha, phash) for sha, phash in rows]
+
+
+@OPERATIONS.register("check_plausibility", APP_ID)
+def check_plausibility(ctx: OperationContext, application_id: int) -> dict:
+    """Check every meter line against the meter's history; conflicts send the case to an inspector."""
+    app = _application(ctx, application_id)
+    today = ctx.services.today()
+    conflict = False
+    count = 0
+    for line in app.lines:
+        history = ReadingHistory.of(ctx.session.execute(
+            select(Reading.read_on, Reading.value, Reading.source).where(Reading.meter_id == line.meter_id)
+        ).all())
+        result = check_reading(
+            DeclaredReading(line.value, line.read_on),
+            MeterFacts(line.meter.register_digits, line.meter.installed_on),
+            history, today, ctx.services.plausibility, persons=app.subscriber.persons,
+        )
+        evidence = [f for f in line.flags if f.get("code", "").startswith("photo_")]
+        line.flags = evidence + [f.to_dict() for f in result.flags]
+        conflict = conflict or result.conflicts_with_records
+        if line.declared_serial != line.meter.serial or line.declared_seal != line.meter.seal:
+            conflict = True
+        count += len(result.flags)
+    app.conflict = conflict
+    _status(ctx, app, "in_review", conflict=conflict)
+    return {"conflict": conflict, "flag_count": count}
+
+
+@OPERATIONS.register("assign_unit", {"application_id": "int", "unit_code": "str"})
+def assign_unit(ctx: OperationContext, application_id: int, unit_code: str) -> dict:
+    app = _application(ctx, application_id)
+    unit = ctx.session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise NotFound(f"the routing table names unit {unit_code}, which does not exist")
+    app.unit_id = unit.id
+    audit.record(ctx.session, "application_routed", at=ctx.now, instance_id=ctx.instance_id,
+                 entity=f"application:{app.id}", detail={"unit": unit.code})
+    return {"unit_id": unit.id}
+
+
+@OPERATIONS.register("escalate_review", APP_ID)
+def escalate_review(ctx: OperationContext, application_id: int) -> dict:
+    """The review's deadline passed: tell the unit head (the diagram adds the head's task)."""
+    app = _application(ctx, application_id)
+    unit = ctx.session.get(Unit, app.unit_id) if app.unit_id else None
+    email_id = None
+    if unit is not None and unit.head_email:
+        letter = notifications.review_overdue(
+            number=app.number, unit_name=unit.name, due=ctx.now.date().isoformat(),
+            queue_url=f"{ctx.services.settings.app.base_url.rstrip('/')}/tasks",
+        )
+        email_id = queue_email(ctx.session, to=unit.head_email, subject=letter.subject, body=letter.body,
+                               now=ctx.now, max_attempts=ctx.services.settings.mail.max_attempts).id
+    audit.record(ctx.session, "review_escalated", at=ctx.now, instance_id=ctx.instance_id,
+                 entity=f"application:{app.id}", detail={"unit": unit.code if unit else None})
+    return {"escalated_at": ctx.now.isoformat(), "email_id": email_id}
+
+
+@OPERATIONS.register("post_reading", APP_ID)
+def post_reading(ctx: OperationContext, application_id: int) -> dict:
+    """Post each meter's reading; after an on-site check the inspector's reading is the one posted."""
+    app = _application(ctx, application_id)
+    posted = []
+    for line in app.lines:
+        if line.posted_reading_id is not None:
+            continue
+        inspected = line.inspected_value is not None
+        reading = Reading(
+            meter_id=line.meter_id,
+            value=line.inspected_value if inspected else line.value,
+            read_on=line.inspected_on if inspected and line.inspected_on else line.read_on,
+            source="inspector" if inspected else "citizen",
+            application_id=app.id, created_at=ctx.now,
+        )
+        ctx.session.add(reading)
+        ctx.session.flush()
+        line.posted_reading_id = reading.id
+        posted.append(reading.id)
+    _status(ctx, app, "posted", readings=posted)
+    return {"readings": len(posted)}
+
+
+@OPERATIONS.register("compute_invoice", APP_ID)
+def compute_invoice(ctx: OperationContext, application_id: int) -> dict:
+    app = _application(ctx, application_id)
+    today = ctx.services.today()
+    invoice = invoicing.create_invoice(ctx.session, app, issued_on=today, due_on=today + timedelta(days=10))
+    audit.record(ctx.session, "invoice_computed", at=ctx.now, instance_id=ctx.instance_id,
+                 entity=f"invoice:{invoice.id}", detail={"number": invoice.number, "gross": str(invoice.gross)})
+    return {"invoice_id": invoice.id}
+
+
+@OPERATIONS.register("render_invoice", {"invoice_id": "int"})
+def render_invoice(ctx: OperationContext, invoice_id: int) -> dict:
+    stored = invoicing.render_invoice(ctx.session, invoice_id, ctx.services)
+    return {"pdf_id": stored.id}
+
+
+@OPERATIONS.register("notify_subscriber", APP_ID)
+def notify_subscriber(ctx: OperationContext, application_id: int) -> dict:
+    app = _application(ctx, application_id)
+    invoice = invoicing.invoice_of(ctx.session, app)
+    to = app.email or app.subscriber.email
+    email_id = None
+    if to:
+        letter = notifications.invoice_ready(
+            number=app.number, full_name=app.subscriber.full_name, invoice_number=invoice.number,
+            gross=f"{invoice.gross:.2f}", due_on=invoice.due_on.strftime("%d.%m.%Y"),
+            status_url=_status_url(ctx, app),
+        )
+        email_id = queue_email(ctx.session, to=to, subject=letter.subject, body=letter.body, now=ctx.now,
+                               attachments=[invoice.pdf_id] if invoice.pdf_id else [],
+                               max_attempts=ctx.services.settings.mail.max_attempts).id
+    app.decided_at = app.decided_at or ctx.now
+    _status(ctx, app, "executed", email=bool(email_id))
+    return {"email_id": email_id}
+
+
+@OPERATIONS.register("notify_rejection", APP_ID)
+def notify_rejection(ctx: OperationContext, application_id: int) -> dict:
+    app = _application(ctx, application_id)
+    to = app.email or app.subscriber.email
+    email_id = None
+    if to:
+        letter = notifications.application_rejected(
+            number=app.number, full_name=app.subscriber.full_name, reason=app.reject_reason or "",
+            status_url=_status_url(ctx, app),
+        )
+        email_id = queue_email(ctx.session, to=to, subject=letter.subject, body=letter.body, now=ctx.now,
+                               max_attempts=ctx.services.settings.mail.max_attempts).id
+    app.decided_at = app.decided_at or ctx.now
+    _status(ctx, app, "rejected", reason=app.reject_reason)
+    return {"email_id": email_id}

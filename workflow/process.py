@@ -1,0 +1,31 @@
+"""How the meter-reading process plugs into the engine: its diagrams, lanes and work-item fields."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import ProcessInstance
+from engine.runtime import LaneRules
+from engine.workitems import WorkItemFields
+from workflow.models import Application
+
+PROCESS_ID = "meter_reading"
+DIAGRAM_DIR = Path(__file__).resolve().parent / "diagrams"
+LANES = LaneRules(roles={"citizen": "citizen", "operator": "operator", "unit_head": "unit_head",
+                         "inspector": "inspector"})
+
+
+def describe(session: Session, instance: ProcessInstance, task, info: dict) -> WorkItemFields:
+    """Who a ready task belongs to and what the queue shows of it, from the application's row."""
+    app = session.scalar(select(Application).where(Application.instance_id == instance.id))
+    if info["role"] == "citizen" or app is None:
+        return WorkItemFields(assignee_id=instance.started_by_id, unit_id=app.unit_id if app else None,
+                              reference=app.number if app else None,
+                              subject=app.subscriber.code if app else None)
+    evidence = any(f.get("code", "").startswith("photo_") for line in app.lines for f in line.flags)
+    return WorkItemFields(
+        unit_id=app.unit_id, reference=app.number, subject=app.subscriber.code, area=app.subscriber.district,
+        item_count=len(app.lines), flagged=app.conflict, evidence_flagged=evidence,
+    )

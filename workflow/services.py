@@ -1,0 +1,41 @@
+"""The collaborators that the domain's operations use, built once from settings."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from engine.files import FileStore
+from engine.settings import Settings
+from workflow.identifiers import SubscriberCodeFormat
+from workflow.photos import PhotoLimits
+from workflow.plausibility import PlausibilityConfig
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    files: FileStore
+    clock: Callable[[], datetime]
+    plausibility: PlausibilityConfig
+    photos: PhotoLimits
+    codes: SubscriberCodeFormat
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """Today in the utility's time zone (a reading date, an invoice date)."""
+        return self.clock().astimezone(ZoneInfo(self.settings.app.timezone)).date()
+
+
+def build_services(settings: Settings, clock: Callable[[], datetime] | None = None) -> Services:
+    return Services(
+        settings=settings,
+        files=FileStore(settings.path(settings.files.root)),
+        clock=clock or (lambda: datetime.now(timezone.utc)),
+        plausibility=settings.section("plausibility", PlausibilityConfig),
+        photos=settings.section("photos", PhotoLimits),
+        codes=settings.section("subscriber_code", SubscriberCodeFormat),
+    )

@@ -1,0 +1,82 @@
+"""The composition root: settings → database, spec registry, runtime and collaborators.
+
+The web app and the worker each build one :class:`System` and use it; nothing here knows
+about Flask or rq. ``complete_task`` is the single path by which a person finishes a task.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+import engine.models  # noqa: F401  (registers the engine's tables)
+import workflow.models  # noqa: F401  (registers the domain's tables)
+from engine.audit import Actor
+from engine.checks import DeployRules, checker
+from engine.db import make_engine, make_session_factory
+from engine.models import Account, ProcessVersion, WorkItem
+from engine.runtime import Runtime, StepResult
+from engine.settings import Settings
+from engine.specs import SpecRegistry, read_directory
+from forms import FORMS
+from workflow.operations import OPERATIONS
+from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID, describe
+from workflow.services import Services, build_services
+from workflow.tasks import HANDLERS, TaskContext
+
+
+class DemoAccountsInProduction(RuntimeError):
+    pass
+
+
+@dataclass
+class System:
+    settings: Settings
+    db: Engine
+    sessions: sessionmaker[Session]
+    specs: SpecRegistry
+    runtime: Runtime
+    services: Services
+
+    def deploy_shipped(self, session: Session, deployed_by_id: int | None = None,
+                       reason: str = "shipped diagrams") -> ProcessVersion:
+        """Deploy ``workflow/diagrams`` (a no-op when unchanged; a changed file is a new version)."""
+        return self.specs.deploy(session, PROCESS_ID, read_directory(DIAGRAM_DIR),
+                                 deployed_by_id=deployed_by_id, reason=reason)
+
+    def start_application(self, session: Session, actor: Actor) -> StepResult:
+        return self.runtime.start(session, PROCESS_ID, actor)
+
+    def complete_task(self, session: Session, item_id: int, actor: Actor, form_data: dict) -> StepResult:
+        """Store the task's form result through its handler, then complete it in the engine."""
+        def prepare(item: WorkItem) -> dict:
+            handler = HANDLERS[item.form_key]
+            ctx = TaskContext(session=session, actor=actor, instance_id=item.instance_id, now=self.services.now())
+            return handler(ctx, form_data)
+
+        return self.runtime.complete(session, item_id, actor, prepare)
+
+    def check_production_safety(self, session: Session) -> None:
+        if self.settings.is_production:
+            if session.scalar(select(Account.id).where(Account.is_demo.is_(True)).limit(1)) is not None:
+                raise DemoAccountsInProduction(
+                    "demo accounts exist in a production database: remove them before starting")
+            if len(self.settings.app.secret_key) < 32:
+                raise DemoAccountsInProduction("set SAYGAC_APP__SECRET_KEY (at least 32 characters) for production")
+
+
+def deploy_rules() -> DeployRules:
+    return DeployRules(form_keys=frozenset(FORMS), lane_roles=LANES.roles, automatic_lanes=LANES.automatic,
+                       operations=OPERATIONS)
+
+
+def build_system(settings: Settings, clock: Callable[[], datetime] | None = None) -> System:
+    db = make_engine(settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+    services = build_services(settings, clock)
+    specs = SpecRegistry(checker(deploy_rules()))
+    runtime = Runtime(specs, OPERATIONS, LANES, describe=describe, services=services, clock=services.clock)
+    return System(settings=settings, db=db, sessions=make_session_factory(db), specs=specs, runtime=runtime,
+                  services=services)

@@ -1,0 +1,137 @@
+"""What completing each user task does to the domain's tables, by formKey.
+
+A handler takes the validated form data, stores what must last in the tables (drafts,
+decisions, on-site results) and returns the small dict that goes into the task's data for
+the diagram's gateways. Task data stays ids and decisions only.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.audit import Actor
+from engine.errors import NotFound
+from workflow.models import Application, ApplicationMeter, Meter, Subscriber
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    session: Session
+    actor: Actor
+    instance_id: int
+    now: datetime
+
+
+Handler = Callable[[TaskContext, dict], dict]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(form_key: str):
+    def deco(fn: Handler) -> Handler:
+        HANDLERS[form_key] = fn
+        return fn
+    return deco
+
+
+def application_of(session: Session, instance_id: int) -> Application | None:
+    return session.scalar(select(Application).where(Application.instance_id == instance_id))
+
+
+def _required_app(ctx: TaskContext) -> Application:
+    app = application_of(ctx.session, ctx.instance_id)
+    if app is None:
+        raise NotFound("this application has no subscriber yet")
+    return app
+
+
+@handles("identify_subscriber")
+def identify_subscriber(ctx: TaskContext, data: dict) -> dict:
+    sub = ctx.session.scalar(select(Subscriber).where(Subscriber.code == data["subscriber_code"]))
+    if sub is None:
+        raise NotFound("unknown subscriber code")
+    app = application_of(ctx.session, ctx.instance_id)
+    if app is None:
+        app = Application(instance_id=ctx.instance_id, subscriber_id=sub.id, applicant_id=ctx.actor.id,
+                          status="draft", submitted_at=ctx.now)
+        ctx.session.add(app)
+    elif app.subscriber_id != sub.id:
+        app.subscriber_id = sub.id
+        for line in list(app.lines):
+            ctx.session.delete(line)
+    ctx.session.flush()
+    return {"application_id": app.id, "subscriber_id": sub.id}
+
+
+@handles("enter_readings")
+def enter_readings(ctx: TaskContext, data: dict) -> dict:
+    """Store the draft's meter lines and contact details (replacing any earlier draft lines)."""
+    app = _required_app(ctx)
+    meters = {m.serial: m for m in ctx.session.scalars(select(Meter).where(Meter.subscriber_id == app.subscriber_id))}
+    for line in list(app.lines):
+        ctx.session.delete(line)
+    ctx.session.flush()
+    for entry in data["meters"]:
+        meter = meters.get(entry["serial"])
+        if meter is None:
+            raise NotFound(f"meter {entry['serial']} is not on record for this subscriber")
+        ctx.session.add(ApplicationMeter(
+            application_id=app.id, meter_id=meter.id, declared_serial=entry["serial"],
+            declared_seal=entry.get("seal") or "", value=int(entry["value"]), read_on=_date(entry["read_on"]),
+            photo_id=entry.get("photo_id"), confirmed_flags=list(entry.get("confirmed_flags") or []),
+        ))
+    app.phone = data.get("phone") or None
+    app.email = data.get("email") or None
+    app.notes = data.get("notes") or ""
+    ctx.session.flush()
+    ctx.session.expire(app, ["lines"])
+    return {"meter_count": len(data["meters"])}
+
+
+@handles("review_application")
+def review_application(ctx: TaskContext, data: dict) -> dict:
+    app = _required_app(ctx)
+    decision = data["decision"]
+    app.decision = decision
+    app.reject_reason = data.get("reject_reason") or None if decision == "reject" else None
+    if decision == "inspect":
+        app.status = "inspection"
+    audit.record(ctx.session, "review_decided", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
+                 entity=f"application:{app.id}", detail={"decision": decision, "reason": app.reject_reason,
+                                                        "instruction": data.get("inspection_instruction")})
+    return {"decision": decision, "inspection_instruction": data.get("inspection_instruction") or ""}
+
+
+@handles("field_inspection")
+def field_inspection(ctx: TaskContext, data: dict) -> dict:
+    """Record the on-site result; when done, the inspector's readings are the ones posted."""
+    app = _required_app(ctx)
+    outcome = data["outcome"]
+    if outcome == "done":
+        by_id = {line.id: line for line in app.lines}
+        for entry in data["meters"]:
+            line = by_id.get(int(entry["line_id"]))
+            if line is None:
+                raise NotFound("that meter is not part of this application")
+            line.inspected_value = int(entry["value"])
+            line.inspected_on = _date(entry["read_on"])
+            line.inspected_seal = entry.get("new_seal") or line.declared_seal
+    audit.record(ctx.session, "inspection_recorded", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
+                 entity=f"application:{app.id}", detail={"outcome": outcome, "note": data.get("note") or ""})
+    return {"outcome": outcome}
+
+
+@handles("handle_escalation")
+def handle_escalation(ctx: TaskContext, data: dict) -> dict:
+    app = _required_app(ctx)
+    audit.record(ctx.session, "escalation_handled", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
+                 entity=f"application:{app.id}", detail={"note": data.get("note") or ""})
+    return {"escalation_note": (data.get("note") or "")[:500]}
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
