@@ -50,6 +50,13 @@ class SafeScriptEngine(PythonScriptEngine):
         self.operations = operations
         self.context_factory = context_factory
 
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except (UnsafeExpression, expressions.EvaluationError, SyntaxError) as err:
+            raise WorkflowTaskException(
+                f"expression {expression!r} cannot be evaluated: {err}", task=task, exception=err) from err
+
     def validate(self, expression):
         # Used by the DMN engine to decide whether to add '=='; SyntaxError means "add a left side".
         expressions.compile_expression(expression)

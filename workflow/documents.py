@@ -5,36 +5,39 @@ A4, Azerbaijani, rendered with fpdf2 in DejaVu Sans, which has every Azerbaijani
 ``fonts-dejavu-core`` package; the caller may pass another directory holding the same files.
 
 Fonts are the expensive part. Adding DejaVu to each document the ordinary way
-(``FPDF.add_font``) parses the 750 KB TTF and then runs fontTools' subsetter over it when the
-document is written: 60-80 ms per font face on this machine. Here both costs are paid once:
+(``FPDF.add_font``) parses the 750 KB TTF, and writing the document runs fontTools' subsetter
+and rebuilds the CID-to-glyph map: ≈ 40 ms per face and document. Here that work is done once
+per process and shared, read-only, by every document:
 
-1. Each face is parsed once per process by ``FPDF.add_font`` into a *template* ``TTFFont``
-   (metrics, cmap, glyph ids). Every document gets a shallow copy of it whose per-document
-   state is fresh: its font number, the ``SubsetMap`` of the glyphs it uses, the
-   missing-glyph list, the font descriptor (fpdf2 writes object ids into it) and the width
-   table. Nothing a document writes is shared, so one document's glyphs never leak into
-   another's subset, and documents can be rendered in parallel threads.
-2. Every document first claims the same base set of characters (``BASE_CHARACTERS``: ASCII,
-   the Azerbaijani letters, a little punctuation), so nearly every document uses the same
-   glyph set. The embedded font for a glyph set is subset once with fontTools and kept in a
-   small LRU cache; a name with a letter outside the base set just makes (and caches) another
-   subset.
-3. fpdf2 still calls fontTools' subsetter on ``font.ttfont`` while writing the PDF. The copy's
-   ``ttfont`` is a ``_PresubsetFont``: an empty ``TTFont`` that has only the cached subset's
-   glyph order (so the subsetter has nothing to do), answers ``getGlyphID`` from the cached
-   subset and ``save``s the cached bytes. fpdf2 builds every PDF object (CID font, widths,
-   ToUnicode and CIDToGIDMap) as usual.
+1. ``_Face`` parses each face once with ``FPDF.add_font`` into a *template* ``TTFFont``
+   (metrics, cmap, glyph ids). A document gets a shallow copy whose per-document state is
+   its own: font number, ``SubsetMap`` (the codes of the glyphs it draws), missing-glyph list,
+   font descriptor (the writer sets its object id) and width table. Nothing a document writes
+   is shared, so one document's glyphs never leak into another's font and documents can be
+   rendered in parallel threads.
+2. Every document's ``SubsetMap`` starts from the same codes for ``BASE_CHARACTERS`` (ASCII,
+   the Azerbaijani letters, some punctuation), so nearly all documents map codes to glyphs
+   identically. For each such mapping the embedded font (a fontTools subset), the
+   CIDToGIDMap, the ToUnicode CMap and the widths are made once, deflated, and kept in a small
+   LRU cache; a name with a letter outside the base set makes (and caches) one more.
+3. ``_OutputProducer``, passed to ``FPDF.output`` (fpdf2's documented hook), writes the font
+   objects of those faces from the cache, the same objects fpdf2 writes; everything else is
+   fpdf2's own writer.
 
-Result: a one-page invoice in a few ms instead of ≈ 150 ms (``bench/pdf_render.py``).
-This relies on fpdf2 internals (``TTFFont`` attributes, the subsetting step of its output);
-``tests/unit/test_documents.py`` checks the text *and* that each drawn code maps to the right
-glyph of the embedded font, so an fpdf2 upgrade that changes them fails there first.
+Text is placed with ``FPDF.text`` at computed positions (``_Page``), not ``cell``, which is
+20 times slower. Result: a one-page invoice in ≈ 3 ms of CPU instead of ≈ 90 ms
+(``bench/pdf_render.py``). The price is reliance on fpdf2 internals (``TTFFont`` and
+``SubsetMap`` attributes, ``OutputProducer._add_fonts``); ``tests/unit/test_documents.py``
+checks the extracted text *and* that every code drawn maps to the right glyph of the embedded
+font, so an fpdf2 upgrade that changes them fails there.
 """
 from __future__ import annotations
 
 import copy
+import logging
 import string
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -48,6 +51,8 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
+from fpdf.syntax import Name, PDFArray, PDFContentStream
 
 from workflow.billing import Bill, BillLine
 
@@ -61,11 +66,14 @@ BASE_CHARACTERS = (
     + "ƏəĞğİıÖöÜüÇçŞş"
     + "³№–—«»“”„‘’…•°×·"
 )
-SUBSET_CACHE_SIZE = 64
+CACHE_SIZE = 64  # subsets and embeddings kept per face
 
 # Tables a PDF viewer does not use for a simple-text CID font.
 _DROPPED_TABLES = ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "kern", "hdmx", "meta", "sbix",
                    "CBDT", "CBLC", "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR"]
+
+
+LOGGER = logging.getLogger(__name__)
 
 
 class FontUnavailableError(FileNotFoundError):
@@ -76,35 +84,25 @@ class FontUnavailableError(FileNotFoundError):
 
 @dataclass(frozen=True)
 class _Subset:
-    """A font subset ready to embed: its file bytes and its glyph ids by name."""
+    """A TrueType subset made by fontTools: its file and its glyph ids by name."""
 
     data: bytes
-    glyph_order: tuple[str, ...]
     glyph_ids: dict[str, int]
 
 
-class _PresubsetFont(TTFont):
-    """What fpdf2's output step sees as the document's font: a cached subset, already made.
+@dataclass(frozen=True)
+class _Embedding:
+    """What a PDF needs to embed a face for one code → glyph mapping, deflated and ready."""
 
-    fpdf2 subsets ``font.ttfont`` in place, asks it for glyph ids and saves it. This object
-    has no tables, only the glyph order of the subset (the subsetter finds nothing to do), and
-    answers the other two calls from the cached subset.
-    """
-
-    def __init__(self, subset: _Subset) -> None:
-        super().__init__()
-        self.setGlyphOrder(list(subset.glyph_order))
-        self._subset = subset
-
-    def getGlyphID(self, glyphName: str) -> int:  # noqa: N802, N803 (fontTools' names)
-        return self._subset.glyph_ids[glyphName]
-
-    def save(self, file, reorderTables=True) -> None:  # noqa: N803
-        file.write(self._subset.data)
+    font_file: bytes
+    font_file_length: int  # /Length1: the font file's size before deflating
+    cid_to_gid: bytes
+    to_unicode: bytes
+    widths: str  # the /W array
 
 
 class _Face:
-    """One font face parsed once: the template ``TTFFont`` and the subsets made from it."""
+    """One font face, parsed once, with the subsets and embeddings made from it."""
 
     def __init__(self, path: Path, style: str) -> None:
         self.path = path
@@ -114,8 +112,12 @@ class _Face:
         self.template: TTFFont = scratch.fonts[FONT_FAMILY + style]
         if self.template.is_cff or self.template.color_font is not None:
             raise ValueError(f"{path} is not a plain TrueType font")
-        self.template.close()  # the template's own fontTools font is never used again
+        self.template.close()  # its fontTools object is not used again
+        self._base = SubsetMap(self.template)
+        for char in BASE_CHARACTERS:
+            self._base.pick(ord(char))
         self._subsets: OrderedDict[frozenset[str], _Subset] = OrderedDict()
+        self._embeddings: OrderedDict[tuple, _Embedding] = OrderedDict()
         self._lock = threading.Lock()
 
     def attach_to(self, pdf: FPDF) -> TTFFont:
@@ -123,32 +125,33 @@ class _Face:
         font = copy.copy(self.template)
         font.i = len(pdf.fonts) + 1
         font.cw = self.template.cw.copy()  # a defaultdict: reading a missing key writes it
-        font.desc = copy.copy(self.template.desc)  # fpdf2 sets the object id and name on it
+        font.desc = copy.copy(self.template.desc)  # the writer sets its object id, name, file
         font.missing_glyphs = []
         font.biggest_size_pt = 0
         font._hbfont = None
-        font.ttfont = None  # set by prepare_output() once the glyphs are known
-        font.subset = SubsetMap(font)
-        for char in BASE_CHARACTERS:
-            font.subset.pick(ord(char))
+        font.ttfont = None  # never read: _OutputProducer embeds the face from the cache
+        font.subset = copy.copy(self._base)  # the base characters, already picked
+        for attribute, value in vars(font.subset).items():
+            if isinstance(value, (dict, list, set)):
+                setattr(font.subset, attribute, copy.copy(value))
+        font.subset.font = font
         pdf.fonts[font.fontkey] = font
         return font
 
-    def prepare_output(self, font: TTFFont) -> None:
-        names = frozenset(font.subset.get_all_glyph_names())
-        font.ttfont = _PresubsetFont(self._subset_for(names))
-
-    def _subset_for(self, names: frozenset[str]) -> _Subset:
+    def embedding_for(self, font: TTFFont) -> _Embedding:
+        mapping = tuple(sorted(
+            (code, glyph.glyph_name, glyph.unicode, glyph.glyph_width)
+            for glyph, code in font.subset.items() if glyph is not None
+        ))
         with self._lock:
-            subset = self._subsets.get(names)
-            if subset is not None:
-                self._subsets.move_to_end(names)
-                return subset
-            subset = self._make_subset(names)
-            self._subsets[names] = subset
-            if len(self._subsets) > SUBSET_CACHE_SIZE:
-                self._subsets.popitem(last=False)
-            return subset
+            embedding = _lru_get(self._embeddings, mapping)
+            if embedding is None:
+                names = frozenset(name for _, name, _, _ in mapping)
+                subset = _lru_get(self._subsets, names)
+                if subset is None:
+                    subset = _lru_put(self._subsets, names, self._make_subset(names))
+                embedding = _lru_put(self._embeddings, mapping, _make_embedding(mapping, subset))
+            return embedding
 
     def _make_subset(self, names: frozenset[str]) -> _Subset:
         ttfont = TTFont(BytesIO(self._source), recalcTimestamp=False, lazy=True)
@@ -159,12 +162,133 @@ class _Face:
         subsetter.subset(ttfont)
         out = BytesIO()
         ttfont.save(out)
-        order = tuple(ttfont.getGlyphOrder())
-        ids = {name: gid for gid, name in enumerate(order)}
+        ids = {name: gid for gid, name in enumerate(ttfont.getGlyphOrder())}
         missing = names - ids.keys()
         if missing:
-            raise RuntimeError(f"subset of {self.path.name} lost glyphs {sorted(missing)}")
-        return _Subset(out.getvalue(), order, ids)
+            raise RuntimeError(f"the subset of {self.path.name} lost glyphs {sorted(missing)}")
+        return _Subset(out.getvalue(), ids)
+
+
+def _lru_get(cache: OrderedDict, key):
+    value = cache.get(key)
+    if value is not None:
+        cache.move_to_end(key)
+    return value
+
+
+def _lru_put(cache: OrderedDict, key, value):
+    cache[key] = value
+    if len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
+def _make_embedding(mapping: tuple, subset: _Subset) -> _Embedding:
+    """The font file, CIDToGIDMap, ToUnicode CMap and widths for codes mapped to glyphs."""
+    gid_map = bytearray(2 * 65536)
+    bfchar = []
+    widths: list[str] = []
+    run: list[str] = []
+    previous = None
+    for code, name, unicode, width in mapping:
+        gid = subset.glyph_ids[name]
+        gid_map[2 * code:2 * code + 2] = gid.to_bytes(2, "big")
+        text = "".join(chr(point) for point in unicode).encode("utf-16-be").hex().upper()
+        bfchar.append(f"<{code:04X}> <{text}>")
+        if previous is None or code != previous + 1:
+            if run:
+                widths.append(f"[{' '.join(run)}]")
+            widths.append(str(code))
+            run = []
+        run.append(str(width))
+        previous = code
+    if run:
+        widths.append(f"[{' '.join(run)}]")
+    blocks = "".join(
+        f"{len(chunk)} beginbfchar\n" + "\n".join(chunk) + "\nendbfchar\n"
+        for chunk in (bfchar[i:i + 100] for i in range(0, len(bfchar), 100))  # ≤ 100 per block
+    )
+    cmap = (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+        f"{blocks}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+    )
+    return _Embedding(
+        font_file=zlib.compress(subset.data),
+        font_file_length=len(subset.data),
+        cid_to_gid=zlib.compress(bytes(gid_map)),
+        to_unicode=zlib.compress(cmap.encode("ascii")),
+        widths=f"[{' '.join(widths)}]",
+    )
+
+
+class _DeflatedStream(PDFContentStream):
+    """A stream whose contents are already deflated (cached across documents)."""
+
+    def __init__(self, deflated: bytes) -> None:
+        super().__init__(contents=deflated)
+        self.filter = Name("FlateDecode")
+
+
+class _OutputProducer(OutputProducer):
+    """fpdf2's PDF writer, except that faces attached by ``_Face`` are embedded from its cache.
+
+    fpdf2 would subset the font with fontTools and rebuild the CIDToGIDMap for every document
+    (≈ 5 ms a face even for a pre-subset font); the objects written here are the same ones
+    (Type0 font, CIDFontType2 with widths, ToUnicode, CIDSystemInfo, descriptor,
+    CIDToGIDMap, FontFile2), with the expensive parts from the cache.
+    """
+
+    fpdf: "_Page"
+
+    def _add_fonts(self, *args, **kwargs):
+        fpdf = self.fpdf
+        attached = [(face, font) for face, font in fpdf.attached_fonts
+                    if fpdf.fonts.get(font.fontkey) is font]
+        registry = fpdf.fonts  # fpdf2 embeds what is left in it (core fonts, say)
+        ours = {font.fontkey: registry.pop(font.fontkey) for _, font in attached}
+        try:
+            objects = super()._add_fonts(*args, **kwargs)
+        finally:
+            registry.update(ours)
+        for face, font in attached:
+            objects[font.i] = self._add_cached_font(font, face.embedding_for(font))
+        return objects
+
+    def _add_deflated(self, deflated: bytes, **attributes) -> _DeflatedStream:
+        stream = _DeflatedStream(deflated)
+        for name, value in attributes.items():
+            setattr(stream, name, value)
+        self._add_pdf_obj(stream, "fonts")
+        return stream
+
+    def _add_cached_font(self, font: TTFFont, embedding: _Embedding) -> PDFFont:
+        if font.missing_glyphs:
+            LOGGER.warning("%s has no glyph for %s", font.name,
+                           ", ".join(repr(chr(point)) for point in font.missing_glyphs[:10]))
+        name = f"MPDFAA+{font.name}"
+        type0 = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
+        self._add_pdf_obj(type0, "fonts")
+        cid_font = PDFFont(subtype="CIDFontType2", base_font=name,
+                           d_w=font.desc.missing_width, w=embedding.widths)
+        self._add_pdf_obj(cid_font, "fonts")
+        type0.descendant_fonts = PDFArray([cid_font])
+        type0.to_unicode = self._add_deflated(embedding.to_unicode)
+        system_info = CIDSystemInfo()
+        self._add_pdf_obj(system_info, "fonts")
+        cid_font.c_i_d_system_info = system_info
+        descriptor = font.desc  # this document's own copy (_Face.attach_to)
+        descriptor.font_name = Name(name)
+        self._add_pdf_obj(descriptor, "fonts")
+        cid_font.font_descriptor = descriptor
+        cid_font.c_i_d_to_g_i_d_map = self._add_deflated(embedding.cid_to_gid)
+        descriptor.font_file2 = self._add_deflated(embedding.font_file, length1=embedding.font_file_length)
+        # fpdf2 memoizes SubsetMap lookups in a process-wide cache and clears it here too.
+        font.subset.pick.cache_clear()
+        font.subset.get_glyph.cache_clear()
+        return type0
 
 
 class _FontSet:
@@ -198,7 +322,10 @@ def _fonts(font_dir: str | Path | None) -> _FontSet:
     with _font_sets_lock:
         fonts = _font_sets.get(key)
         if fonts is None:
-            fonts = _font_sets[key] = _FontSet(directory)
+            fonts = _FontSet(directory)
+            for stale in [k for k in _font_sets if k[0] == key[0]]:
+                del _font_sets[stale]
+            _font_sets[key] = fonts
         return fonts
 
 
@@ -317,7 +444,7 @@ class _Page(FPDF):
 
     def __init__(self, font_dir: str | Path | None, title: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        self._attached = [(face, face.attach_to(self)) for face in _fonts(font_dir).faces.values()]
+        self.attached_fonts = [(face, face.attach_to(self)) for face in _fonts(font_dir).faces.values()]
         self.set_margins(self.MARGIN, self.MARGIN, self.MARGIN)
         self.set_auto_page_break(True, margin=self.MARGIN)
         self.set_title(title)
@@ -326,9 +453,7 @@ class _Page(FPDF):
         self.add_page()
 
     def to_bytes(self) -> bytes:
-        for face, font in self._attached:
-            face.prepare_output(font)
-        return bytes(self.output())
+        return bytes(self.output(output_producer_class=_OutputProducer))
 
     @property
     def content_width(self) -> float:
@@ -344,16 +469,22 @@ class _Page(FPDF):
         self.add_page()
         return True
 
+    def text_width(self, text: str) -> float:
+        """Width of ``text`` in mm in the current font: ``get_string_width`` without its
+        markdown and bidi passes, which cost 20 times more."""
+        widths = self.current_font.cw
+        return sum(widths[ord(char)] for char in text) * self.font_size_pt / 1000 / self.k
+
     def put(self, x: float, y: float, width: float, height: float, text: str,
             align: Align = Align.L, pad: float = 0.0) -> None:
         """``text`` on one line, vertically centred in the box; shrunk if it is too wide."""
         available = width - 2 * pad
-        text_width = self.get_string_width(text)
+        text_width = self.text_width(text)
         size = self.font_size_pt
         if text_width > available > 0:
             shrunk = max(self.MIN_TABLE_FONT, size * available / text_width)
             self.set_font_size(shrunk)
-            text_width = self.get_string_width(text)
+            text_width = self.text_width(text)
         if align == Align.R:
             left = x + width - pad - text_width
         elif align == Align.C:
@@ -370,7 +501,7 @@ class _Page(FPDF):
 
     def text_block(self, x: float, text: str, height: float = LINE, align: Align = Align.L) -> None:
         width = self.w - self.r_margin - x
-        if "\n" in text or self.get_string_width(text) > width:
+        if "\n" in text or self.text_width(text) > width:
             self.set_x(x)
             self.multi_cell(width, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             return
@@ -510,8 +641,8 @@ def render_invoice_pdf(doc: InvoiceDocument, font_dir: str | Path | None = None)
         ("ƏDV-siz məbləğ", format_amount(bill.net), False),
     ])
     page.paragraph(f"Ödəniş müddəti: {format_date(doc.due_date)}", size=11, bold=True)
-    page.paragraph("Tariflərə ƏDV daxildir. Dövr tarif dəyişən günə düşərsə, istehlak günlərə "
-                   "mütənasib bölünür.", size=8.5)
+    page.paragraph("Tariflərə ƏDV daxildir. Tarif dövr ərzində dəyişibsə, istehlak günlərə mütənasib "
+                   "bölünür.", size=8.5)
     return page.to_bytes()
 
 

@@ -1,0 +1,111 @@
+"""The ``saygac`` command: set up the database, seed demo data, run the web app, the worker or the sweep."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sqlalchemy import func, select
+
+from engine.models import Unit
+from engine.schema import upgrade
+from engine.settings import load_settings
+
+
+def _system(settings):
+    from workflow.system import build_system
+
+    return build_system(settings)
+
+
+def cmd_migrate(settings, _args) -> int:
+    """Bring the schema up to date and deploy the shipped diagrams (a new version if they changed)."""
+    if settings.database.url.startswith("sqlite:///"):
+        settings.path(settings.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database.url)
+    system = _system(settings)
+    with system.sessions() as session:
+        version = system.deploy_shipped(session)
+        session.commit()
+        print(f"database up to date; process meter_reading at version {version.version}")
+    return 0
+
+
+def cmd_seed_demo(settings, args) -> int:
+    from workflow.demo import demo_readme_table, seed_demo
+
+    if settings.is_production:
+        print("demo data is never loaded in production mode", file=sys.stderr)
+        return 2
+    system = _system(settings)
+    with system.sessions() as session:
+        if session.scalar(select(func.count(Unit.id))):
+            print("demo data: already present")
+            return 0
+        summary = seed_demo(session, today=system.services.today(), subscribers=args.subscribers)
+        session.commit()
+    print(demo_readme_table(summary))
+    return 0
+
+
+def cmd_serve(settings, args) -> int:
+    """The embedded default: migrate, seed demo data once, then serve with jobs run in-process."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cmd_migrate(settings, args)
+    if settings.app.demo_data and not settings.is_production:
+        cmd_seed_demo(settings, argparse.Namespace(subscribers=1200))
+    from web import create_app
+
+    app = create_app(settings)
+    print(f"\nsaygac is running: open http://{args.host}:{args.port}/  (demo logins above, password: demo)\n",
+          flush=True)
+    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    return 0
+
+
+def cmd_worker(settings, _args) -> int:
+    """Production: an rq worker on every saygac queue."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from worker.queues import ALL
+
+    connection = Redis.from_url(settings.redis.url)
+    worker = Worker([Queue(name, connection=connection) for name in ALL], connection=connection)
+    worker.work(with_scheduler=False)
+    return 0
+
+
+def cmd_sweep(settings, _args) -> int:
+    """Production: wake due timers and resend lost jobs every ``jobs.timer_sweep_seconds``."""
+    from redis import Redis
+
+    from worker.dispatch import RqDispatcher
+    from worker.sweep import run_forever
+
+    logging.basicConfig(level=logging.INFO)
+    system = _system(settings)
+    run_forever(system, RqDispatcher(system, Redis.from_url(settings.redis.url)), settings.jobs.timer_sweep_seconds)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="saygac", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help=cmd_migrate.__doc__)
+    seed = sub.add_parser("seed-demo", help="load deterministic demo data into an empty database")
+    seed.add_argument("--subscribers", type=int, default=1200)
+    serve = sub.add_parser("serve", help=cmd_serve.__doc__)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    sub.add_parser("worker", help=cmd_worker.__doc__)
+    sub.add_parser("sweep", help=cmd_sweep.__doc__)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    handler = {"migrate": cmd_migrate, "seed-demo": cmd_seed_demo, "serve": cmd_serve,
+               "worker": cmd_worker, "sweep": cmd_sweep}[args.command]
+    return handler(settings, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
