@@ -5,7 +5,7 @@ from sqlalchemy import select
 from wtforms import FieldList, Form, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from forms.base import TaskForm
+from forms.base import TaskForm, collect_entry_errors
 from workflow.i18n import N_
 from workflow.identifiers import InvalidIdentifier, check_subscriber_code, normalize_az_phone
 from workflow.models import Meter, Subscriber
@@ -19,9 +19,9 @@ class IdentifySubscriberForm(TaskForm):
         try:
             code = check_subscriber_code(field.data, self.context.services.codes)
         except InvalidIdentifier as err:
-            raise ValidationError(err.message.render()) from None
+            raise ValidationError(self.message(err.message)) from None
         if self.context.session.scalar(select(Subscriber.id).where(Subscriber.code == code)) is None:
-            raise ValidationError(N_("No subscriber has this code. Check the code on your bill."))
+            raise ValidationError(self.message(N_("No subscriber has this code. Check the code on your bill.")))
         field.data = code
 
 
@@ -43,7 +43,7 @@ class EnterReadingsForm(TaskForm):
         try:
             field.data = normalize_az_phone(field.data)
         except InvalidIdentifier as err:
-            raise ValidationError(err.message.render()) from None
+            raise ValidationError(self.message(err.message)) from None
 
     def validate_meters(self, field):
         from datetime import date
@@ -57,23 +57,22 @@ class EnterReadingsForm(TaskForm):
             serial = (sub.serial.data or "").strip().upper()
             sub.serial.data = serial
             if serial not in on_record:
-                sub.serial.errors.append(N_("This serial number is not on record for the subscriber"))
+                sub.serial.errors.append(self.message(N_("This serial number is not on record for the subscriber")))
             elif serial in seen:
-                sub.serial.errors.append(N_("This meter is entered twice"))
+                sub.serial.errors.append(self.message(N_("This meter is entered twice")))
             seen.add(serial)
             raw = (sub.value.data or "").replace(" ", "")
             if not raw.isdigit():
-                sub.value.errors.append(N_("Enter the reading in whole cubic metres, digits only"))
+                sub.value.errors.append(self.message(N_("Enter the reading in whole cubic metres, digits only")))
             elif serial in on_record and len(raw.lstrip("0") or "0") > on_record[serial].register_digits:
-                sub.value.errors.append(N_("The reading has more digits than the meter's register"))
+                sub.value.errors.append(self.message(N_("The reading has more digits than the meter's register")))
             try:
                 when = date.fromisoformat((sub.read_on.data or "").strip())
                 if when > self.context.today:
-                    sub.read_on.errors.append(N_("The reading date cannot be in the future"))
+                    sub.read_on.errors.append(self.message(N_("The reading date cannot be in the future")))
             except ValueError:
-                sub.read_on.errors.append(N_("Enter the date as YYYY-MM-DD"))
-        if any(e.form.errors for e in field.entries):
-            raise ValidationError(N_("Check the meter details"))
+                sub.read_on.errors.append(self.message(N_("Enter the date as YYYY-MM-DD")))
+        collect_entry_errors(field)
 
     def to_task_data(self) -> dict:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import FieldList, Form, FormField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from forms.base import TaskForm
+from forms.base import TaskForm, collect_entry_errors
 from workflow.i18n import N_
 
 
@@ -19,7 +19,7 @@ class ReviewForm(TaskForm):
 
     def validate_reject_reason(self, field):
         if self.decision.data == "reject" and not (field.data or "").strip():
-            raise ValidationError(N_("Give the reason for rejection"))
+            raise ValidationError(self.message(N_("Give the reason for rejection")))
 
 
 class EscalationForm(TaskForm):
@@ -45,11 +45,10 @@ class FieldInspectionForm(TaskForm):
             return
         for entry in field.entries:
             if not (entry.form.value.data or "").strip().isdigit():
-                entry.form.value.errors.append(N_("Enter the reading on site, digits only"))
+                entry.form.value.errors.append(self.message(N_("Enter the reading on site, digits only")))
             if not (entry.form.read_on.data or "").strip():
-                entry.form.read_on.errors.append(N_("Enter the visit date"))
-        if any(e.form.errors for e in field.entries):
-            raise ValidationError(N_("Check the readings taken on site"))
+                entry.form.read_on.errors.append(self.message(N_("Enter the visit date")))
+        collect_entry_errors(field)
 
     def to_task_data(self) -> dict:
         return {

@@ -68,8 +68,10 @@ def cmd_worker(settings, _args) -> int:
     from redis import Redis
     from rq import Queue, Worker
 
+    from worker.jobs import prepare
     from worker.queues import ALL
 
+    prepare(_system(settings))
     connection = Redis.from_url(settings.redis.url)
     worker = Worker([Queue(name, connection=connection) for name in ALL], connection=connection)
     worker.work(with_scheduler=False)

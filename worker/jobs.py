@@ -78,14 +78,29 @@ def execute(system: System, job_id: int) -> str:
 
 
 _system: System | None = None
+_dispatcher = None
+
+
+def prepare(system: System) -> None:
+    """Build the system once in the worker's main process; forked job processes inherit it
+    (the connection pool is still empty then, so no connection is shared across a fork)."""
+    global _system, _dispatcher
+    from redis import Redis
+
+    from worker.dispatch import RqDispatcher
+
+    _system = system
+    _dispatcher = RqDispatcher(system, Redis.from_url(system.settings.redis.url))
 
 
 def run_job(job_id: int) -> str:
-    """The rq entry point: builds the system once per worker process from settings."""
-    global _system
+    """The rq entry point: run the job, then send on the jobs it created (the next async step)."""
     if _system is None:
         from engine.settings import load_settings
         from workflow.system import build_system
 
-        _system = build_system(load_settings())
-    return execute(_system, job_id)
+        prepare(build_system(load_settings()))
+    status = execute(_system, job_id)
+    if status == "done":
+        _dispatcher.dispatch()
+    return status

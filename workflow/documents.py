@@ -502,8 +502,9 @@ class _Page(FPDF):
     def text_block(self, x: float, text: str, height: float = LINE, align: Align = Align.L) -> None:
         width = self.w - self.r_margin - x
         if "\n" in text or self.text_width(text) > width:
-            self.set_x(x)
-            self.multi_cell(width, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_x(x - self.c_margin)  # multi_cell pads its text by c_margin: line it up
+            self.multi_cell(width + self.c_margin, height, text, align=align,
+                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             return
         self.room_for(height)
         self.put(x, self.y, width, height, text, align)

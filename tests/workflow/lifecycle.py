@@ -5,11 +5,13 @@ Every step opens a new session, so the instance is reloaded from the database ea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from engine.audit import Actor
 from engine.models import ProcessInstance, WorkItem
+from tests import factories as f
 from workflow.models import Application
 from workflow.system import System
 from worker.dispatch import InlineDispatcher
@@ -68,3 +70,40 @@ class Lifecycle:
             for line in app.lines:
                 _ = line.meter
             return app
+
+
+def make_people(system: System) -> dict[str, Actor]:
+    """A Yasamal unit with an operator, inspector and head, a central unit, a citizen, and the tariffs."""
+    with system.sessions() as s:
+        f.tariffs(s)
+        ysm = f.unit(s)
+        f.unit(s, code="U-CTR", name="Mərkəzi dispetçer xidməti", head_email=None)
+        people = {
+            "citizen": f.actor(f.account(s, "citizen", fin="5ABC123")),
+            "operator": f.actor(f.account(s, "operator", ysm)),
+            "inspector": f.actor(f.account(s, "inspector", ysm)),
+            "unit_head": f.actor(f.account(s, "unit_head", ysm)),
+        }
+        s.commit()
+    return people
+
+
+def new_subscriber(system: System, **kwargs) -> tuple[str, list[str], list[str]]:
+    """A subscriber whose last reading was 30 days ago; returns code, meter serials and seals."""
+    with system.sessions() as s:
+        sub = f.subscriber(s, last_read=system.services.today() - timedelta(days=30), **kwargs)
+        s.commit()
+        return sub.code, [m.serial for m in sub.meters], [m.seal for m in sub.meters]
+
+
+def submit(life: Lifecycle, people: dict, code: str, serials, seals, values, read_on: date | None = None) -> int:
+    """The citizen's part: start, identify the subscriber, enter every meter's reading."""
+    iid = life.start(people["citizen"])
+    assert life.open_tasks(iid) == ["identify_subscriber"]
+    life.complete(iid, "identify_subscriber", people["citizen"], {"subscriber_code": code})
+    read_on = (read_on or life.system.services.today()).isoformat()
+    meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on, "photo_id": None}
+              for s, p, v in zip(serials, seals, values)]
+    life.complete(iid, "enter_readings", people["citizen"],
+                  {"meters": meters, "phone": "+994501234567", "email": "citizen@example.az", "notes": ""})
+    return iid

@@ -9,47 +9,17 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent, Email, Timer, WorkItem
 from tests import factories as f
-from tests.workflow.lifecycle import Lifecycle
+from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
 from workflow.models import Invoice, Reading
 
 
 @pytest.fixture
 def world(system):
-    with system.sessions() as s:
-        f.tariffs(s)
-        ysm = f.unit(s)
-        f.unit(s, code="U-CTR", name="Mərkəzi dispetçer xidməti", head_email=None)
-        people = {
-            "citizen": f.actor(f.account(s, "citizen", fin="5ABC123")),
-            "operator": f.actor(f.account(s, "operator", ysm)),
-            "inspector": f.actor(f.account(s, "inspector", ysm)),
-            "unit_head": f.actor(f.account(s, "unit_head", ysm)),
-        }
-        s.commit()
-    return people
+    return make_people(system)
 
 
-def _today(system) -> date:
-    return system.services.today()
-
-
-def _subscriber(system, **kwargs):
-    with system.sessions() as s:
-        sub = f.subscriber(s, last_read=_today(system) - timedelta(days=30), **kwargs)
-        s.commit()
-        return sub.code, [m.serial for m in sub.meters], [m.seal for m in sub.meters]
-
-
-def _submit(life: Lifecycle, people, code, serials, seals, values, read_on=None) -> int:
-    iid = life.start(people["citizen"])
-    assert life.open_tasks(iid) == ["identify_subscriber"]
-    life.complete(iid, "identify_subscriber", people["citizen"], {"subscriber_code": code})
-    read_on = (read_on or _today(life.system)).isoformat()
-    meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on, "photo_id": None}
-              for s, p, v in zip(serials, seals, values)]
-    life.complete(iid, "enter_readings", people["citizen"],
-                  {"meters": meters, "phone": "+994501234567", "email": "citizen@example.az", "notes": ""})
-    return iid
+_subscriber = new_subscriber
+_submit = submit
 
 
 @pytest.mark.parametrize("meters", [1, 3])
@@ -105,7 +75,7 @@ def test_conflict_goes_to_inspection_and_the_inspectors_reading_is_posted(system
     assert life.open_tasks(iid) == ["field_inspection"]  # a new visit
     line_id = life.application(iid).lines[0].id
     life.complete(iid, "field_inspection", world["inspector"], {
-        "outcome": "done", "meters": [{"line_id": line_id, "value": 1207, "read_on": _today(system).isoformat()}],
+        "outcome": "done", "meters": [{"line_id": line_id, "value": 1207, "read_on": system.services.today().isoformat()}],
     }, claim=True)
 
     assert life.instance(iid).end_event == "executed"

@@ -1,0 +1,60 @@
+"""Real PostgreSQL and Redis. These tests fail, never skip, when a server is missing:
+the test command starts both (see .ci/run and README)."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+import redis as redis_lib
+from sqlalchemy import text
+
+from engine.db import Base
+from engine.schema import upgrade
+from tests.conftest import make_settings
+from workflow.system import build_system
+
+ADMIN_URL = os.environ.get("SAYGAC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("SAYGAC_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    name = f"saygac_test_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as err:
+        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL}: {err}")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    upgrade(url)  # the real migrations, not create_all
+    yield url
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def pg_system(pg_url, tmp_path, clock):
+    settings = make_settings(tmp_path, database_url=pg_url)
+    system = build_system(settings, clock)
+    with system.db.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    with system.sessions() as session:
+        system.deploy_shipped(session)
+        session.commit()
+    yield system
+    system.db.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    client = redis_lib.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis_lib.ConnectionError as err:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {err}")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
