@@ -54,3 +54,13 @@ def system(settings, clock):
         session.commit()
     yield system
     system.db.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A skipped test never counts as passing: the run fails if anything was skipped."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and exitstatus == 0:
+        session.exitstatus = 1
+        if reporter:
+            reporter.write_line(f"{len(skipped)} test(s) skipped: the run fails; every test must run here.", red=True)

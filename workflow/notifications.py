@@ -18,7 +18,7 @@ def invoice_ready(*, number: str, full_name: str, invoice_number: str, gross: st
             f"Hörmətli {full_name},\n\n"
             f"{number} nömrəli müraciətiniz icra olundu: sayğac göstəriciləri qeydə alındı və "
             f"{invoice_number} nömrəli hesab-faktura formalaşdırıldı.\n"
-            f"Ödəniləcək məbləğ: {gross} AZN (ƏDV daxil). Son ödəniş tarixi: {due_on}.\n\n"
+            f"Ödəniləcək məbləğ: {gross} (ƏDV daxil). Son ödəniş tarixi: {due_on}.\n\n"
             f"Hesab-faktura bu məktuba əlavə olunub; onu həmçinin \"Müraciətin statusunu yoxla\" "
             f"bölməsindən yükləyə bilərsiniz: {status_url}\n\n"
             "Xidmətimizdən istifadə etdiyiniz üçün təşəkkür edirik.\n"

@@ -18,6 +18,7 @@ from engine.mail import queue_email
 from engine.models import StoredFile, Unit
 from engine.operations import OperationContext, OperationRegistry
 from workflow import invoicing, notifications
+from workflow.documents import format_amount, format_date
 from workflow.identifiers import new_application_number
 from workflow.models import Application, ApplicationMeter, Reading
 from workflow.photos import UploadInfo, evidence_flags
@@ -195,7 +196,7 @@ def notify_subscriber(ctx: OperationContext, application_id: int) -> dict:
     if to:
         letter = notifications.invoice_ready(
             number=app.number, full_name=app.subscriber.full_name, invoice_number=invoice.number,
-            gross=f"{invoice.gross:.2f}", due_on=invoice.due_on.strftime("%d.%m.%Y"),
+            gross=format_amount(invoice.gross), due_on=format_date(invoice.due_on),
             status_url=_status_url(ctx, app),
         )
         email_id = queue_email(ctx.session, to=to, subject=letter.subject, body=letter.body, now=ctx.now,
