@@ -67,13 +67,15 @@ def is_async(task_spec) -> bool:
 
 class Runtime:
     def __init__(self, specs: SpecRegistry, operations: OperationRegistry, lanes: LaneRules, *,
-                 describe: Describe, services: object = None, clock: Callable[[], datetime] | None = None):
+                 describe: Describe, services: object = None, clock: Callable[[], datetime] | None = None,
+                 default_due: Callable[[str, datetime], datetime | None] | None = None):
         self.specs = specs
         self.operations = operations
         self.lanes = lanes
         self.describe = describe
         self.services = services
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.default_due = default_due or (lambda _role, _created: None)
         self.serializer = StateSerializer()
 
     # -- public steps -------------------------------------------------------------------------
@@ -291,7 +293,7 @@ class Runtime:
             item = WorkItem(
                 instance_id=instance.id, task_id=task_id, task_name=spec.name,
                 form_key=task_properties(spec).get("formKey", spec.name), lane=lane, role=role,
-                due_at=self._due_at(task), created_at=now, **fields.__dict__,
+                due_at=self._due_at(task) or self.default_due(role, now), created_at=now, **fields.__dict__,
             )
             session.add(item)
             created.append(item)
@@ -300,7 +302,7 @@ class Runtime:
 
     @staticmethod
     def _due_at(task) -> datetime | None:
-        """A task with a boundary timer (an SLA) is due when the timer is."""
+        """A task with a boundary timer (an SLA) is due when the timer is; the diagram decides."""
         parent = task.parent
         if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
             return None

@@ -5,6 +5,7 @@ import logging
 import threading
 
 from engine import jobs as outbox
+from engine.workqueue import release_expired
 from workflow.system import System
 from worker.jobs import WAKE_TIMERS_JOB
 from worker.queues import ENGINE
@@ -16,6 +17,7 @@ def sweep(system: System, dispatcher) -> int:
     """One pass; returns how many instances had due timers."""
     now = system.services.now()
     with system.sessions() as session:
+        release_expired(session, now)
         due = system.runtime.due_timer_instances(session, now)
         for instance_id in due:
             outbox.enqueue(session, WAKE_TIMERS_JOB, {"instance_id": instance_id}, queue=ENGINE, now=now,

@@ -1,13 +1,16 @@
 """How the meter-reading process plugs into the engine: its diagrams, lanes and work-item fields."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.calendar import WorkingCalendar
 from engine.models import ProcessInstance
 from engine.runtime import LaneRules
+from engine.settings import Settings
 from engine.workitems import WorkItemFields
 from workflow.models import Application
 
@@ -15,6 +18,17 @@ PROCESS_ID = "meter_reading"
 DIAGRAM_DIR = Path(__file__).resolve().parent / "diagrams"
 LANES = LaneRules(roles={"citizen": "citizen", "operator": "operator", "unit_head": "unit_head",
                          "inspector": "inspector"})
+
+
+def due_policy(settings: Settings):
+    """Due dates of tasks without an SLA timer in the diagram: working days from settings."""
+    calendar = WorkingCalendar(settings.work.holidays)
+    days = {"operator": settings.work.review_due_working_days, "inspector": settings.work.inspection_due_working_days}
+
+    def due(role: str, created: datetime) -> datetime | None:
+        return calendar.add_working_days(created, days[role]) if role in days else None
+
+    return due
 
 
 def describe(session: Session, instance: ProcessInstance, task, info: dict) -> WorkItemFields:

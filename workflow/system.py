@@ -23,7 +23,7 @@ from engine.settings import Settings
 from engine.specs import SpecRegistry, read_directory
 from forms import FORMS
 from workflow.operations import OPERATIONS
-from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID, describe
+from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID, describe, due_policy
 from workflow.services import Services, build_services
 from workflow.tasks import HANDLERS, TaskContext
 
@@ -77,6 +77,7 @@ def build_system(settings: Settings, clock: Callable[[], datetime] | None = None
     db = make_engine(settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size)
     services = build_services(settings, clock)
     specs = SpecRegistry(checker(deploy_rules()))
-    runtime = Runtime(specs, OPERATIONS, LANES, describe=describe, services=services, clock=services.clock)
+    runtime = Runtime(specs, OPERATIONS, LANES, describe=describe, services=services, clock=services.clock,
+                      default_due=due_policy(settings))
     return System(settings=settings, db=db, sessions=make_session_factory(db), specs=specs, runtime=runtime,
                   services=services)

@@ -103,3 +103,45 @@ def test_two_operators_claiming_at_once_one_wins_and_the_other_is_told_who(pg_sy
     loser_saw = [v for v in results.values() if v != "won"][0]
     winner = [a for a in (people["operator"], second) if results[a.id] == "won"][0]
     assert loser_saw == winner.label
+
+
+def test_two_hundred_claim_races_have_exactly_one_winner_each(pg_system):
+    from sqlalchemy import update
+
+    people = make_people(pg_system)
+    with pg_system.sessions() as s:
+        from engine.models import Unit
+        from tests import factories as f
+
+        unit = s.scalar(select(Unit).where(Unit.code == "U-YSM"))
+        rival = f.actor(f.account(s, "operator", unit))
+        s.commit()
+    life = Lifecycle(pg_system)
+    code, serials, seals = new_subscriber(pg_system)
+    item = life.item(submit(life, people, code, serials, seals, [1206]), "review_application")
+    contenders = (people["operator"], rival)
+    for round_ in range(200):
+        with pg_system.sessions() as s:
+            s.execute(update(WorkItem).where(WorkItem.id == item.id).values(claimed_by_id=None, lease_until=None))
+            s.commit()
+        barrier = threading.Barrier(2)
+        winners = []
+
+        def take(actor):
+            with pg_system.sessions() as s:
+                barrier.wait()
+                try:
+                    claim(s, item.id, actor, pg_system.services.now(), timedelta(minutes=30))
+                    s.commit()
+                    winners.append(actor.id)
+                except WorkItemConflict:
+                    s.rollback()
+
+        threads = [threading.Thread(target=take, args=(a,)) for a in contenders]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(winners) == 1, f"round {round_}: {winners}"
+        with pg_system.sessions() as s:
+            assert s.get(WorkItem, item.id).claimed_by_id == winners[0]
