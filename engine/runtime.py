@@ -9,60 +9,40 @@ saves the state and brings the work items, timers and audit log up to date. The 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import jobs
+from engine import jobs, migration
 from engine.audit import SYSTEM, Actor, record
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, OperationFailed, WorkItemConflict
+from engine.migration import Assessment
 from engine.models import ProcessInstance, ProcessVersion, Timer, WorkItem
 from engine.operations import OperationContext, OperationRegistry
 from engine.scripting import SafeScriptEngine
 from engine.serialization import STATE_FORMAT, StateSerializer
 from engine.specs import SpecRegistry
-from engine.workitems import WorkItemFields, check_can_complete
+from engine.projection import Describe, LaneRules, Projection, is_async, sync_timers
+from engine.workitems import check_can_complete
 
 ENGINE_QUEUE = "engine"
 RUN_TASK_JOB = "run_task"
 MAX_STEPS = 10_000
-
-Describe = Callable[[Session, ProcessInstance, object, dict], WorkItemFields]
-
-
-@dataclass(frozen=True)
-class LaneRules:
-    """Lane name → role for human lanes; lanes in ``automatic`` hold no human tasks."""
-
-    roles: Mapping[str, str]
-    automatic: frozenset[str] = frozenset({"system"})
-
 
 @dataclass
 class StepResult:
     instance: ProcessInstance
     new_items: list[WorkItem] = field(default_factory=list)
     jobs: list[int] = field(default_factory=list)
-
-
-def task_properties(task_spec) -> dict:
-    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-
-
-def is_async(task_spec) -> bool:
-    return task_properties(task_spec).get("async", "").lower() == "true"
 
 
 class Runtime:
@@ -75,7 +55,7 @@ class Runtime:
         self.describe = describe
         self.services = services
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self.default_due = default_due or (lambda _role, _created: None)
+        self.projection = Projection(lanes, describe, default_due)
         self.serializer = StateSerializer()
 
     # -- public steps -------------------------------------------------------------------------
@@ -161,6 +141,32 @@ class Runtime:
                 record(session, "timer_fired", at=now, instance_id=instance.id,
                        detail={"timer": timer.event_name, "due": as_utc(timer.due_at).isoformat()})
         return self._advance_and_save(session, instance, wf, SYSTEM, now)
+
+    def check_migration(self, session: Session, instance: ProcessInstance, target: ProcessVersion) -> Assessment:
+        """Dry run: could this instance move to ``target``, and which waiting steps would restart?"""
+        wf = self._load(session, instance, SYSTEM)
+        return migration.assess(self.serializer.registry, wf, self.specs.parsed(target))
+
+    def migrate(self, session: Session, instance_id: int, target: ProcessVersion, actor: Actor) -> StepResult:
+        """Move a waiting instance onto another version; raises (leaving it untouched) when it cannot."""
+        now = self.clock()
+        instance = self._lock(session, instance_id)
+        if instance.status not in ("waiting", "running"):
+            raise EngineError(f"instance {instance_id} has ended and cannot move")
+        source = session.get(ProcessVersion, instance.version_id)
+        if source.process_id != target.process_id:
+            raise EngineError("an instance can only move to a version of its own process")
+        wf = self._load(session, instance, actor)
+        parsed = self.specs.parsed(target)
+        assessment = migration.assess(self.serializer.registry, wf, parsed)
+        if not assessment.movable:
+            raise EngineError("; ".join(assessment.reasons))
+        migration.apply(wf, assessment, parsed)
+        instance.version_id = target.id
+        self._attach(wf, session, instance, actor)
+        record(session, "instance_migrated", actor=actor, at=now, instance_id=instance.id,
+               detail={"from": source.version, "to": target.version, "restarted": assessment.restarts})
+        return self._advance_and_save(session, instance, wf, actor, now)
 
     def load_workflow(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
         """A read-only view of an instance's workflow (for tests and instance views)."""
@@ -255,8 +261,8 @@ class Runtime:
         instance.serializer_version = STATE_FORMAT
         instance.updated_at = now
         session.flush()
-        result.new_items = self._sync_work_items(session, instance, wf, now)
-        self._sync_timers(session, instance, wf)
+        result.new_items = self.projection.sync_work_items(session, instance, wf, now)
+        sync_timers(session, instance, wf)
         if instance.status != previous and instance.status in ("completed", "error"):
             record(session, f"instance_{instance.status}", actor=actor, at=now, instance_id=instance.id,
                    detail={"end_event": instance.end_event})
@@ -269,74 +275,6 @@ class Runtime:
         if not ends:
             return None
         return max(ends, key=lambda t: t.last_state_change).task_spec.name
-
-    def _sync_work_items(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
-                         now: datetime) -> list[WorkItem]:
-        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-        open_items = session.scalars(
-            select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.state == "open")).all()
-        for item in open_items:
-            if item.task_id not in ready:
-                item.state = "cancelled"
-                item.completed_at = now
-        known = {item.task_id for item in open_items}
-        created = []
-        for task_id, task in ready.items():
-            if task_id in known:
-                continue
-            spec = task.task_spec
-            lane = spec.lane
-            role = self.lanes.roles.get(lane or "")
-            if role is None:
-                raise EngineError(f"user task '{spec.name}' is in lane '{lane}', which maps to no role")
-            fields = self.describe(session, instance, task, {"role": role, "lane": lane})
-            item = WorkItem(
-                instance_id=instance.id, task_id=task_id, task_name=spec.name,
-                form_key=task_properties(spec).get("formKey", spec.name), lane=lane, role=role,
-                due_at=self._due_at(task) or self.default_due(role, now), created_at=now, **fields.__dict__,
-            )
-            session.add(item)
-            created.append(item)
-        session.flush()
-        return created
-
-    @staticmethod
-    def _due_at(task) -> datetime | None:
-        """A task with a boundary timer (an SLA) is due when the timer is; the diagram decides."""
-        parent = task.parent
-        if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
-            return None
-        dues = []
-        for sibling in parent.children:
-            spec = sibling.task_spec
-            if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, TimerEventDefinition):
-                value = sibling._get_internal_data("event_value")
-                if isinstance(value, str):
-                    dues.append(datetime.fromisoformat(value))
-        return min(dues) if dues else None
-
-    def _sync_timers(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow) -> None:
-        waiting = {}
-        for task in wf.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if isinstance(definition, TimerEventDefinition):
-                value = task._get_internal_data("event_value")
-                if isinstance(value, dict):  # a cycle timer
-                    value = value.get("next")
-                if isinstance(value, str):
-                    waiting[str(task.id)] = (task.task_spec.name, datetime.fromisoformat(value))
-        rows = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))}
-        for task_id, row in rows.items():
-            if task_id not in waiting and row.state == "waiting":
-                row.state = "done"
-        for task_id, (name, due) in waiting.items():
-            row = rows.get(task_id)
-            if row is None:
-                session.add(Timer(instance_id=instance.id, task_id=task_id, event_name=name, due_at=due))
-            else:
-                row.state, row.due_at = "waiting", due
-        session.flush()
-
 
 def _audit_data(data: dict) -> dict:
     """Form data as the audit log keeps it: short values only."""

@@ -52,6 +52,11 @@ class StateSerializer:
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
         self._full = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 
+    @property
+    def registry(self):
+        """The library's converter registry (its diff tools compare specs through it)."""
+        return self._full.registry
+
     def dumps(self, workflow: BpmnWorkflow) -> str:
         s = self._serializer
         s.registry._encoder_mode = True

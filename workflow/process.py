@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine.calendar import WorkingCalendar
 from engine.models import ProcessInstance
-from engine.runtime import LaneRules
+from engine.projection import LaneRules
 from engine.settings import Settings
 from engine.workitems import WorkItemFields
 from workflow.models import Application

@@ -156,3 +156,60 @@ def test_the_script_engine_is_the_safe_one_after_every_reload(system):
 def test_deploy_rules_cover_every_form_and_handler():
     rules = deploy_rules()
     assert rules.form_keys == frozenset(FORMS) == frozenset(HANDLERS)
+
+
+def test_a_waiting_instance_moves_to_a_new_version_and_follows_it(system, clock):
+    """The SLA changes from 2 days to 5: a dry run says the old application can move, and after
+    moving its review is due by the new rule while an untouched one keeps the old."""
+    from datetime import timedelta
+
+    from engine.models import WorkItem
+    from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+
+    people = make_people(system)
+    life = Lifecycle(system)
+    code, serials, seals = new_subscriber(system)
+    old = submit(life, people, code, serials, seals, [1206])
+    stays = submit(life, people, *new_subscriber(system), [1206])
+    clock.advance(hours=1)
+    with system.sessions() as s:
+        v2 = system.specs.deploy(s, PROCESS_ID, _with(SHIPPED, '"P2D"', '"P5D"'), reason="longer review")
+        s.commit()
+    with system.sessions() as s:
+        check = system.runtime.check_migration(s, s.get(ProcessInstance, old), v2)
+        assert check.movable and check.restarts == ["review_sla"] and check.reasons == []
+        system.runtime.migrate(s, old, v2, people["operator"])
+        s.commit()
+    with system.sessions() as s:
+        moved = s.get(ProcessInstance, old)
+        assert moved.version_id == v2.id
+        due = {w.instance_id: w.due_at for w in s.scalars(select(WorkItem).where(
+            WorkItem.task_name == "review_application", WorkItem.state == "open"))}
+    # the library computes timer due times from the wall clock: the moved review is due three days
+    # later than the untouched one (five days from its move instead of two from its start)
+    assert abs((due[old] - due[stays]) - timedelta(days=3)) < timedelta(seconds=5)
+    clock.advance(days=2, minutes=1)
+    assert life.sweep() == 1  # only the untouched one escalates after two days
+    assert life.open_tasks(stays) == ["handle_escalation", "review_application"]
+    assert life.open_tasks(old) == ["review_application"]
+
+
+def test_an_instance_waiting_at_a_removed_step_cannot_move_and_is_left_untouched(system):
+    from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+
+    people = make_people(system)
+    life = Lifecycle(system)
+    iid = submit(life, people, *new_subscriber(system), [1206])
+    renamed = SHIPPED["meter_reading.bpmn"].replace('"review_application"', '"review_application_v2"')
+    renamed = renamed.replace(">review_application<", ">review_application_v2<")
+    with system.sessions() as s:
+        v2 = system.specs.deploy(s, PROCESS_ID, {**SHIPPED, "meter_reading.bpmn": renamed.replace(
+            'value="review_application_v2"', 'value="review_application"')}, reason="renamed")
+        s.commit()
+        before = s.get(ProcessInstance, iid).state
+        check = system.runtime.check_migration(s, s.get(ProcessInstance, iid), v2)
+        assert not check.movable and "does not exist in the new version" in check.reasons[0]
+        with pytest.raises(Exception, match="does not exist"):
+            system.runtime.migrate(s, iid, v2, people["operator"])
+        s.rollback()
+        assert s.get(ProcessInstance, iid).state == before
