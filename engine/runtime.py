@@ -61,10 +61,10 @@ class Runtime:
     # -- public steps -------------------------------------------------------------------------
 
     def start(self, session: Session, process_id: str, actor: Actor = SYSTEM, data: dict | None = None) -> StepResult:
-        version = self.specs.latest(session, process_id)
-        parsed = self.specs.parsed(version)
+        version_id, version_number = self.specs.latest_id(session, process_id)
+        parsed = self.specs.parsed_by_id(session, version_id)
         now = self.clock()
-        instance = ProcessInstance(version_id=version.id, status="running", state="{}",
+        instance = ProcessInstance(version_id=version_id, status="running", state="{}",
                                    serializer_version=STATE_FORMAT, started_by_id=actor.id, created_at=now)
         session.add(instance)
         session.flush()
@@ -74,7 +74,7 @@ class Runtime:
             wf.data.update(data)
             wf.task_tree.data.update(data)
         record(session, "instance_started", actor=actor, at=now, instance_id=instance.id,
-               detail={"process": process_id, "version": version.version})
+               detail={"process": process_id, "version": version_number})
         return self._advance_and_save(session, instance, wf, actor, now)
 
     def complete(self, session: Session, work_item_id: int, actor: Actor,
@@ -116,7 +116,8 @@ class Runtime:
         now = self.clock()
         self._run(task, session, instance)
         record(session, "task_ran", at=now, instance_id=instance.id, detail={"task": task.task_spec.name})
-        return self._advance_and_save(session, instance, wf, SYSTEM, now)
+        # already in the worker: async steps that follow run in this job too, not in another one
+        return self._advance_and_save(session, instance, wf, SYSTEM, now, run_async=True)
 
     def due_timer_instances(self, session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
         now = now or self.clock()
@@ -140,7 +141,7 @@ class Runtime:
                 task._set_internal_data(event_fired=True)
                 record(session, "timer_fired", at=now, instance_id=instance.id,
                        detail={"timer": timer.event_name, "due": as_utc(timer.due_at).isoformat()})
-        return self._advance_and_save(session, instance, wf, SYSTEM, now)
+        return self._advance_and_save(session, instance, wf, SYSTEM, now, run_async=True)  # a worker job
 
     def check_migration(self, session: Session, instance: ProcessInstance, target: ProcessVersion) -> Assessment:
         """Dry run: could this instance move to ``target``, and which waiting steps would restart?"""
@@ -188,8 +189,7 @@ class Runtime:
         return instance
 
     def _load(self, session: Session, instance: ProcessInstance, actor: Actor) -> BpmnWorkflow:
-        version = session.get(ProcessVersion, instance.version_id)
-        parsed = self.specs.parsed(version)
+        parsed = self.specs.parsed_by_id(session, instance.version_id)
         wf = self.serializer.loads(instance.state, instance.serializer_version, parsed.spec, parsed.subprocess_specs)
         self._attach(wf, session, instance, actor)  # the library does not restore the script engine
         return wf
@@ -214,8 +214,9 @@ class Runtime:
             for task in sub.get_tasks(state=TaskState.READY, manual=False, skip_subprocesses=True):
                 yield sub, task
 
-    def _advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow) -> list:
-        """Run automatic tasks until none is ready; returns the READY async tasks left for the worker."""
+    def _advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, run_async: bool = False) -> list:
+        """Run automatic tasks until none is ready; returns the READY async tasks left for the worker
+        (none when ``run_async``: the caller is the worker)."""
         steps = 0
         while True:
             ran = False
@@ -223,7 +224,7 @@ class Runtime:
             for sub, task in list(self._ready_automatic(wf)):
                 if task.state != TaskState.READY:
                     continue
-                if is_async(task.task_spec):
+                if is_async(task.task_spec) and not run_async:
                     waiting_async.append(task)
                     continue
                 self._run(task, session, instance)
@@ -236,12 +237,12 @@ class Runtime:
                 raise EngineError(f"instance {instance.id} ran more than {MAX_STEPS} steps without waiting")
             if not ran:
                 wf.refresh_timers()
-                if not any(not is_async(t.task_spec) for _s, t in self._ready_automatic(wf)):
+                if not any(run_async or not is_async(t.task_spec) for _s, t in self._ready_automatic(wf)):
                     return waiting_async
 
     def _advance_and_save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
-                          actor: Actor, now: datetime) -> StepResult:
-        waiting_async = self._advance(session, instance, wf)
+                          actor: Actor, now: datetime, run_async: bool = False) -> StepResult:
+        waiting_async = self._advance(session, instance, wf, run_async)
         result = StepResult(instance=instance)
         for task in waiting_async:
             job = jobs.enqueue(session, RUN_TASK_JOB, {"instance_id": instance.id, "task_id": str(task.id)},

@@ -37,6 +37,7 @@ class SpecRegistry:
     def __init__(self, checker: Checker | None = None):
         self.checker = checker
         self._cache: dict[str, ParsedProcess] = {}
+        self._by_id: dict[int, ParsedProcess] = {}  # versions are immutable: an id names one spec
         self._lock = threading.Lock()
 
     def validate(self, process_id: str, files: Mapping[str, str]) -> ParsedProcess:
@@ -75,6 +76,24 @@ class SpecRegistry:
         if row is None:
             raise NotFound(f"process {process_id} has no deployed version")
         return row
+
+    def latest_id(self, session: Session, process_id: str) -> tuple[int, int]:
+        """(id, version number) of the newest version, without reading its files."""
+        row = session.execute(select(ProcessVersion.id, ProcessVersion.version)
+                              .where(ProcessVersion.process_id == process_id)
+                              .order_by(ProcessVersion.version.desc()).limit(1)).first()
+        if row is None:
+            raise NotFound(f"process {process_id} has no deployed version")
+        return row.id, row.version
+
+    def parsed_by_id(self, session: Session, version_id: int) -> ParsedProcess:
+        """The parsed spec of a version id; the row (with its files) is read once per process."""
+        parsed = self._by_id.get(version_id)
+        if parsed is None:
+            parsed = self.parsed(session.get(ProcessVersion, version_id))
+            with self._lock:
+                self._by_id[version_id] = parsed
+        return parsed
 
     def parsed(self, version: ProcessVersion) -> ParsedProcess:
         """The parsed spec of a version, from the cache (deployed files were validated already)."""
