@@ -374,9 +374,9 @@ STEP_LABELS = {
     "identify_subscriber": "complete identify_subscriber",
     "enter_readings": "complete enter_readings (+register, plausibility, DMN, assign)",
     "review_application": "claim + complete review (+post, compute)",
-    "job_claim": "outbox job claim (x2, own commit)",
+    "job_claim": "outbox job claim (own commit)",
     "render_invoice": "run_task render_invoice (async)",
-    "notify_subscriber": "run_task notify_subscriber (async, ends)",
+    "notify_subscriber": "run_task render_invoice + notify_subscriber (async, one job, ends)",
 }
 
 
@@ -491,11 +491,11 @@ def state_sizes(probes: list[dict], runtime: Runtime, spec_and_subspecs) -> dict
 
 
 def state_composition(state: str) -> dict:
-    """Where the bytes of one state go (for the analysis)."""
+    """Where the bytes of one stored state go (the compact format of engine/serialization.py)."""
     dct = json.loads(state)
-    tasks = list(dct["tasks"].values())
+    tasks = list(dct["tasks"])
     for sub in dct.get("subprocesses", {}).values():
-        tasks += list(sub["tasks"].values())
+        tasks += list(sub["tasks"])
 
     def size(v) -> int:
         return len(json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode())
@@ -504,51 +504,10 @@ def state_composition(state: str) -> dict:
     for t in tasks:
         for k, v in t.items():
             per_field[k] += size(v) + len(k) + 4
-    uuid_chars = sum(38 for t in tasks for _ in [t["id"]] + ([t["parent"]] if t.get("parent") else []) + t["children"])
+    uuid_chars = sum(38 * (1 + len(t.get("c", ()))) for t in tasks)
     return {"tasks": len(tasks), "bytes": len(state.encode()), "per_field": dict(per_field),
-            "uuid_bytes": uuid_chars, "bytes_per_task": len(state.encode()) / max(1, len(tasks)),
-            "compact_bytes": size(_compact(dct, short_ids=False)), "compact_short_ids_bytes": size(_compact(dct, True))}
+            "uuid_bytes": uuid_chars, "bytes_per_task": len(state.encode()) / max(1, len(tasks))}
 
-
-def _compact(dct: dict, short_ids: bool) -> dict:
-    """An estimate only (nothing reads it back): the same state without the fields a loader could
-    restore as defaults: typename "Task", triggered false, empty data/internal_data/delta, the parent
-    link (derivable from children), last_state_change to the millisecond; optionally 22-character
-    base64url task ids instead of 36-character UUID strings."""
-    import base64
-    import uuid as uuidlib
-
-    def tid(value):
-        if not short_ids or not isinstance(value, str):
-            return value
-        return base64.urlsafe_b64encode(uuidlib.UUID(value).bytes).rstrip(b"=").decode()
-
-    def task(t: dict) -> dict:
-        out = {"id": tid(t["id"]), "children": [tid(c) for c in t["children"]], "state": t["state"],
-               "task_spec": t["task_spec"], "last_state_change": round(t["last_state_change"], 3)}
-        if t.get("triggered"):
-            out["triggered"] = True
-        for key in ("internal_data", "data"):
-            if t.get(key):
-                out[key] = t[key]
-        delta = t.get("delta") or {}
-        if delta.get("updates") or delta.get("deletions"):
-            out["delta"] = delta
-        return out
-
-    def workflow(w: dict) -> dict:
-        out = {k: v for k, v in w.items() if k not in ("tasks", "subprocesses", "typename")}
-        out["root"] = tid(w["root"])
-        out["last_task"] = tid(w.get("last_task"))
-        out["tasks"] = [task(t) for t in w["tasks"].values()]
-        if "subprocesses" in w:
-            out["subprocesses"] = {tid(k): workflow(v) for k, v in w["subprocesses"].items()}
-        return out
-
-    return workflow(dct)
-
-
-# -- (b) the full system ------------------------------------------------------------------------
 
 def build_full_system(url: str, tmp: Path):
     from engine.settings import load_settings
@@ -924,7 +883,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="saygac-bench-") as tmpdir:
         tmp = Path(tmpdir)
         print()
-        print("2. engine/ on SQLite (file in a temp dir, WAL, synchronous=FULL); 8 commits per lifecycle in (a)")
+        print("2. engine/ on SQLite (file in a temp dir, WAL, synchronous=FULL); one commit per unit of work in (a)")
         url = f"sqlite:///{tmp / 'engine.sqlite3'}"
         st, probes, world = bench_engine(url, "(a) engine, trivial operations", n, paired_raw)
         print(st.line())
@@ -1009,9 +968,6 @@ def main() -> None:
         print(f"  composition of one state waiting at review: {comp['tasks']} tasks, {comp['bytes']} B, "
               f"{comp['bytes_per_task']:.0f} B/task, of which UUID strings {comp['uuid_bytes']} B; bytes per task "
               "field (key included): " + ", ".join(f"{k} {v}" for k, v in fields))
-        print(f"  estimate, the same content without restorable defaults (typename, triggered=false, empty "
-              f"data/internal_data/delta, parent links, last_state_change to ms): {kb(comp['compact_bytes'])}; "
-              f"with 22-char base64url task ids as well: {kb(comp['compact_short_ids_bytes'])}")
 
         target = args.postgres if pg_ok else f"sqlite:///{tmp / 'profile.sqlite3'}"
         label = "PostgreSQL" if pg_ok else "SQLite (PostgreSQL unavailable)"

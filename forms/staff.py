@@ -1,7 +1,7 @@
 """Staff forms: the operator's review, the unit head's escalation, the inspector's visit."""
 from __future__ import annotations
 
-from wtforms import FieldList, Form, FormField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from forms.base import TaskForm, collect_entry_errors
@@ -10,9 +10,9 @@ from workflow.i18n import N_
 
 class ReviewForm(TaskForm):
     decision = RadioField(N_("Decision"), choices=[
-        ("accept", N_("Accept: post the reading and form the invoice")),
-        ("inspect", N_("Send to an inspector for an on-site check")),
-        ("reject", N_("Reject")),
+        SelectChoice("accept", N_("Accept: post the reading and form the invoice")),
+        SelectChoice("inspect", N_("Send to an inspector for an on-site check")),
+        SelectChoice("reject", N_("Reject")),
     ], validators=[InputRequired(N_("Choose a decision"))])
     reject_reason = TextAreaField(N_("Reason for rejection (the citizen sees it)"), validators=[Length(max=1000)])
     inspection_instruction = TextAreaField(N_("Instruction for the inspector"), validators=[Length(max=1000)])
@@ -35,7 +35,7 @@ class InspectedMeterForm(Form):
 
 class FieldInspectionForm(TaskForm):
     outcome = RadioField(N_("Outcome"), choices=[
-        ("done", N_("Meter read on site")), ("no_access", N_("No access: visit again")),
+        SelectChoice("done", N_("Meter read on site")), SelectChoice("no_access", N_("No access: visit again")),
     ], validators=[InputRequired(N_("Choose the outcome of the visit"))])
     meters = FieldList(FormField(InspectedMeterForm), min_entries=0, max_entries=20)
     note = TextAreaField(N_("Note"), validators=[Length(max=1000)])
@@ -44,6 +44,8 @@ class FieldInspectionForm(TaskForm):
         if self.outcome.data != "done":
             return
         for entry in field.entries:
+            if not (entry.form.line_id.data or "").isdigit():
+                entry.form.line_id.errors.append(self.message(N_("This meter is not part of the application")))
             if not (entry.form.value.data or "").strip().isdigit():
                 entry.form.value.errors.append(self.message(N_("Enter the reading on site, digits only")))
             if not (entry.form.read_on.data or "").strip():

@@ -1,0 +1,75 @@
+"""The Flask application factory (Flask tutorial style).
+
+``create_app`` builds (or takes) the :class:`~workflow.system.System`, keeps it in
+``app.extensions["saygac"]``, and wires the request's unit of work, the job dispatcher,
+languages, sign-in, CSRF protection, security headers and the blueprints. In embedded mode it
+also starts the in-process timer sweep (not under tests).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from engine.settings import Settings, load_settings
+from web import auth, db, i18n, security, tasks
+from workflow.system import System, build_system
+
+csrf = CSRFProtect()
+SWEEP_STOP_KEY = "saygac.sweep_stop"
+
+
+def create_app(settings: Settings | None = None, *, system: System | None = None,
+               clock: Callable[[], datetime] | None = None, config: Mapping | None = None) -> Flask:
+    """The web app. ``config`` overrides Flask settings (``{"TESTING": True}`` in tests)."""
+    if system is None:
+        system = build_system(settings or load_settings(), clock)
+    settings = system.settings
+    with system.sessions() as session:  # production refuses to start with demo accounts
+        system.check_production_safety(session)
+
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=system.services.photos.max_bytes * 10 + 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,  # a long form (several meters, photos) must not expire under a person
+    )
+    security.init_app(app, settings)
+    if config:
+        app.config.update(config)
+
+    db.init_app(app, system)
+    i18n.init_app(app, settings)
+    csrf.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(tasks.bp)
+    _register_error_pages(app)
+
+    if settings.app.mode == "embedded" and not app.testing:
+        from worker.sweep import start_background
+
+        app.extensions[SWEEP_STOP_KEY] = start_background(
+            system, app.extensions[db.DISPATCHER_KEY], settings.jobs.timer_sweep_seconds)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(404)
+    def not_found(_err):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(_err):
+        return render_template("errors/405.html"), 405
+
+    @app.errorhandler(413)
+    def too_large(_err):
+        return render_template("errors/413.html"), 413
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_err):
+        return render_template("errors/csrf.html"), 400
+
+
+__all__ = ["create_app", "csrf"]

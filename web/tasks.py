@@ -1,0 +1,334 @@
+"""The generic task page: the person's open work, starting an application, one page per task.
+
+``GET /tasks/<id>`` renders the item's form (``forms.FORMS[item.form_key]``); a valid POST
+completes it through ``System.complete_task``, commits, dispatches the jobs and goes on to
+the person's next item of the same application, or to the application's page. Staff items
+are claimed first. Items a person may not see do not exist for them (404, never 403).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import FieldList, FormField
+
+from engine import workitems
+from engine.audit import Actor
+from engine.db import as_utc
+from engine.errors import EngineError, NotFound, WorkItemError
+from engine.models import Account, StoredFile, WorkItem
+from forms import FORMS, FormContext
+from web.auth import current_actor, login_required, roles_required
+from web.db import dispatch_jobs, get_db, get_system
+from web.task_pages import SEVERITY_LABELS, holder_name, initial_data, page_context
+from web.uploads import ACCEPT, PhotoState, require_photos, take_photos
+from workflow.i18n import Message
+from workflow.models import Application, ApplicationMeter, Invoice
+from workflow.tasks import application_of
+
+log = logging.getLogger(__name__)
+bp = Blueprint("tasks", __name__)
+
+STAFF_ROLES = ("operator", "unit_head", "inspector")
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _now() -> datetime:
+    return get_system().services.now()
+
+
+def _visible_item(db: Session, item_id: int, actor: Actor) -> WorkItem:
+    try:
+        return workitems.get_for(db, item_id, actor)
+    except NotFound:
+        abort(404)
+
+
+def _lease_live(item: WorkItem, at: datetime) -> bool:
+    return item.lease_until is not None and as_utc(item.lease_until) > at
+
+
+def _can_act(item: WorkItem, actor: Actor, at: datetime) -> bool:
+    try:
+        workitems.check_can_complete(item, actor, at)
+    except WorkItemError:
+        return False
+    return True
+
+
+def _conflict_message(db: Session, item_id: int, actor: Actor, at: datetime) -> str:
+    """Why this person cannot act on the item now, read afresh from the database."""
+    item = db.get(WorkItem, item_id, populate_existing=True)
+    if item is None or item.state != "open":
+        return _("This task has already been completed.")
+    if item.claimed_by_id not in (None, actor.id) and _lease_live(item, at):
+        return _("%(name)s is working on this task. Choose another task or try again later.",
+                 name=holder_name(db, item) or "?")
+    return _("Claim this task before you complete it.")
+
+
+def _next_item_url(db: Session, instance_id: int, actor: Actor) -> str | None:
+    item_id = db.scalar(select(WorkItem.id).where(
+        WorkItem.instance_id == instance_id, WorkItem.state == "open", WorkItem.assignee_id == actor.id,
+    ).order_by(WorkItem.id).limit(1))
+    return url_for("tasks.task", item_id=item_id) if item_id is not None else None
+
+
+def _after_completion(db: Session, instance_id: int, actor: Actor) -> str:
+    url = _next_item_url(db, instance_id, actor)
+    if url:
+        return url
+    app = application_of(db, instance_id)
+    if actor.role == "citizen" and app is not None and app.number:
+        return url_for("tasks.application", application_id=app.id, registered=1)
+    flash(_("The task is completed."), "success")
+    return url_for("tasks.task_list")
+
+
+def collect_errors(form, photos: PhotoState | None = None) -> list[tuple[str, object]]:
+    """(field id, message) for the error summary, in page order; one message per field."""
+    found: list[tuple[str, object]] = []
+
+    def walk(field) -> None:
+        if isinstance(field, FieldList):
+            before = len(found)
+            for entry in field.entries:
+                walk(entry)
+                if photos is not None and entry.name in photos.errors:
+                    found.append((photos.input_id(entry.name), photos.errors[entry.name]))
+            if len(found) == before:  # a message about the list as a whole
+                anchor = next(iter(field.entries[0].form)).id if field.entries else field.id
+                found.extend((anchor, e) for e in field.errors if isinstance(e, (str, Message)))
+        elif isinstance(field, FormField):
+            for sub in field.form:
+                walk(sub)
+        elif field.errors:
+            found.append((field.id, field.errors[0]))
+
+    for field in form:
+        walk(field)
+    return found
+
+
+def _block_action(form) -> str | None:
+    """"add" or "remove" for the meter-block buttons of the readings form, else None."""
+    if "add_meter" in request.form:
+        if len(form.meters.entries) < (form.meters.max_entries or 20):
+            form.meters.append_entry()
+            form.meters.entries[-1].form.read_on.data = get_system().services.today().isoformat()
+        return "add"
+    target = request.form.get("remove_meter")
+    if target:
+        kept = [e for e in form.meters.entries if e.name != target]
+        if kept and len(kept) < len(form.meters.entries):
+            form.meters.entries = kept
+        return "remove"
+    return None
+
+
+def _render(db: Session, item: WorkItem, form, *, errors=(), photos: PhotoState | None = None,
+            can_act: bool = True, at: datetime | None = None):
+    at = at or _now()
+    context = page_context(db, item)
+    return render_template(
+        "tasks/task.html", item=item, form=form, errors=list(errors), photos=photos or PhotoState(),
+        can_act=can_act, holds=item.claimed_by_id == current_user.id and _lease_live(item, at),
+        holder=holder_name(db, item) if item.claimed_by_id not in (None, current_user.id)
+        and _lease_live(item, at) else None,
+        staff_item=item.assignee_id != current_user.id, accept=ACCEPT, severity_labels=SEVERITY_LABELS,
+        today=get_system().services.today(),
+        lines_by_id={str(v.line.id): v for v in context["lines"]}, **context,
+    )
+
+
+# -- views -------------------------------------------------------------------------------------
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("tasks.task_list"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/tasks")
+@login_required
+def task_list():
+    db = get_db()
+    actor = current_actor()
+    at = _now()
+    items = workitems.open_items_for(db, actor)
+    claims = {}
+    for item in items:
+        if item.claimed_by_id is not None and _lease_live(item, at):
+            claims[item.id] = None if item.claimed_by_id == actor.id else holder_name(db, item)
+    applications, open_by_instance = [], {}
+    if actor.role == "citizen":
+        applications = list(db.scalars(
+            select(Application).where(Application.applicant_id == actor.id)
+            .order_by(Application.submitted_at.desc(), Application.id.desc()).limit(50)))
+        open_by_instance = {i.instance_id: i.id for i in items}
+    return render_template("tasks/list.html", items=items, claims=claims, applications=applications,
+                           open_by_instance=open_by_instance)
+
+
+@bp.route("/applications/new", methods=("POST",))
+@roles_required("citizen")
+def new_application():
+    db = get_db()
+    actor = current_actor()
+    result = get_system().start_application(db, actor)
+    db.commit()
+    dispatch_jobs()
+    return redirect(_next_item_url(db, result.instance.id, actor) or url_for("tasks.task_list"))
+
+
+@bp.route("/tasks/<int:item_id>", methods=("GET", "POST"))
+@login_required
+def task(item_id: int):
+    db = get_db()
+    system = get_system()
+    actor = current_actor()
+    at = system.services.now()
+    item = _visible_item(db, item_id, actor)
+    if item.state != "open":
+        flash(_("This task has already been completed."), "info")
+        app = application_of(db, item.instance_id)
+        if actor.role == "citizen" and app is not None and app.number:
+            return redirect(url_for("tasks.application", application_id=app.id))
+        return redirect(url_for("tasks.task_list"))
+    form_cls = FORMS.get(item.form_key)
+    if form_cls is None:
+        abort(404)
+    can_act = _can_act(item, actor, at)
+    context = FormContext(session=db, today=system.services.today(), instance_id=item.instance_id,
+                          services=system.services)
+    if request.method == "POST":
+        if not can_act:
+            flash(_conflict_message(db, item.id, actor, at), "error")
+            return redirect(url_for("tasks.task", item_id=item.id))
+        return _submit(db, item, form_cls(request.form, context=context), actor, at)
+    account = db.get(Account, actor.id)
+    form = form_cls(context=context, data=initial_data(db, item, context.today, account))
+    return _render(db, item, form, can_act=can_act, at=at)
+
+
+def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
+    """A POST of the task's form: re-render with errors, or complete, commit, dispatch, go on."""
+    system = get_system()
+    photos = None
+    if item.form_key == "enter_readings":
+        photos = take_photos(db, form.meters.entries, actor, system.services)
+        if _block_action(form) is not None:  # "add another meter" / "remove": no validation yet
+            if photos.saved:
+                db.commit()
+            return _render(db, item, form, errors=collect_errors(form, photos), photos=photos, at=at)
+        require_photos(form.meters.entries, photos)
+    valid = form.validate()
+    errors = collect_errors(form, photos)
+    if not valid or errors:
+        if photos is not None and photos.saved:
+            db.commit()  # keep the photos that did arrive: they are not asked for again
+        return _render(db, item, form, errors=errors, photos=photos, at=at)
+    try:
+        system.complete_task(db, item.id, actor, form.to_task_data())
+        db.commit()
+    except WorkItemError:
+        db.rollback()
+        flash(_conflict_message(db, item.id, actor, at), "error")
+        return redirect(url_for("tasks.task", item_id=item.id))
+    except EngineError:
+        db.rollback()
+        log.exception("completing work item %s failed", item.id)
+        flash(_("The form could not be saved. Check the details and try again."), "error")
+        return redirect(url_for("tasks.task", item_id=item.id))
+    dispatch_jobs()
+    return redirect(_after_completion(db, item.instance_id, actor))
+
+
+@bp.route("/tasks/<int:item_id>/claim", methods=("POST",))
+@login_required
+def claim(item_id: int):
+    db = get_db()
+    actor = current_actor()
+    at = _now()
+    _visible_item(db, item_id, actor)
+    lease = timedelta(minutes=get_system().settings.work.lease_minutes)
+    try:
+        workitems.claim(db, item_id, actor, at, lease)
+        db.commit()
+    except WorkItemError:
+        db.rollback()
+        flash(_conflict_message(db, item_id, actor, at), "error")
+    return redirect(url_for("tasks.task", item_id=item_id))
+
+
+@bp.route("/tasks/<int:item_id>/release", methods=("POST",))
+@login_required
+def release(item_id: int):
+    db = get_db()
+    actor = current_actor()
+    _visible_item(db, item_id, actor)
+    try:
+        workitems.release(db, item_id, actor, _now())
+        db.commit()
+    except WorkItemError:
+        db.rollback()
+        return redirect(url_for("tasks.task", item_id=item_id))
+    flash(_("The task is back in the queue."), "info")
+    return redirect(url_for("tasks.task_list"))
+
+
+@bp.route("/tasks/<int:item_id>/photos/<int:line_id>")
+@login_required
+def line_photo(item_id: int, line_id: int):
+    """The photo a citizen sent for one meter of the application behind a visible item."""
+    db = get_db()
+    item = _visible_item(db, item_id, current_actor())
+    app = application_of(db, item.instance_id)
+    line = db.get(ApplicationMeter, line_id)
+    if app is None or line is None or line.application_id != app.id or line.photo_id is None:
+        abort(404)
+    stored = db.get(StoredFile, line.photo_id)
+    return send_file(get_system().services.files.path(stored), mimetype=stored.media_type,
+                     download_name=stored.original_name or f"photo-{line.id}", max_age=0)
+
+
+def _may_see(app: Application, actor: Actor) -> bool:
+    if actor.role == "admin" or (app.applicant_id is not None and app.applicant_id == actor.id):
+        return True
+    return actor.role in STAFF_ROLES and app.unit_id is not None and app.unit_id == actor.unit_id
+
+
+@bp.route("/applications/<int:application_id>")
+@login_required
+def application(application_id: int):
+    db = get_db()
+    actor = current_actor()
+    app = db.get(Application, application_id)
+    if app is None or not _may_see(app, actor):
+        abort(404)
+    invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
+    registered = bool(request.args.get("registered")) and bool(app.number) and app.applicant_id == actor.id
+    return render_template("tasks/application.html", app=app, invoice=invoice, registered=registered,
+                           next_url=_next_item_url(db, app.instance_id, actor))
+
+
+@bp.route("/applications/<int:application_id>/invoice.pdf")
+@login_required
+def invoice_pdf(application_id: int):
+    db = get_db()
+    app = db.get(Application, application_id)
+    if app is None or not _may_see(app, current_actor()):
+        abort(404)
+    invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
+    if invoice is None or invoice.pdf_id is None:
+        abort(404)
+    stored = db.get(StoredFile, invoice.pdf_id)
+    return send_file(get_system().services.files.path(stored), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{invoice.number}.pdf", max_age=0)
