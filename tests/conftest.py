@@ -45,13 +45,19 @@ def settings(tmp_path):
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-def system(settings, clock):
+def make_system(settings, clock):
+    """A system on a fresh schema with the shipped diagrams deployed."""
     system = build_system(settings, clock)
     Base.metadata.create_all(system.db)
     with system.sessions() as session:
         system.deploy_shipped(session)
         session.commit()
+    return system
+
+
+@pytest.fixture
+def system(settings, clock):
+    system = make_system(settings, clock)
     yield system
     system.db.dispose()
 

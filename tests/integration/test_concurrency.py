@@ -1,41 +1,51 @@
-"""Two people completing the same task at the same moment, on PostgreSQL."""
+"""Two people acting on the same task at the same moment, on PostgreSQL."""
 from __future__ import annotations
 
 import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.errors import WorkItemConflict
-from engine.models import AuditEvent, WorkItem
+from engine.models import AuditEvent, Unit, WorkItem
 from engine.workitems import claim
+from tests import factories as f
 from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
 from workflow.models import Application, ApplicationMeter
 
 
-def _race(system, item_id, actors_and_data):
-    """Both threads wait at a barrier, then complete the same item; returns the outcomes."""
-    barrier = threading.Barrier(len(actors_and_data))
-    outcomes = [None] * len(actors_and_data)
+def _race(system, step, contenders) -> list:
+    """Each contender runs ``step(session, contender)`` in its own session, all released at once by a
+    barrier; returns per contender "ok" or the WorkItemConflict it got."""
+    barrier = threading.Barrier(len(contenders))
+    outcomes = [None] * len(contenders)
 
-    def run(i, actor, data):
+    def run(i, contender):
         with system.sessions() as s:
             barrier.wait()
             try:
-                system.complete_task(s, item_id, actor, data)
+                step(s, contender)
                 s.commit()
                 outcomes[i] = "ok"
             except WorkItemConflict as err:
                 s.rollback()
-                outcomes[i] = str(err)
+                outcomes[i] = err
 
-    threads = [threading.Thread(target=run, args=(i, a, d)) for i, (a, d) in enumerate(actors_and_data)]
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(contenders)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
     return outcomes
+
+
+def _second_operator(system, name="Leyla Məmmədova"):
+    with system.sessions() as s:
+        unit = s.scalar(select(Unit).where(Unit.code == "U-YSM"))
+        rival = f.actor(f.account(s, "operator", unit, name=name))
+        s.commit()
+    return rival
 
 
 @pytest.mark.parametrize("round_", range(10))
@@ -52,8 +62,9 @@ def test_two_tabs_submitting_the_same_readings_register_one_application(pg_syste
         return {"meters": [{"serial": serials[0], "seal": seals[0], "value": value, "read_on": today}],
                 "phone": "+994501234567", "email": None, "notes": ""}
 
-    outcomes = _race(pg_system, item.id, [(people["citizen"], form(1206)), (people["citizen"], form(1207))])
-    assert sorted(outcomes) == ["ok", "this task has already been completed"]
+    outcomes = _race(pg_system, lambda s, value: pg_system.complete_task(s, item.id, people["citizen"], form(value)),
+                     [1206, 1207])
+    assert sorted(str(o) for o in outcomes) == ["ok", "this task has already been completed"]
     with pg_system.sessions() as s:
         app = s.scalar(select(Application).where(Application.instance_id == iid))
         lines = s.scalars(select(ApplicationMeter).where(ApplicationMeter.application_id == app.id)).all()
@@ -67,81 +78,36 @@ def test_two_tabs_submitting_the_same_readings_register_one_application(pg_syste
             WorkItem.instance_id == iid, WorkItem.task_name == "review_application")) == 1
 
 
+def _review_item(system, people):
+    life = Lifecycle(system)
+    code, serials, seals = new_subscriber(system)
+    return life.item(submit(life, people, code, serials, seals, [1206]), "review_application")
+
+
+def _take(system, item_id):
+    return lambda s, actor: claim(s, item_id, actor, system.services.now(), timedelta(minutes=30))
+
+
 def test_two_operators_claiming_at_once_one_wins_and_the_other_is_told_who(pg_system):
     people = make_people(pg_system)
-    with pg_system.sessions() as s:
-        from tests import factories as f
-        from engine.models import Unit
-
-        unit = s.scalar(select(Unit).where(Unit.code == "U-YSM"))
-        second = f.actor(f.account(s, "operator", unit, name="Leyla Məmmədova"))
-        s.commit()
-    life = Lifecycle(pg_system)
-    code, serials, seals = new_subscriber(pg_system)
-    iid = submit(life, people, code, serials, seals, [1206])
-    item = life.item(iid, "review_application")
-    barrier = threading.Barrier(2)
-    results = {}
-
-    def take(actor):
-        with pg_system.sessions() as s:
-            barrier.wait()
-            try:
-                claim(s, item.id, actor, pg_system.services.now(), timedelta(minutes=30))
-                s.commit()
-                results[actor.id] = "won"
-            except WorkItemConflict as err:
-                s.rollback()
-                results[actor.id] = err.holder
-
-    threads = [threading.Thread(target=take, args=(a,)) for a in (people["operator"], second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert sorted(results.values(), key=str).count("won") == 1
-    loser_saw = [v for v in results.values() if v != "won"][0]
-    winner = [a for a in (people["operator"], second) if results[a.id] == "won"][0]
-    assert loser_saw == winner.label
+    contenders = [people["operator"], _second_operator(pg_system)]
+    item = _review_item(pg_system, people)
+    outcomes = _race(pg_system, _take(pg_system, item.id), contenders)
+    assert outcomes.count("ok") == 1
+    winner = contenders[outcomes.index("ok")]
+    loser_saw = [o for o in outcomes if o != "ok"][0]
+    assert loser_saw.holder == winner.label
 
 
 def test_two_hundred_claim_races_have_exactly_one_winner_each(pg_system):
-    from sqlalchemy import update
-
     people = make_people(pg_system)
-    with pg_system.sessions() as s:
-        from engine.models import Unit
-        from tests import factories as f
-
-        unit = s.scalar(select(Unit).where(Unit.code == "U-YSM"))
-        rival = f.actor(f.account(s, "operator", unit))
-        s.commit()
-    life = Lifecycle(pg_system)
-    code, serials, seals = new_subscriber(pg_system)
-    item = life.item(submit(life, people, code, serials, seals, [1206]), "review_application")
-    contenders = (people["operator"], rival)
+    contenders = [people["operator"], _second_operator(pg_system, "Rəşad Əliyev")]
+    item = _review_item(pg_system, people)
     for round_ in range(200):
         with pg_system.sessions() as s:
             s.execute(update(WorkItem).where(WorkItem.id == item.id).values(claimed_by_id=None, lease_until=None))
             s.commit()
-        barrier = threading.Barrier(2)
-        winners = []
-
-        def take(actor):
-            with pg_system.sessions() as s:
-                barrier.wait()
-                try:
-                    claim(s, item.id, actor, pg_system.services.now(), timedelta(minutes=30))
-                    s.commit()
-                    winners.append(actor.id)
-                except WorkItemConflict:
-                    s.rollback()
-
-        threads = [threading.Thread(target=take, args=(a,)) for a in contenders]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        assert len(winners) == 1, f"round {round_}: {winners}"
+        outcomes = _race(pg_system, _take(pg_system, item.id), contenders)
+        assert outcomes.count("ok") == 1, f"round {round_}: {outcomes}"
         with pg_system.sessions() as s:
-            assert s.get(WorkItem, item.id).claimed_by_id == winners[0]
+            assert s.get(WorkItem, item.id).claimed_by_id == contenders[outcomes.index("ok")].id

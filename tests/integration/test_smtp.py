@@ -9,11 +9,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine.db import Base
 from engine.models import Email, Job
-from tests.conftest import make_settings
+from tests.conftest import make_settings, make_system
 from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
-from workflow.system import build_system
 
 
 class Inbox:
@@ -32,14 +30,8 @@ def _free_port() -> int:
 
 
 def _system(tmp_path, clock, port, **jobs):
-    settings = make_settings(tmp_path, mail={"transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port},
-                             jobs=jobs)
-    system = build_system(settings, clock)
-    Base.metadata.create_all(system.db)
-    with system.sessions() as s:
-        system.deploy_shipped(s)
-        s.commit()
-    return system
+    mail = {"transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port}
+    return make_system(make_settings(tmp_path, mail=mail, jobs=jobs), clock)
 
 
 @pytest.fixture
