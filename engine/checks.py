@@ -139,5 +139,81 @@ def _check_decision(spec) -> list[DiagramError]:
     return problems
 
 
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+_NOT_NODES = {"sequenceFlow", "laneSet", "textAnnotation", "association", "dataObject", "dataObjectReference",
+              "dataStoreReference", "group", "extensionElements", "documentation", "ioSpecification", "property"}
+
+
+def check_structure(files: Mapping[str, str]) -> list[DiagramError]:
+    """Every flow node can be reached from a start event, and every path from it reaches an end.
+
+    Each process and embedded subprocess is a graph of its own: sequence flows, plus an edge from
+    an activity to each boundary event attached to it. A node reached from no start event is
+    unreachable; a node with no way on is a dead end unless it is an end event; a node from which
+    no end event can be reached (a loop with no way out) never ends.
+    """
+    from engine.diagrams import parse_xml  # the safe parser, as everywhere
+
+    problems: list[DiagramError] = []
+    for name, text in sorted(files.items()):
+        if not name.endswith(".bpmn"):
+            continue
+        root = parse_xml(text, name)
+        for scope in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
+            problems.extend(_check_scope(scope, name))
+    return problems
+
+
+def _check_scope(scope, filename: str) -> list[DiagramError]:
+    nodes: dict[str, str] = {}
+    edges: dict[str, set[str]] = {}
+    for child in scope:
+        if not isinstance(child.tag, str) or not child.tag.startswith(f"{{{BPMN_NS}}}"):
+            continue
+        kind = child.tag.split("}", 1)[1]
+        if kind not in _NOT_NODES and child.get("id"):
+            nodes[child.get("id")] = kind
+    for child in scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
+        source, target = child.get("sourceRef"), child.get("targetRef")
+        if source in nodes and target in nodes:
+            edges.setdefault(source, set()).add(target)
+    for child in scope.iterchildren(f"{{{BPMN_NS}}}boundaryEvent"):
+        host = child.get("attachedToRef")
+        if host in nodes:
+            edges.setdefault(host, set()).add(child.get("id"))
+    starts = [n for n, kind in nodes.items() if kind == "startEvent"]
+    ends = {n for n, kind in nodes.items() if kind == "endEvent"}
+    reached = _closure(starts, edges)
+    back: dict[str, set[str]] = {}
+    for source, targets in edges.items():
+        for target in targets:
+            back.setdefault(target, set()).add(source)
+    dead_ends = {n for n in reached if n not in ends and not edges.get(n)}
+    finishing = _closure(ends | dead_ends, back)  # a dead end is reported once, not on every step before it
+    problems = []
+    for node_id, kind in nodes.items():
+        if node_id not in reached:
+            problems.append(DiagramError("this element cannot be reached from a start event",
+                                         element_id=node_id, file=filename))
+        elif kind != "endEvent" and not edges.get(node_id):
+            problems.append(DiagramError("the path stops here: add an outgoing flow or an end event",
+                                         element_id=node_id, file=filename))
+        elif node_id not in finishing:
+            problems.append(DiagramError("no path from this element reaches an end event",
+                                         element_id=node_id, file=filename))
+    return problems
+
+
+def _closure(starts: Iterable[str], edges: Mapping[str, set[str]]) -> set[str]:
+    seen = set(starts)
+    todo = list(seen)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
 def checker(rules: DeployRules) -> Callable[[ParsedProcess, Mapping[str, str]], list[DiagramError]]:
-    return lambda parsed, _files: check_process(parsed, rules)
+    return lambda parsed, files: check_process(parsed, rules) + check_structure(files)

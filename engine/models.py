@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,6 +53,37 @@ class Account(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(TZ)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; staff second factor
+    totp_last_counter: Mapped[int | None] = mapped_column(BigInteger)  # a code is accepted once
+    password_changed_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class LoginSession(Base):
+    """A signed-in browser: the cookie carries a random token, the table its SHA-256.
+
+    Ending the row (logout, "log out everywhere", time-outs) ends the session on the next request.
+    """
+
+    __tablename__ = "login_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # password, card, egov, asan, staff_oidc
+    address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(TZ)
+    end_reason: Mapped[str | None] = mapped_column(String(16))  # logout, everywhere, idle, absolute
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per key ("user:<name>" or "addr:<address>") in a time window."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(TZ)
 
 
 class ProcessVersion(Base):
@@ -67,6 +99,20 @@ class ProcessVersion(Base):
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     deployed_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     reason: Mapped[str] = mapped_column(Text, default="")
+    scenarios: Mapped[list] = mapped_column(default=list)  # the scenario tests it passed at deploy
+
+
+class Draft(Base):
+    """An analyst's working copy of a process's files and scenarios, until deployed."""
+
+    __tablename__ = "process_draft"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(64), unique=True)
+    files: Mapped[dict] = mapped_column()  # file name -> XML text
+    scenarios: Mapped[list] = mapped_column(default=list)
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, onupdate=utcnow)
 
 
 class ProcessInstance(Base):
@@ -96,6 +142,13 @@ class WorkItem(Base):
     __table_args__ = (
         Index("ix_work_item_queue", "state", "unit_id", "role", "due_at"),
         Index("ix_work_item_instance_task", "instance_id", "task_id"),
+        # the unit queue's page and its "flagged" views at a million open items: partial, in page order
+        Index("ix_work_item_open_page", "unit_id", "role", "due_at", "id",
+              postgresql_where=text("state = 'open'"), sqlite_where=text("state = 'open'"),
+              postgresql_include=["flagged", "evidence_flagged", "claimed_by_id", "lease_until", "area"]),
+        Index("ix_work_item_open_flagged", "unit_id", "role", "due_at", "id",
+              postgresql_where=text("state = 'open' AND (flagged OR evidence_flagged)"),
+              sqlite_where=text("state = 'open' AND (flagged OR evidence_flagged)")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
@@ -208,6 +261,6 @@ class StoredFile(Base):
 
 
 __all__ = [
-    "Account", "AuditEvent", "Email", "Job", "ProcessInstance", "ProcessVersion",
+    "Account", "AuditEvent", "Draft", "Email", "Job", "LoginSession", "LoginThrottle", "ProcessInstance", "ProcessVersion",
     "StoredFile", "Timer", "Unit", "WorkItem",
 ]

@@ -48,8 +48,16 @@ class SpecRegistry:
             raise problems[0]
         return parsed
 
+    def problems(self, process_id: str, files: Mapping[str, str]) -> list[DiagramError]:
+        """Every problem found (the studio shows them all); a schema or parse error stops the rest."""
+        try:
+            parsed = parse_process(files, process_id, validate=True)
+        except DiagramError as err:
+            return [err]
+        return self.checker(parsed, files) if self.checker else []
+
     def deploy(self, session: Session, process_id: str, files: Mapping[str, str], *,
-               deployed_by_id: int | None = None, reason: str = "") -> ProcessVersion:
+               deployed_by_id: int | None = None, reason: str = "", scenarios: list | None = None) -> ProcessVersion:
         digest = content_hash(files)
         existing = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))
         if existing is not None:
@@ -60,7 +68,7 @@ class SpecRegistry:
         number = (session.scalar(select(func.max(ProcessVersion.version))
                                  .where(ProcessVersion.process_id == process_id)) or 0) + 1
         row = ProcessVersion(process_id=process_id, version=number, content_hash=digest, files=dict(files),
-                             deployed_by_id=deployed_by_id, reason=reason)
+                             deployed_by_id=deployed_by_id, reason=reason, scenarios=list(scenarios or []))
         session.add(row)
         session.flush()
         with self._lock:

@@ -10,14 +10,17 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from engine.audit import Actor, record
+from engine.db import as_utc
 from engine.errors import NotFound, WorkItemError
 from engine.models import Account, WorkItem
+from engine.workitems import get_for
 
-VIEWS = ("all", "unclaimed", "mine", "flagged", "overdue")
+VIEWS = ("all", "unclaimed", "mine", "flagged", "overdue", "flagged_overdue")
+ROLES_A_HEAD_GIVES = ("operator", "inspector")
 PER_PAGE_MAX = 100
 
 
@@ -40,46 +43,88 @@ class QueuePage:
 
 def _scope(actor: Actor, role: str):
     """Open items of ``role`` that ``actor`` may see: their unit's, or assigned to them."""
+    return or_(*_scope_parts(actor, role))
+
+
+def _scope_parts(actor: Actor, role: str) -> list:
+    """The scope as disjoint parts, each served by one index: the unit's items (the partial index in
+    due-date order) and items of other units assigned to the person (the assignee index; rare)."""
     if actor.role == "admin":
-        return and_(WorkItem.state == "open", WorkItem.role == role)
+        return [and_(WorkItem.state == "open", WorkItem.role == role)]
     if actor.role == "unit_head" or actor.role == role:
-        return and_(WorkItem.state == "open", WorkItem.role == role,
-                    or_(WorkItem.unit_id == actor.unit_id, WorkItem.assignee_id == actor.id))
-    return WorkItem.id.is_(None)  # nothing
+        return [
+            and_(WorkItem.state == "open", WorkItem.role == role, WorkItem.unit_id == actor.unit_id),
+            and_(WorkItem.assignee_id == actor.id, WorkItem.state == "open", WorkItem.role == role,
+                 or_(WorkItem.unit_id.is_(None), WorkItem.unit_id != actor.unit_id)),
+        ]
+    return [WorkItem.id.is_(None)]  # nothing
 
 
-def _views(actor: Actor, now: datetime) -> dict[str, object]:
-    unclaimed = or_(WorkItem.claimed_by_id.is_(None), WorkItem.lease_until < now)
+def _views(actor: Actor, now: datetime, w=WorkItem) -> dict[str, object]:
+    """The filter tabs as conditions on ``w``: the work item table, or a subquery's columns."""
+    flagged = or_(w.flagged, w.evidence_flagged)  # as the partial index says it
     return {
-        "all": WorkItem.id.is_not(None),
-        "unclaimed": unclaimed,
-        "mine": and_(WorkItem.claimed_by_id == actor.id, WorkItem.lease_until >= now),
-        "flagged": or_(WorkItem.flagged.is_(True), WorkItem.evidence_flagged.is_(True)),
-        "overdue": WorkItem.due_at < now,
+        "all": w.id.is_not(None),
+        "unclaimed": or_(w.claimed_by_id.is_(None), w.lease_until < now),
+        "mine": and_(w.claimed_by_id == actor.id, w.lease_until >= now),
+        "flagged": flagged,
+        "overdue": w.due_at < now,
+        "flagged_overdue": and_(flagged, w.due_at < now),
     }
+
+
+def queue_order():
+    """Due date first (items without one last), then oldest: the order of the partial index."""
+    return (WorkItem.due_at.asc().nulls_last(), WorkItem.id)
+
+
+def _base(actor: Actor, flt: QueueFilter, role: str, part) -> list:
+    base = [part]
+    if flt.area:
+        base.append(WorkItem.area == flt.area)
+    return base
+
+
+def counts_statement(actor: Actor, flt: QueueFilter, now: datetime, role: str = "operator"):
+    """One row per part of the scope with the number of items behind each filter tab (sum them). The
+    unit's part is an index-only scan of ``ix_work_item_open_page``, which carries the columns counted;
+    one aggregate per part (not one over their union) keeps that scan feeding the aggregate directly."""
+    views = _views(actor, now)
+    rows = [select(*[func.count().filter(cond).label(name) for name, cond in views.items()])
+            .select_from(WorkItem).where(*_base(actor, flt, role, part)) for part in _scope_parts(actor, role)]
+    return rows[0] if len(rows) == 1 else union_all(*rows)
+
+
+def page_statement(actor: Actor, flt: QueueFilter, now: datetime, role: str = "operator", page: int = 1,
+                   per_page: int = 25, part: int = 0):
+    """The items of one page of one view over one part of the scope, in due-date order (the unit's part
+    is read in index order from ``ix_work_item_open_page``: no sort of the unit's items)."""
+    return (select(WorkItem).where(*_base(actor, flt, role, _scope_parts(actor, role)[part]),
+                                   _views(actor, now)[flt.view])
+            .order_by(*queue_order()).offset((page - 1) * per_page).limit(per_page))
+
+
+def _sort_key(item: WorkItem):
+    return (item.due_at is None, as_utc(item.due_at) if item.due_at else None, item.id)
 
 
 def unit_queue(session: Session, actor: Actor, flt: QueueFilter, now: datetime, role: str = "operator") -> QueuePage:
     if flt.view not in VIEWS:
         raise ValueError(f"unknown queue view {flt.view}")
-    views = _views(actor, now)
-    base = [_scope(actor, role)]
-    if flt.area:
-        base.append(WorkItem.area == flt.area)
-    counts_row = session.execute(
-        select(*[func.count().filter(cond).label(name) for name, cond in views.items()])
-        .select_from(WorkItem).where(*base)
-    ).one()
-    counts = dict(zip(views, counts_row))
+    parts = range(len(_scope_parts(actor, role)))
+    rows = session.execute(counts_statement(actor, flt, now, role)).all()
+    counts = {name: sum(row[i] for row in rows) for i, name in enumerate(VIEWS)}
     per_page = max(1, min(flt.per_page, PER_PAGE_MAX))
     total = counts[flt.view]
     pages = max(1, -(-total // per_page))
     page = max(1, min(flt.page, pages))
-    items = list(session.scalars(
-        select(WorkItem).where(*base, views[flt.view])
-        .order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
-        .offset((page - 1) * per_page).limit(per_page)
-    ))
+    extra = [] if len(parts) == 1 else list(session.scalars(
+        page_statement(actor, flt, now, role, 1, page * per_page, part=1)))
+    if not extra:  # the usual case: one indexed page of the unit's items
+        items = list(session.scalars(page_statement(actor, flt, now, role, page, per_page)))
+    else:  # merge the few items assigned from elsewhere into the unit's first pages
+        first = list(session.scalars(page_statement(actor, flt, now, role, 1, page * per_page)))
+        items = sorted(first + extra, key=_sort_key)[(page - 1) * per_page: page * per_page]
     return QueuePage(items=items, total=total, counts=counts, page=page, pages=pages)
 
 
@@ -88,7 +133,7 @@ def reassign(session: Session, item_id: int, head: Actor, to_account_id: int, no
     """A unit head gives an item to a named person of the unit, claimed or not, without stopping anything."""
     if head.role not in ("unit_head", "admin"):
         raise NotFound("no such task")
-    conditions = [WorkItem.id == item_id, WorkItem.state == "open", WorkItem.role.in_(("operator", "inspector"))]
+    conditions = [WorkItem.id == item_id, WorkItem.state == "open", WorkItem.role.in_(ROLES_A_HEAD_GIVES)]
     if head.role == "unit_head":
         conditions.append(WorkItem.unit_id == head.unit_id)
     item = session.scalar(select(WorkItem).where(*conditions).with_for_update())
@@ -104,6 +149,45 @@ def reassign(session: Session, item_id: int, head: Actor, to_account_id: int, no
     record(session, "work_item_reassigned", actor=head, at=now, instance_id=item.instance_id,
            entity=f"work_item:{item.id}", detail={"from": previous, "to": target.id, "task": item.task_name})
     return item
+
+
+def renew_lease(session: Session, item_id: int, actor: Actor, now: datetime, lease: timedelta) -> WorkItem:
+    """Extend the holder's lease while their page is open; anyone else is told they do not hold it."""
+    item = get_for(session, item_id, actor)
+    result = session.execute(
+        update(WorkItem).where(WorkItem.id == item.id, WorkItem.state == "open", WorkItem.claimed_by_id == actor.id,
+                               WorkItem.lease_until >= now)
+        .values(lease_until=now + lease).execution_options(synchronize_session=False)
+    )
+    session.refresh(item)
+    if result.rowcount != 1:
+        raise WorkItemError("you do not hold this task")
+    return item
+
+
+def unit_people(session: Session, head: Actor, role: str) -> list[Account]:
+    """Active people of the head's unit who do tasks of ``role`` (whom a head may give an item to)."""
+    if head.role not in ("unit_head", "admin") or role not in ROLES_A_HEAD_GIVES:
+        return []
+    return list(session.scalars(select(Account).where(
+        Account.unit_id == head.unit_id, Account.role == role, Account.active.is_(True)).order_by(Account.display_name)))
+
+
+def queue_areas(session: Session, actor: Actor, role: str = "operator") -> list[str]:
+    """The districts that have open items in the actor's queue (the district filter's choices)."""
+    return [a for a in session.scalars(select(WorkItem.area).where(_scope(actor, role), WorkItem.area.is_not(None))
+                                       .distinct().order_by(WorkItem.area))]
+
+
+def instance_visible(session: Session, actor: Actor, instance_id: int) -> bool:
+    """Staff see an instance's diagram and history when one of its staff steps was their unit's."""
+    if actor.role == "admin":
+        return True
+    if actor.role not in ("operator", "unit_head") or actor.unit_id is None:
+        return False
+    return session.scalar(select(WorkItem.id).where(
+        WorkItem.instance_id == instance_id, WorkItem.unit_id == actor.unit_id,
+        WorkItem.role.in_(("operator", "unit_head", "inspector"))).limit(1)) is not None
 
 
 def release_expired(session: Session, now: datetime) -> int:

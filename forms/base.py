@@ -15,6 +15,7 @@ class FormContext:
     today: date
     instance_id: int
     services: object = None
+    actor: object = None  # engine.audit.Actor of the person filling the form (lookup throttle)
     uploads: dict = field(default_factory=dict)  # field name -> stored_file id, filled by the web layer
     translate: Callable[[str], str] = staticmethod(lambda text: text)  # the web layer passes gettext
 

@@ -1,15 +1,39 @@
 """The citizen's forms: identify the subscriber, then enter the readings of every meter."""
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
-from wtforms import FieldList, Form, FormField, HiddenField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from engine.audit import SYSTEM
 from forms.base import TaskForm, collect_entry_errors
-from workflow.i18n import N_
-from workflow.identifiers import InvalidIdentifier, check_subscriber_code, normalize_az_phone
-from workflow.models import Meter, Subscriber
+from workflow.i18n import N_, Message
+from workflow.identifiers import (
+    InvalidIdentifier,
+    check_subscriber_code,
+    normalize_az_phone,
+)
+from workflow.lookups import LookupThrottled, find_subscriber
+from workflow.models import Meter
+from workflow.precheck import precheck
 from workflow.tasks import application_of
+
+NOTES_MAX = 1000
+
+
+def normalize_serial(raw: str | None) -> str:
+    """Serial numbers as printed: upper case, without the spaces and hyphens people type."""
+    return "".join(ch for ch in (raw or "").upper() if ch not in " -\u00a0")
 
 
 class IdentifySubscriberForm(TaskForm):
@@ -20,7 +44,13 @@ class IdentifySubscriberForm(TaskForm):
             code = check_subscriber_code(field.data, self.context.services.codes)
         except InvalidIdentifier as err:
             raise ValidationError(self.message(err.message)) from None
-        if self.context.session.scalar(select(Subscriber.id).where(Subscriber.code == code)) is None:
+        actor = self.context.actor or SYSTEM
+        try:
+            found = find_subscriber(self.context.session, code, actor, self.context.services.now(),
+                                    self.context.services.lookups)
+        except LookupThrottled as err:
+            raise ValidationError(self.message(err.message)) from None
+        if found is None:
             raise ValidationError(self.message(N_("No subscriber has this code. Check the code on your bill.")))
         field.data = code
 
@@ -31,13 +61,26 @@ class MeterEntryForm(Form):
     value = StringField(N_("Reading"), validators=[DataRequired(N_("Enter the reading"))])
     read_on = StringField(N_("Reading date"), validators=[DataRequired(N_("Enter the date of the reading"))])
     photo_id = HiddenField()
+    # flag codes the citizen has confirmed ("yes, the reading is correct"), space-separated
+    confirmed = HiddenField()
+    confirm = BooleanField(N_("Yes, the reading is correct"))
 
 
 class EnterReadingsForm(TaskForm):
     meters = FieldList(FormField(MeterEntryForm), min_entries=1, max_entries=20)
     phone = StringField(N_("Phone"), validators=[DataRequired(N_("Enter a phone number"))])
     email = StringField(N_("E-mail"), validators=[Optional(), Email(N_("Enter an e-mail address like name@example.az"))])
-    notes = TextAreaField(N_("Notes"), validators=[Optional(), Length(max=1000)])
+    notes = TextAreaField(N_("Notes"), filters=[lambda v: (v or "").strip()], validators=[Optional(), Length(max=NOTES_MAX, message=N_(
+        "Notes must be %(max)d characters or fewer"))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings: dict[str, list] = {}  # block name -> "confirm" flags not yet confirmed
+        self.history: dict[str, object] = {}  # block name -> PlausibilityResult, for the preview
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return any(self.warnings.values())
 
     def validate_phone(self, field):
         try:
@@ -46,40 +89,70 @@ class EnterReadingsForm(TaskForm):
             raise ValidationError(self.message(err.message)) from None
 
     def validate_meters(self, field):
-        from datetime import date
-
         app = application_of(self.context.session, self.context.instance_id)
         on_record = {m.serial: m for m in self.context.session.scalars(
             select(Meter).where(Meter.subscriber_id == app.subscriber_id))} if app else {}
         seen = set()
         for entry in field.entries:
             sub = entry.form
-            serial = (sub.serial.data or "").strip().upper()
+            serial = normalize_serial(sub.serial.data)
             sub.serial.data = serial
-            if serial not in on_record:
-                sub.serial.errors.append(self.message(N_("This serial number is not on record for the subscriber")))
+            if serial and serial not in on_record:
+                sub.serial.errors.append(self.message(Message(N_(
+                    "This serial number is not on record for the subscriber, who has %(count)s meters on "
+                    "record. Type the factory number printed on the meter's body, above the dial"),
+                    {"count": len(on_record)})))
             elif serial in seen:
                 sub.serial.errors.append(self.message(N_("This meter is entered twice")))
             seen.add(serial)
             raw = (sub.value.data or "").replace(" ", "")
-            if not raw.isdigit():
+            sub.value.data = raw
+            if raw and not raw.isdigit():
                 sub.value.errors.append(self.message(N_("Enter the reading in whole cubic metres, digits only")))
-            elif serial in on_record and len(raw.lstrip("0") or "0") > on_record[serial].register_digits:
-                sub.value.errors.append(self.message(N_("The reading has more digits than the meter's register")))
+            elif raw and serial in on_record and len(raw) > on_record[serial].register_digits:
+                sub.value.errors.append(self.message(Message(N_(
+                    "The reading has more digits than the meter's register, which has %(digits)s. Type only the black "
+                    "digits"),
+                    {"digits": on_record[serial].register_digits})))
+            when = None
             try:
                 when = date.fromisoformat((sub.read_on.data or "").strip())
                 if when > self.context.today:
                     sub.read_on.errors.append(self.message(N_("The reading date cannot be in the future")))
             except ValueError:
-                sub.read_on.errors.append(self.message(N_("Enter the date as YYYY-MM-DD")))
+                if (sub.read_on.data or "").strip():
+                    sub.read_on.errors.append(self.message(N_("Enter the date as YYYY-MM-DD")))
+            if any(f.errors for f in sub) or serial not in on_record or when is None:
+                continue
+            self._precheck(entry, on_record[serial], int(raw), when, app)
         collect_entry_errors(field)
+
+    def _precheck(self, entry, meter: Meter, value: int, when: date, app) -> None:
+        """The plausibility rules: refusals become field errors, warnings wait for a confirmation."""
+        sub = entry.form
+        result = precheck(self.context.session, meter, value, when, self.context.today,
+                          self.context.services.plausibility, app.subscriber.persons)
+        self.history[entry.name] = result
+        for flag in result.blocking:
+            target = sub.value if flag.code in ("too_many_digits", "duplicate_reading") else sub.read_on
+            if not target.errors:
+                target.errors.append(self.message(flag.message))
+        codes = sorted(f.code for f in result.confirmations)
+        confirmed = set((sub.confirmed.data or "").split())
+        if sub.confirm.data:  # "yes, the reading is correct": what the page showed for this reading
+            confirmed = set(codes)
+        pending = [f for f in result.confirmations if f.code not in confirmed]
+        self.warnings[entry.name] = pending
+        sub.confirmed.data = " ".join(c for c in codes if c in confirmed)
+        sub.confirm.data = False
 
     def to_task_data(self) -> dict:
         return {
             "meters": [
                 {"serial": e.form.serial.data, "seal": (e.form.seal.data or "").strip(),
                  "value": int(e.form.value.data.replace(" ", "")), "read_on": e.form.read_on.data.strip(),
-                 "photo_id": int(e.form.photo_id.data) if e.form.photo_id.data else None}
+                 "photo_id": int(e.form.photo_id.data) if e.form.photo_id.data else None,
+                 "confirmed_flags": (e.form.confirmed.data or "").split()}
                 for e in self.meters.entries
             ],
             "phone": self.phone.data, "email": self.email.data or None, "notes": self.notes.data or "",

@@ -1,11 +1,25 @@
 """Staff forms: the operator's review, the unit head's escalation, the inspector's visit."""
 from __future__ import annotations
 
-from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from datetime import date
+
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from forms.base import TaskForm, collect_entry_errors
+from forms.base import FormContext, TaskForm, collect_entry_errors
 from workflow.i18n import N_
+from workflow.review import DEFAULT_REJECT_REASONS
 
 
 class ReviewForm(TaskForm):
@@ -14,8 +28,22 @@ class ReviewForm(TaskForm):
         SelectChoice("inspect", N_("Send to an inspector for an on-site check")),
         SelectChoice("reject", N_("Reject")),
     ], validators=[InputRequired(N_("Choose a decision"))])
+    reject_key = SelectField(N_("Reason for rejection"), choices=[], validate_choice=False)
     reject_reason = TextAreaField(N_("Reason for rejection (the citizen sees it)"), validators=[Length(max=1000)])
     inspection_instruction = TextAreaField(N_("Instruction for the inspector"), validators=[Length(max=1000)])
+
+    def __init__(self, formdata=None, *, context: FormContext, **kwargs):
+        super().__init__(formdata, context=context, **kwargs)
+        self.reject_key.choices = [("", "")] + [(r, r) for r in self.reasons]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        review = getattr(self.context.services, "review", None)
+        return review.reject_reasons if review is not None else DEFAULT_REJECT_REASONS
+
+    def validate_reject_key(self, field):
+        if self.decision.data == "reject" and field.data not in self.reasons:
+            raise ValidationError(self.message(N_("Choose the reason for rejection")))
 
     def validate_reject_reason(self, field):
         if self.decision.data == "reject" and not (field.data or "").strip():
@@ -30,33 +58,74 @@ class InspectedMeterForm(Form):
     line_id = HiddenField()
     value = StringField(N_("Reading on site"), validators=[Optional()])
     read_on = StringField(N_("Visit date"), validators=[Optional()])
+    serial_confirmed = BooleanField(N_("The serial number on the meter is the one on record"))
+    seal_intact = RadioField(N_("Seal"), choices=[
+        SelectChoice("yes", N_("The seal is intact")), SelectChoice("no", N_("The seal was replaced")),
+    ], validators=[Optional()], validate_choice=False)
     new_seal = StringField(N_("New seal number, if the seal was replaced"), validators=[Optional(), Length(max=32)])
+    photo_id = HiddenField()
 
 
 class FieldInspectionForm(TaskForm):
     outcome = RadioField(N_("Outcome"), choices=[
         SelectChoice("done", N_("Meter read on site")), SelectChoice("no_access", N_("No access: visit again")),
     ], validators=[InputRequired(N_("Choose the outcome of the visit"))])
+    visit_time = StringField(N_("Time of the visit"), validators=[Optional()])
     meters = FieldList(FormField(InspectedMeterForm), min_entries=0, max_entries=20)
     note = TextAreaField(N_("Note"), validators=[Length(max=1000)])
+
+    def validate_visit_time(self, field):
+        if self.outcome.data == "done" and _clock_time(field.data) is None:
+            raise ValidationError(self.message(N_("Enter the time of the visit, for example 14:30")))
+
+    def validate_note(self, field):
+        if self.outcome.data == "no_access" and not (field.data or "").strip():
+            raise ValidationError(self.message(N_("Say why there was no access")))
 
     def validate_meters(self, field):
         if self.outcome.data != "done":
             return
         for entry in field.entries:
-            if not (entry.form.line_id.data or "").isdigit():
-                entry.form.line_id.errors.append(self.message(N_("This meter is not part of the application")))
-            if not (entry.form.value.data or "").strip().isdigit():
-                entry.form.value.errors.append(self.message(N_("Enter the reading on site, digits only")))
-            if not (entry.form.read_on.data or "").strip():
-                entry.form.read_on.errors.append(self.message(N_("Enter the visit date")))
+            sub = entry.form
+            if not (sub.line_id.data or "").isdigit():
+                sub.line_id.errors.append(self.message(N_("This meter is not part of the application")))
+            if not (sub.value.data or "").strip().isdigit():
+                sub.value.errors.append(self.message(N_("Enter the reading on site, digits only")))
+            if _iso_date(sub.read_on.data) is None:
+                sub.read_on.errors.append(self.message(N_("Enter the visit date, for example 2026-03-31")))
+            if sub.seal_intact.data not in ("yes", "no"):
+                sub.seal_intact.errors.append(self.message(N_("Say whether the seal is intact")))
+            elif sub.seal_intact.data == "no" and not (sub.new_seal.data or "").strip():
+                sub.new_seal.errors.append(self.message(N_("Enter the number of the new seal")))
         collect_entry_errors(field)
 
     def to_task_data(self) -> dict:
+        done = self.outcome.data == "done"
         return {
             "outcome": self.outcome.data,
             "meters": [{"line_id": int(e.form.line_id.data), "value": int(e.form.value.data),
-                        "read_on": e.form.read_on.data.strip(), "new_seal": e.form.new_seal.data or None}
-                       for e in self.meters.entries] if self.outcome.data == "done" else [],
+                        "read_on": e.form.read_on.data.strip(), "visit_time": _clock_time(self.visit_time.data),
+                        "serial_confirmed": bool(e.form.serial_confirmed.data),
+                        "seal_intact": e.form.seal_intact.data == "yes",
+                        "new_seal": (e.form.new_seal.data or "").strip() if e.form.seal_intact.data == "no" else None,
+                        "photo_id": int(e.form.photo_id.data) if (e.form.photo_id.data or "").isdigit() else None}
+                       for e in self.meters.entries] if done else [],
             "note": self.note.data or "",
         }
+
+
+def _clock_time(value: str | None) -> str | None:
+    """"14:30" (or "9.05", "09:05") as "HH:MM", or None."""
+    text = (value or "").strip().replace(".", ":")
+    hours, _sep, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        return None
+    h, m = int(hours), int(minutes)
+    return f"{h:02d}:{m:02d}" if h < 24 and m < 60 else None
+
+
+def _iso_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None

@@ -14,7 +14,8 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import auth, db, i18n, security, tasks
+from web import auth, citizen, db, i18n, inspector, security, staff, tasks
+from web import studio, studio_api
 from workflow.system import System, build_system
 
 csrf = CSRFProtect()
@@ -44,6 +45,11 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     csrf.init_app(app)
     auth.init_app(app)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(studio.bp)
+    app.register_blueprint(studio_api.bp)
+    app.register_blueprint(citizen.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(inspector.bp)
     _register_error_pages(app)
 
     if settings.app.mode == "embedded" and not app.testing:

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, g, request
 
 from engine.settings import Settings
 
@@ -56,7 +56,7 @@ def configure_cookies(app: Flask, settings: Settings) -> None:
 
 def set_security_headers(response):
     headers = response.headers
-    headers["Content-Security-Policy"] = CSP
+    headers["Content-Security-Policy"] = g.get("csp") or CSP  # a blueprint may narrow-scope its own
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.models import Account, AuditEvent, StoredFile, WorkItem
+from forms.citizen import MeterEntryForm
 from workflow.i18n import N_
 from workflow.models import Application, ApplicationMeter, Reading
 from workflow.tasks import application_of
@@ -81,7 +83,7 @@ def initial_data(session: Session, item: WorkItem, today: date, account: Account
     app = application_of(session, item.instance_id)
     if item.form_key == "enter_readings":
         return {"meters": [SimpleNamespace(read_on=today.isoformat())],
-                "email": account.email if account is not None else None}
+                "email": _usable_email(account.email if account is not None else None)}
     if item.form_key == "review_application" and app is not None and app.conflict:
         return {"decision": "inspect"}  # a reading that conflicts with the records: a site check first
     if item.form_key == "field_inspection" and app is not None:
@@ -89,8 +91,45 @@ def initial_data(session: Session, item: WorkItem, today: date, account: Account
     return {}
 
 
+def _usable_email(address: str | None) -> str | None:
+    """The account's address as a starting value, unless the form would refuse it (demo ".invalid")."""
+    if not address:
+        return None
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return address
+
+
 def holder_name(session: Session, item: WorkItem) -> str | None:
     if item.claimed_by_id is None:
         return None
     account = session.get(Account, item.claimed_by_id)
     return account.display_name if account else None
+
+
+@dataclass(frozen=True)
+class SubscriberView:
+    """What the citizen sees of the subscriber: in full for the subscriber themself, else masked."""
+
+    name: str
+    address: str
+    full: bool
+
+
+def subscriber_view(sub, account: Account | None) -> SubscriberView:
+    if account is not None and account.fin and sub.fin and account.fin.upper() == sub.fin.upper():
+        return SubscriberView(sub.full_name, sub.address, True)
+    initials = " ".join(f"{part[0]}." for part in (sub.last_name, sub.first_name, sub.patronymic) if part)
+    return SubscriberView(initials, f"{sub.city}, {sub.street}", False)
+
+
+BLANK_INDEX = "__i__"  # replaced by the next block index when the page's script adds a block
+
+
+def blank_meter_block(today: date) -> SimpleNamespace:
+    """An empty meter block for the page's <template> ("Digər sayğac əlavə et" without a reload)."""
+    name = f"meters-{BLANK_INDEX}"
+    return SimpleNamespace(form=MeterEntryForm(prefix=f"{name}-", data={"read_on": today.isoformat()}),
+                           name=name, id=name)

@@ -10,7 +10,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,8 +33,16 @@ from engine.errors import EngineError, NotFound, WorkItemError
 from engine.models import Account, StoredFile, WorkItem
 from forms import FORMS, FormContext
 from web.auth import current_actor, login_required, roles_required
+from web.citizen_pages import timeline
 from web.db import dispatch_jobs, get_db, get_system
-from web.task_pages import SEVERITY_LABELS, holder_name, initial_data, page_context
+from web.task_pages import (
+    SEVERITY_LABELS,
+    blank_meter_block,
+    holder_name,
+    initial_data,
+    page_context,
+    subscriber_view,
+)
 from web.uploads import ACCEPT, PhotoState, require_photos, take_photos
 from workflow.i18n import Message
 from workflow.models import Application, ApplicationMeter, Invoice
@@ -133,17 +150,21 @@ def _block_action(form) -> str | None:
 
 
 def _render(db: Session, item: WorkItem, form, *, errors=(), photos: PhotoState | None = None,
-            can_act: bool = True, at: datetime | None = None):
+            can_act: bool = True, at: datetime | None = None, step: str = "edit", focus: str | None = None):
     at = at or _now()
     context = page_context(db, item)
+    if item.form_key == "enter_readings" and context["application"] is not None:
+        account = db.get(Account, current_user.id)
+        context["subscriber"] = subscriber_view(context["application"].subscriber, account)
+        context["blank_block"] = blank_meter_block(get_system().services.today())
     return render_template(
         "tasks/task.html", item=item, form=form, errors=list(errors), photos=photos or PhotoState(),
         can_act=can_act, holds=item.claimed_by_id == current_user.id and _lease_live(item, at),
         holder=holder_name(db, item) if item.claimed_by_id not in (None, current_user.id)
         and _lease_live(item, at) else None,
         staff_item=item.assignee_id != current_user.id, accept=ACCEPT, severity_labels=SEVERITY_LABELS,
-        today=get_system().services.today(),
-        lines_by_id={str(v.line.id): v for v in context["lines"]}, **context,
+        today=get_system().services.today(), max_photo_mb=get_system().services.photos.max_bytes // (1024 * 1024),
+        lines_by_id={str(v.line.id): v for v in context["lines"]}, step=step, focus=focus, **context,
     )
 
 
@@ -152,7 +173,7 @@ def _render(db: Session, item: WorkItem, form, *, errors=(), photos: PhotoState 
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for("tasks.task_list"))
+        return redirect(url_for("citizen.start" if current_user.role == "citizen" else "tasks.task_list"))
     return redirect(url_for("auth.login"))
 
 
@@ -202,12 +223,14 @@ def task(item_id: int):
         if actor.role == "citizen" and app is not None and app.number:
             return redirect(url_for("tasks.application", application_id=app.id))
         return redirect(url_for("tasks.task_list"))
+    if item.form_key == "field_inspection" and actor.role == "inspector":  # its own phone page (web/inspector.py)
+        return redirect(url_for("inspector.task", item_id=item.id))
     form_cls = FORMS.get(item.form_key)
     if form_cls is None:
         abort(404)
     can_act = _can_act(item, actor, at)
     context = FormContext(session=db, today=system.services.today(), instance_id=item.instance_id,
-                          services=system.services)
+                          services=system.services, actor=actor)
     if request.method == "POST":
         if not can_act:
             flash(_conflict_message(db, item.id, actor, at), "error")
@@ -224,17 +247,25 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
     photos = None
     if item.form_key == "enter_readings":
         photos = take_photos(db, form.meters.entries, actor, system.services)
-        if _block_action(form) is not None:  # "add another meter" / "remove": no validation yet
+        change = request.form.get("change")
+        if _block_action(form) is not None or change:  # add / remove a meter, "change" a row: no validation yet
             if photos.saved:
                 db.commit()
-            return _render(db, item, form, errors=collect_errors(form, photos), photos=photos, at=at)
+            return _render(db, item, form, errors=collect_errors(form, photos), photos=photos, at=at,
+                           focus=change)
         require_photos(form.meters.entries, photos)
     valid = form.validate()
     errors = collect_errors(form, photos)
+    # A re-shown form keeps what this request stored: the photos that did arrive (never asked for
+    # again) and the counted code lookups (the throttle). Validation writes nothing else.
     if not valid or errors:
-        if photos is not None and photos.saved:
-            db.commit()  # keep the photos that did arrive: they are not asked for again
+        db.commit()
         return _render(db, item, form, errors=errors, photos=photos, at=at)
+    if item.form_key == "enter_readings" and (form.needs_confirmation or "final" not in request.form):
+        db.commit()
+        # readings the rules flag are confirmed or corrected first; then "check your answers"
+        return _render(db, item, form, photos=photos, at=at,
+                       step="confirm" if form.needs_confirmation else "preview")
     try:
         system.complete_task(db, item.id, actor, form.to_task_data())
         db.commit()
@@ -315,6 +346,10 @@ def application(application_id: int):
         abort(404)
     invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
     registered = bool(request.args.get("registered")) and bool(app.number) and app.applicant_id == actor.id
+    if app.applicant_id == actor.id:  # the citizen's own view: timeline, receipt, what happens next
+        return render_template("citizen/application.html", app=app, invoice=invoice, registered=registered,
+                               steps=timeline(db, app), next_url=_next_item_url(db, app.instance_id, actor),
+                               view=subscriber_view(app.subscriber, db.get(Account, actor.id)))
     return render_template("tasks/application.html", app=app, invoice=invoice, registered=registered,
                            next_url=_next_item_url(db, app.instance_id, actor))
 

@@ -108,6 +108,7 @@ class Application(Base):
     conflict: Mapped[bool] = mapped_column(default=False)
     decision: Mapped[str | None] = mapped_column(String(16))
     reject_reason: Mapped[str | None] = mapped_column(Text)
+    reject_key: Mapped[str | None] = mapped_column(String(200))  # the configured reason (a message id)
     submitted_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(TZ)
 
@@ -132,6 +133,10 @@ class ApplicationMeter(Base):
     inspected_value: Mapped[int | None] = mapped_column(Integer)
     inspected_on: Mapped[date | None] = mapped_column(Date)
     inspected_seal: Mapped[str | None] = mapped_column(String(32))
+    inspected_serial_ok: Mapped[bool | None] = mapped_column()
+    inspected_seal_intact: Mapped[bool | None] = mapped_column()
+    inspected_photo_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    inspected_at: Mapped[datetime | None] = mapped_column(TZ)
     posted_reading_id: Mapped[int | None] = mapped_column(ForeignKey("reading.id"))
 
     application: Mapped[Application] = relationship(back_populates="lines")

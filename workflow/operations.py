@@ -138,7 +138,7 @@ def escalate_review(ctx: OperationContext, application_id: int) -> dict:
     if unit is not None and unit.head_email:
         letter = notifications.review_overdue(
             number=app.number, unit_name=unit.name, due=ctx.now.date().isoformat(),
-            queue_url=f"{ctx.services.settings.app.base_url.rstrip('/')}/tasks",
+            queue_url=f"{ctx.services.settings.app.base_url.rstrip('/')}/staff/dashboard",
         )
         email_id = queue_email(ctx.session, to=unit.head_email, subject=letter.subject, body=letter.body,
                                now=ctx.now, max_attempts=ctx.services.settings.mail.max_attempts).id

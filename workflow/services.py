@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from engine.files import FileStore
 from engine.settings import Settings
 from workflow.identifiers import SubscriberCodeFormat
+from workflow.lookups import LookupLimits
 from workflow.photos import PhotoLimits
 from workflow.plausibility import PlausibilityConfig
+from workflow.review import ReviewSettings
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class Services:
     plausibility: PlausibilityConfig
     photos: PhotoLimits
     codes: SubscriberCodeFormat
+    lookups: LookupLimits = LookupLimits()
+    review: ReviewSettings = ReviewSettings()
 
     def now(self) -> datetime:
         return self.clock()
@@ -38,4 +42,6 @@ def build_services(settings: Settings, clock: Callable[[], datetime] | None = No
         plausibility=settings.section("plausibility", PlausibilityConfig),
         photos=settings.section("photos", PhotoLimits),
         codes=settings.section("subscriber_code", SubscriberCodeFormat),
+        lookups=settings.section("subscriber_lookup", LookupLimits),
+        review=settings.section("review", ReviewSettings),
     )

@@ -19,6 +19,7 @@ from engine.checks import DeployRules, checker
 from engine.db import make_engine, make_session_factory
 from engine.models import Account, ProcessVersion, WorkItem
 from engine.runtime import Runtime, StepResult
+from engine.scenarios import load as load_scenarios
 from engine.settings import Settings
 from engine.specs import SpecRegistry, read_directory
 from forms import FORMS
@@ -45,7 +46,7 @@ class System:
                        reason: str = "shipped diagrams") -> ProcessVersion:
         """Deploy ``workflow/diagrams`` (a no-op when unchanged; a changed file is a new version)."""
         return self.specs.deploy(session, PROCESS_ID, read_directory(DIAGRAM_DIR),
-                                 deployed_by_id=deployed_by_id, reason=reason)
+                                 deployed_by_id=deployed_by_id, reason=reason, scenarios=shipped_scenarios())
 
     def start_application(self, session: Session, actor: Actor) -> StepResult:
         return self.runtime.start(session, PROCESS_ID, actor)
@@ -66,6 +67,12 @@ class System:
                     "demo accounts exist in a production database: remove them before starting")
             if len(self.settings.app.secret_key) < 32:
                 raise DemoAccountsInProduction("set SAYGAC_APP__SECRET_KEY (at least 32 characters) for production")
+
+
+def shipped_scenarios() -> list[dict]:
+    """The scenario tests kept beside the shipped diagram (``<process>.scenarios.json``)."""
+    path = DIAGRAM_DIR / f"{PROCESS_ID}.scenarios.json"
+    return load_scenarios(path.read_text(encoding="utf-8")) if path.exists() else []
 
 
 def deploy_rules() -> DeployRules:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ class TaskContext:
 
 
 Handler = Callable[[TaskContext, dict], dict]
+VISIT_ZONE = "Asia/Baku"  # inspectors type the local time of the visit
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -98,10 +100,11 @@ def review_application(ctx: TaskContext, data: dict) -> dict:
     decision = data["decision"]
     app.decision = decision
     app.reject_reason = data.get("reject_reason") or None if decision == "reject" else None
+    app.reject_key = data.get("reject_key") or None if decision == "reject" else None
     if decision == "inspect":
         app.status = "inspection"
     audit.record(ctx.session, "review_decided", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"application:{app.id}", detail={"decision": decision, "reason": app.reject_reason,
+                 entity=f"application:{app.id}", detail={"decision": decision, "reason_key": app.reject_key, "reason": app.reject_reason,
                                                         "instruction": data.get("inspection_instruction")})
     return {"decision": decision, "inspection_instruction": data.get("inspection_instruction") or ""}
 
@@ -119,7 +122,11 @@ def field_inspection(ctx: TaskContext, data: dict) -> dict:
                 raise NotFound("that meter is not part of this application")
             line.inspected_value = int(entry["value"])
             line.inspected_on = _date(entry["read_on"])
-            line.inspected_seal = entry.get("new_seal") or line.declared_seal
+            line.inspected_seal = entry.get("new_seal") or line.meter.seal
+            line.inspected_serial_ok = bool(entry.get("serial_confirmed"))
+            line.inspected_seal_intact = entry.get("seal_intact", not entry.get("new_seal"))
+            line.inspected_photo_id = entry.get("photo_id")
+            line.inspected_at = _visit_at(entry, ctx.now)
     audit.record(ctx.session, "inspection_recorded", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
                  entity=f"application:{app.id}", detail={"outcome": outcome, "note": data.get("note") or ""})
     return {"outcome": outcome}
@@ -131,6 +138,15 @@ def handle_escalation(ctx: TaskContext, data: dict) -> dict:
     audit.record(ctx.session, "escalation_handled", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
                  entity=f"application:{app.id}", detail={"note": data.get("note") or ""})
     return {"escalation_note": (data.get("note") or "")[:500]}
+
+
+def _visit_at(entry: dict, now: datetime) -> datetime:
+    """The visit's date and time as typed on the phone (local time of the utility's zone)."""
+    when = entry.get("visit_time")
+    if not when:
+        return now
+    local = datetime.combine(_date(entry["read_on"]), time.fromisoformat(when), tzinfo=ZoneInfo(VISIT_ZONE))
+    return local.astimezone(timezone.utc)
 
 
 def _date(value) -> date:

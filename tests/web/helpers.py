@@ -41,6 +41,18 @@ def submit_readings(browser, serials, seals, values, phone="050 123 45 67") -> s
         data["submit" if last else "add_meter"] = "1"
         browser.submit(data, files={f"meters-{i}-photo": (image_bytes("JPEG", color=(i * 40, 90, 160)),
                                                           f"meter-{i + 1}.jpg")})
+    return apply_from_preview(browser)
+
+
+def apply_from_preview(browser) -> str:
+    """Confirm any flagged reading ("yes, it is correct"), then on "check your answers" press
+    "Müraciət et"; returns where the app sends the citizen."""
+    confirms = browser.doc.xpath("//input[@type='checkbox'][contains(@name, '-confirm')]/@name")
+    if confirms and browser.response.status_code == 200:
+        browser.submit({**{name: "y" for name in confirms}, "submit": "1"})
+    assert browser.response.status_code == 200 and browser.doc.xpath("//button[@name='final']"), \
+        error_summary(browser.doc)
+    browser.submit({"final": "1"})
     assert browser.response.status_code == 302, error_summary(browser.doc)
     return browser.response.headers["Location"]
 

@@ -78,8 +78,10 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
 
     _identify(citizen, subscriber["code"])
     pages.append(citizen.response)
-    assert subscriber["name"] in citizen.html  # the records' name and address are shown
-    assert "Digər sayğac əlavə et" in citizen.html and "Müraciət et" in citizen.html
+    # the citizen is not the subscriber (no FIN match): initials and the street only
+    assert citizen.doc.xpath("//dd[@data-subscriber-name]/text()") == ["G. Ş. Ə."]
+    assert subscriber["name"] not in citizen.html
+    assert "Digər sayğac əlavə et" in citizen.html and "Davam et" in citizen.html
     reading_input = citizen.doc.xpath("//input[@name='meters-0-value']")[0]
     assert reading_input.get("inputmode") == "numeric" and reading_input.get("type") == "text"
     photo_input = citizen.doc.xpath("//input[@name='meters-0-photo']")[0]
@@ -121,6 +123,12 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
 
     # a real JPEG for meter 2: registered
     citizen.submit({"submit": "1"}, files={"meters-1-photo": (image_bytes("JPEG"), "meter-2.jpg")})
+    assert citizen.response.status_code == 200 and not _error_summary(citizen.doc)
+    # check your answers: every value with a change button, then "Müraciət et"
+    assert "Müraciət et" in citizen.html
+    assert citizen.doc.xpath("//button[@name='change']/@value")[:2] == ["meters-0-serial", "meters-0-seal"]
+    pages.append(citizen.response)
+    citizen.submit({"final": "1"})
     assert citizen.response.status_code == 302, _error_summary(citizen.doc)
     location = citizen.response.headers["Location"]
     assert re.fullmatch(r"/applications/\d+\?registered=1", location)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests import factories as f
+from tests.web.conftest import image_bytes
 from tests.web.helpers import error_summary, open_item, submit_application
 from workflow.models import Application, Reading
 
@@ -71,21 +72,27 @@ def test_review_shows_flags_and_prefers_inspection_then_the_inspector_reads_on_s
 
     inspector = auth.login(people["inspector"])
     inspector.get(f"/tasks/{visit_id}")
+    inspector.follow()  # the inspector's phone page
     inspector.submit(action=f"/tasks/{visit_id}/claim", follow=True)
+    inspector.follow()
     doc = inspector.doc
     assert "İkinci sayğacı yoxlayın" in inspector.html
     with system.sessions() as s:
         line_ids = [str(line.id) for line in s.scalar(select(Application)).lines]
-    assert doc.xpath("//input[@type='hidden'][starts-with(@name, 'meters-')]/@value") == line_ids
+    assert doc.xpath("//input[@type='hidden'][substring(@name, string-length(@name) - 7) = '-line_id']/@value") \
+        == line_ids
     assert doc.xpath("//input[@name='meters-1-value']/@inputmode") == ["numeric"]
 
     # "done" without the readings: each block's field says what is missing
-    inspector.submit({"outcome": "done"}, action=f"/tasks/{visit_id}")
+    inspector.submit({"outcome": "done"}, action=f"/inspector/tasks/{visit_id}")
     assert "#meters-0-value" in [href for href, _ in error_summary(inspector.doc)]
 
-    inspector.submit({"outcome": "done", "meters-0-value": "1206", "meters-1-value": "1208"},
-                     action=f"/tasks/{visit_id}", follow=True)
-    assert "Tapşırıq tamamlandı." in inspector.html
+    inspector.submit({"outcome": "done", "visit_time": "09:05", "meters-0-value": "1206", "meters-1-value": "1208",
+                      "meters-0-seal_intact": "yes", "meters-1-seal_intact": "yes"},
+                     action=f"/inspector/tasks/{visit_id}", follow=True,
+                     files={"meters-0-photo": (image_bytes("JPEG"), "a.jpg"),
+                            "meters-1-photo": (image_bytes("PNG"), "b.png")})
+    assert inspector.doc.xpath("//div[contains(@class,'notice--success')]")
     with system.sessions() as s:
         app = s.scalar(select(Application))
         assert app.status == "executed"

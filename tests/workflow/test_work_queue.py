@@ -102,7 +102,7 @@ def test_queue_filters_counts_and_unit_scope(system, team, clock):
         s.commit()
     with system.sessions() as s:
         page = unit_queue(s, team["operator"], QueueFilter(), clock())
-        assert page.counts == {"all": 2, "unclaimed": 1, "mine": 1, "flagged": 1, "overdue": 0}
+        assert page.counts == {"all": 2, "unclaimed": 1, "mine": 1, "flagged": 1, "overdue": 0, "flagged_overdue": 0}
         assert [i.id for i in unit_queue(s, team["operator"], QueueFilter(view="flagged"), clock()).items] == [flagged.id]
         assert [i.id for i in unit_queue(s, team["operator"], QueueFilter(view="mine"), clock()).items] == [plain.id]
         assert unit_queue(s, team["foreign_operator"], QueueFilter(), clock()).total == 0
@@ -111,6 +111,8 @@ def test_queue_filters_counts_and_unit_scope(system, team, clock):
     clock.advance(days=3)
     with system.sessions() as s:
         assert unit_queue(s, team["operator"], QueueFilter(view="overdue"), clock()).total == 2
+        both = unit_queue(s, team["operator"], QueueFilter(view="flagged_overdue"), clock())
+        assert [i.id for i in both.items] == [flagged.id] and both.counts["flagged_overdue"] == 1
 
 
 def test_field_inspections_are_due_in_working_days(system, team, clock):

@@ -1,0 +1,223 @@
+"""Scenario tests of a diagram, run in memory: no database, no real service operations.
+
+A scenario is plain JSON kept beside its diagram (``<process>.scenarios.json``) and with each
+deployed version::
+
+    {"name": "accepted",
+     "steps": [{"task": "identify_subscriber", "data": {...}},   # complete a waiting user task
+               {"timer": "review_sla"},                          # fire a waiting timer
+               ...],
+     "services": {"register_application": {"application_id": 1}, # what each operation returns
+                  "post_reading": [{"n": 1}, {"n": 2}]},         # a list: one result per call
+     "expect": {"end": "executed", "visited": ["post_reading"]}}
+
+The runner drives the real parsed spec with the safe script engine; service tasks call a stand-in
+registry built from the real operations' signatures, so a parameter the operation does not take
+fails the scenario just as it would fail in production.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.diagrams import ParsedProcess
+from engine.errors import EngineError
+from engine.operations import OperationContext, OperationRegistry
+from engine.scripting import SafeScriptEngine
+
+MAX_STEPS = 200
+MAX_SCENARIOS = 100
+
+
+class ScenarioError(EngineError):
+    """A scenario file is not in the expected shape."""
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    passed: bool
+    message: str = ""
+    end: str | None = None
+    visited: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "passed": self.passed, "message": self.message, "end": self.end,
+                "visited": self.visited}
+
+
+class _Failed(Exception):
+    pass
+
+
+def load(text: str | bytes) -> list[dict]:
+    """Parse and check the shape of a scenarios file."""
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError) as err:
+        raise ScenarioError(f"the scenarios are not valid JSON: {err}") from None
+    if isinstance(data, dict):
+        data = data.get("scenarios")
+    validate_shape(data)
+    return data
+
+
+def validate_shape(data) -> None:
+    if not isinstance(data, list) or len(data) > MAX_SCENARIOS:
+        raise ScenarioError(f"scenarios must be a list of at most {MAX_SCENARIOS} objects")
+    names = set()
+    for i, sc in enumerate(data, 1):
+        if not isinstance(sc, dict) or not isinstance(sc.get("name"), str) or not sc["name"].strip():
+            raise ScenarioError(f"scenario {i} needs a name")
+        if sc["name"] in names:
+            raise ScenarioError(f"two scenarios are called '{sc['name']}'")
+        names.add(sc["name"])
+        steps = sc.get("steps", [])
+        if not isinstance(steps, list) or len(steps) > MAX_STEPS or not all(
+                isinstance(s, dict) and (isinstance(s.get("task"), str) or isinstance(s.get("timer"), str))
+                for s in steps):
+            raise ScenarioError(f"scenario '{sc['name']}': each step names a task or a timer")
+        if not isinstance(sc.get("services", {}), dict) or not isinstance(sc.get("expect", {}), dict):
+            raise ScenarioError(f"scenario '{sc['name']}': services and expect must be objects")
+
+
+def stand_in_registry(real: OperationRegistry, results: Mapping) -> OperationRegistry:
+    """Operations with the real names and parameters that return the scenario's canned results."""
+    registry = OperationRegistry(real.namespace)
+    calls: dict[str, int] = {}
+    for name in real.names():
+        op = real.get(name)
+
+        def func(ctx, _name=name, **_params):
+            if _name not in results:
+                raise _Failed(f"the scenario gives no result for service operation '{_name}'")
+            given = results[_name]
+            n = calls.get(_name, 0)
+            calls[_name] = n + 1
+            if isinstance(given, list):
+                if n >= len(given):
+                    raise _Failed(f"service operation '{_name}' ran {n + 1} times; the scenario gives {len(given)} results")
+                given = given[n]
+            return given
+
+        registry.register(name, op.params)(func)
+    return registry
+
+
+def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict) -> ScenarioResult:
+    name = scenario.get("name", "?")
+    visited: list[str] = []
+    try:
+        wf = _run(parsed, operations, scenario)
+        visited = _completed(wf)
+        end = _end_event(wf) if wf.is_completed() else None
+        _expect(scenario.get("expect", {}), wf, end, visited)
+    except (_Failed, ScenarioError) as err:
+        return ScenarioResult(name, False, str(err), visited=visited)
+    except (SpiffWorkflowException, EngineError) as err:
+        return ScenarioResult(name, False, f"the diagram failed: {_root_cause(err)}", visited=visited)
+    return ScenarioResult(name, True, "", end=end, visited=visited)
+
+
+def run_all(parsed: ParsedProcess, operations: OperationRegistry, scenarios: list[dict]) -> list[ScenarioResult]:
+    return [run_scenario(parsed, operations, sc) for sc in scenarios]
+
+
+def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict) -> BpmnWorkflow:
+    registry = stand_in_registry(operations, scenario.get("services", {}))
+
+    def context(task) -> OperationContext:
+        return OperationContext(session=None, instance_id=0, task_name=task.task_spec.name, data=task.data,
+                                now=datetime.now(UTC), services=None)
+
+    wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
+    wf.script_engine = SafeScriptEngine(registry, context)
+    _advance(wf)
+    for i, step in enumerate(scenario.get("steps", []), 1):
+        if "task" in step:
+            task = _find(wf, step["task"], TaskState.READY, manual=True)
+            if task is None:
+                raise _Failed(f"step {i}: the task '{step['task']}' is not waiting; waiting: {_waiting(wf)}")
+            data = step.get("data") or {}
+            if not isinstance(data, dict):
+                raise ScenarioError(f"step {i}: data must be an object")
+            task.data.update(json.loads(json.dumps(data)))  # a copy: scenarios never share nested values
+            task.run()
+        else:
+            task = _find(wf, step["timer"], TaskState.WAITING)
+            if task is None:
+                raise _Failed(f"step {i}: the timer '{step['timer']}' is not waiting; waiting: {_waiting(wf)}")
+            task._set_internal_data(event_fired=True)
+        _advance(wf)
+    return wf
+
+
+def _advance(wf: BpmnWorkflow) -> None:
+    try:
+        wf.refresh_timers()
+        wf.do_engine_steps()
+    except SpiffWorkflowException as err:
+        cause = _root_cause(err)
+        if isinstance(getattr(err, "exception", None), _Failed):
+            raise err.exception from None
+        raise _Failed(f"the diagram failed: {cause}") from None
+
+
+def _root_cause(err: BaseException) -> str:
+    inner = getattr(err, "exception", None)
+    if isinstance(inner, _Failed):
+        return str(inner)
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def _find(wf: BpmnWorkflow, name: str, state, manual: bool | None = None):
+    kwargs = {"state": state}
+    if manual is not None:
+        kwargs["manual"] = manual
+    for task in wf.get_tasks(**kwargs):
+        if task.task_spec.name == name:
+            return task
+    return None
+
+
+def _waiting(wf: BpmnWorkflow) -> str:
+    names = sorted({t.task_spec.name for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+                   | {t.task_spec.name for t in wf.get_tasks(state=TaskState.WAITING)
+                      if getattr(t.task_spec, "event_definition", None) is not None})
+    return ", ".join(names) or "nothing"
+
+
+def _completed(wf: BpmnWorkflow) -> list[str]:
+    tasks = sorted(wf.get_tasks(state=TaskState.COMPLETED), key=lambda t: t.last_state_change)
+    return [t.task_spec.name for t in tasks if t.task_spec.bpmn_id]
+
+
+def _end_event(wf: BpmnWorkflow) -> str | None:
+    ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)
+            if isinstance(t.task_spec, EndEvent)]
+    return max(ends, key=lambda t: t.last_state_change).task_spec.name if ends else None
+
+
+def _expect(expect: dict, wf: BpmnWorkflow, end: str | None, visited: list[str]) -> None:
+    wanted_end = expect.get("end")
+    if wanted_end is not None:
+        if not wf.is_completed():
+            raise _Failed(f"expected to end at '{wanted_end}', but the process still waits at: {_waiting(wf)}")
+        if end != wanted_end:
+            raise _Failed(f"expected to end at '{wanted_end}', but it ended at '{end}'")
+    missing = [name for name in expect.get("visited", []) if name not in visited]
+    if missing:
+        raise _Failed(f"expected to pass through {', '.join(missing)}, but it did not")
+    never = [name for name in expect.get("not_visited", []) if name in visited]
+    if never:
+        raise _Failed(f"expected not to pass through {', '.join(never)}, but it did")
+    waiting = expect.get("waiting")
+    if waiting is not None and _waiting(wf) != ", ".join(sorted(waiting)):
+        raise _Failed(f"expected to wait at {', '.join(sorted(waiting))}, but it waits at {_waiting(wf)}")

@@ -1,0 +1,36 @@
+"""Applications for the staff browser tests, made through the engine on the live server's database."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from PIL import Image
+from sqlalchemy import select
+
+from engine.models import Account
+from tests import factories as f
+from tests.workflow.lifecycle import Lifecycle, submit
+
+
+def actor(system, username: str):
+    with system.sessions() as s:
+        return f.actor(s.scalar(select(Account).where(Account.username == username)))
+
+
+def submitted_review(live, values_delta=(6, 5)) -> tuple[Lifecycle, int, int]:
+    """A demo citizen's application for a new two-meter Yasamal subscriber (last readings 1200, 30 days
+    ago, about 6 m³ a month), made through the engine; (life, instance id, review item id)."""
+    with live.system.sessions() as s:
+        sub = f.subscriber(s, meters=2, last_read=live.system.services.today() - timedelta(days=30))
+        s.commit()
+        code, serials, seals = sub.code, [m.serial for m in sub.meters], [m.seal for m in sub.meters]
+    life = Lifecycle(live.system)
+    iid = submit(life, {"citizen": actor(live.system, "demo-citizen")}, code, serials, seals,
+                 [1200 + d for d in values_delta])
+    return life, iid, life.item(iid, "review_application").id
+
+
+def jpeg(color=(30, 90, 150)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), color).save(out, "JPEG")
+    return out.getvalue()

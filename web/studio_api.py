@@ -1,0 +1,152 @@
+"""JSON endpoints behind the studio's modeler: load and save the draft, check it, deploy, migrate.
+
+Every change needs the CSRF token in the ``X-CSRFToken`` header (Flask-WTF checks it). Deploy
+and migration write audit events; each instance moves in a unit of work of its own.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from engine import versions
+from engine.diagrams import MAX_DIAGRAM_BYTES, parse_xml
+from engine.errors import DiagramError, EngineError
+from engine.models import ProcessInstance, ProcessVersion
+from engine.scenarios import ScenarioError, validate_shape
+from web.auth import current_actor, login_required
+from web.db import get_db, get_system
+from web.studio import MAX_FILES, STUDIO_ROLES, _safe_name, get_draft, version_or_404
+from workflow.operations import OPERATIONS
+from workflow.process import PROCESS_ID
+
+bp = Blueprint("studio_api", __name__, url_prefix="/studio/api")
+MAX_BATCH = 50
+
+
+@bp.before_request
+@login_required
+def only_analysts():
+    if current_user.role not in STUDIO_ROLES:
+        abort(404)
+
+
+def _problem(err: DiagramError) -> dict:
+    return {"element_id": err.element_id, "message": err.message, "file": err.file, "line": err.line}
+
+
+def _error(message: str, status: int = 400, **extra):
+    return jsonify({"error": message, **extra}), status
+
+
+@bp.get("/draft")
+def draft_json():
+    db = get_db()
+    draft = get_draft(db)
+    db.commit()
+    return jsonify({"files": draft.files, "scenarios": draft.scenarios, "readonly": False})
+
+
+@bp.get("/versions/<int:number>")
+def version_json(number: int):
+    row = version_or_404(get_db(), number)
+    return jsonify({"files": row.files, "scenarios": row.scenarios or [], "readonly": True,
+                    "version": row.version})
+
+
+@bp.put("/draft")
+def save_draft():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("files"), dict):
+        return _error(_("The draft could not be read."))
+    files = body["files"]
+    if not files or len(files) > MAX_FILES:
+        return _error(_("A process has between 1 and %(n)s files.", n=MAX_FILES))
+    try:
+        for name, text in files.items():
+            if not isinstance(text, str) or not name.endswith((".bpmn", ".dmn")) or not _safe_name(name):
+                raise DiagramError(_("Only .bpmn and .dmn files can be part of a process."), file=name)
+            if len(text.encode("utf-8")) > MAX_DIAGRAM_BYTES:
+                raise DiagramError(_("The file is larger than %(mb)s MB.", mb=MAX_DIAGRAM_BYTES // 1024 // 1024),
+                                   file=name)
+            parse_xml(text, name)
+        scenarios = body.get("scenarios", [])
+        validate_shape(scenarios)
+    except DiagramError as err:
+        return _error(str(err), problems=[_problem(err)])
+    except ScenarioError as err:
+        return _error(str(err))
+    db = get_db()
+    draft = get_draft(db)
+    draft.files, draft.scenarios, draft.updated_by_id = dict(files), list(scenarios), current_user.id
+    db.commit()
+    return jsonify({"saved": True})
+
+
+@bp.post("/check")
+def check():
+    """Validation with element-level problems, then every scenario against the draft in memory."""
+    db = get_db()
+    draft = get_draft(db)
+    try:
+        result = versions.check_draft(get_system().specs, OPERATIONS, PROCESS_ID, draft.files, draft.scenarios)
+    except ScenarioError as err:
+        return _error(str(err))
+    return jsonify({"ok": result.ok, "problems": [_problem(p) for p in result.problems],
+                    "results": [r.to_dict() for r in result.results]})
+
+
+@bp.post("/deploy")
+def deploy():
+    body = request.get_json(silent=True) or {}
+    reason = str(body.get("reason") or "").strip()[:1000]
+    db = get_db()
+    draft = get_draft(db)
+    system = get_system()
+    try:
+        version = versions.deploy(db, system.specs, OPERATIONS, PROCESS_ID, draft.files, draft.scenarios,
+                                  actor=current_actor(), reason=reason)
+    except DiagramError as err:
+        db.rollback()
+        return _error(str(err), problems=[_problem(err)])
+    except (EngineError, ScenarioError) as err:
+        db.rollback()
+        return _error(str(err))
+    draft.based_on_id = version.id
+    db.commit()
+    flash(_("Version %(n)s is deployed. New applications start on it.", n=version.version), "success")
+    return jsonify({"version": version.version, "redirect": url_for("studio.index")})
+
+
+@bp.post("/migrate")
+def migrate():
+    """Move a batch of waiting instances from one version to another; the page sends batches."""
+    body = request.get_json(silent=True) or {}
+    db = get_db()
+    try:
+        source = version_or_404(db, int(body.get("source")))
+        target = version_or_404(db, int(body.get("target")))
+        ids = [int(i) for i in body.get("ids", [])][:MAX_BATCH]
+    except (TypeError, ValueError):
+        return _error(_("Choose the versions and the instances to move."))
+    if source.id == target.id:
+        return _error(_("Choose two different versions."))
+    allowed = set(db.scalars(select(ProcessInstance.id).where(
+        ProcessInstance.id.in_(ids), ProcessInstance.version_id == source.id)))
+    source_id, target_id = source.id, target.id
+    db.rollback()  # each instance moves in its own unit of work
+    system = get_system()
+    actor = current_actor()
+    results, moved, failed = [], [], {}
+    for instance_id in ids:
+        if instance_id not in allowed:
+            ok, message = False, _("it is not an instance of version %(n)s", n=body.get("source"))
+        else:
+            ok, message = versions.migrate_one(system.sessions, system.runtime, instance_id, target_id, actor)
+        (moved.append(instance_id) if ok else failed.__setitem__(instance_id, message))
+        results.append({"id": instance_id, "ok": ok, "message": message})
+    source, target = db.get(ProcessVersion, source_id), db.get(ProcessVersion, target_id)
+    versions.record_migration(db, actor, source, target, moved, failed)
+    db.commit()
+    return jsonify({"results": results})

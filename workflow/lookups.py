@@ -1,0 +1,59 @@
+"""Subscriber-code lookups, throttled per account so codes cannot be enumerated.
+
+Every lookup that reaches the database (a well-formed code) is written to the audit log as a
+``subscriber_lookup`` event of the account; the count of such events in the last
+``window_minutes`` is the throttle. The audit table already holds who, when and from where, so
+no extra table is needed, and the count holds across web processes and machines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.audit import Actor
+from engine.models import AuditEvent
+from workflow.i18n import N_, Message
+from workflow.models import Subscriber
+
+LOOKUP_ACTION = "subscriber_lookup"
+
+
+@dataclass(frozen=True)
+class LookupLimits:
+    """Settings section ``[subscriber_lookup]``."""
+
+    max_lookups: int = 20  # database lookups per account within the window
+    window_minutes: int = 15
+
+
+class LookupThrottled(Exception):
+    def __init__(self, limits: LookupLimits):
+        super().__init__("too many subscriber lookups")
+        self.message = Message(N_(
+            "You have checked too many subscriber codes in a short time. Wait %(minutes)s minutes "
+            "and try again"), {"minutes": limits.window_minutes})
+
+
+def recent_lookups(session: Session, account_id: int, now: datetime, limits: LookupLimits) -> int:
+    since = now - timedelta(minutes=limits.window_minutes)
+    return session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == LOOKUP_ACTION, AuditEvent.actor_id == account_id, AuditEvent.at > since)) or 0
+
+
+def find_subscriber(session: Session, code: str, actor: Actor, now: datetime,
+                    limits: LookupLimits) -> Subscriber | None:
+    """The subscriber with this (normalised, well-formed) code, counting the lookup.
+
+    Raises :class:`LookupThrottled` when the account has used up its lookups in the window;
+    the caller must commit even when the form is re-shown, or the count is lost.
+    """
+    if actor.id is not None and recent_lookups(session, actor.id, now, limits) >= limits.max_lookups:
+        raise LookupThrottled(limits)
+    sub = session.scalar(select(Subscriber).where(Subscriber.code == code))
+    audit.record(session, LOOKUP_ACTION, actor=actor, at=now, entity=f"subscriber:{sub.id}" if sub else None,
+                 detail={"found": sub is not None})
+    return sub
