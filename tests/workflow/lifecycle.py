@@ -88,6 +88,23 @@ def make_people(system: System) -> dict[str, Actor]:
     return people
 
 
+def make_team(system: System) -> dict[str, Actor]:
+    """``make_people`` plus a second Yasamal operator and an operator and inspector of Nəsimi."""
+    from sqlalchemy import select as _select
+
+    from engine.models import Unit
+
+    people = make_people(system)
+    with system.sessions() as s:
+        ysm = s.scalar(_select(Unit).where(Unit.code == "U-YSM"))
+        nsm = f.unit(s, code="U-NSM", name="Nəsimi", head_email=None)
+        people["operator2"] = f.actor(f.account(s, "operator", ysm, name="Leyla Məmmədova"))
+        people["foreign_operator"] = f.actor(f.account(s, "operator", nsm))
+        people["foreign_inspector"] = f.actor(f.account(s, "inspector", nsm))
+        s.commit()
+    return people
+
+
 def new_subscriber(system: System, **kwargs) -> tuple[str, list[str], list[str]]:
     """A subscriber whose last reading was 30 days ago; returns code, meter serials and seals."""
     with system.sessions() as s:

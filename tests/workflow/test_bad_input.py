@@ -4,15 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import OperationFailed
 from engine.models import Account
 from forms import FORMS, FormContext
-from tests import factories as f
 from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber
-from workflow.models import Application
 from workflow.system import DemoAccountsInProduction, build_system
 
 

@@ -13,7 +13,7 @@ from engine.progress import instance_progress
 from engine.workitems import claim
 from engine.workqueue import QueueFilter, renew_lease, unit_people, unit_queue
 from tests import factories as f
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from tests.workflow.lifecycle import Lifecycle, make_team, new_subscriber, submit
 from workflow.review import monthly_consumption
 
 LEASE = timedelta(minutes=30)
@@ -21,14 +21,7 @@ LEASE = timedelta(minutes=30)
 
 @pytest.fixture
 def team(system):
-    people = make_people(system)
-    with system.sessions() as s:
-        ysm = s.scalar(select(Unit).where(Unit.code == "U-YSM"))
-        nsm = f.unit(s, code="U-NSM", name="Nəsimi", head_email=None)
-        people["operator2"] = f.actor(f.account(s, "operator", ysm, name="Leyla Məmmədova"))
-        people["foreign_inspector"] = f.actor(f.account(s, "inspector", nsm))
-        s.commit()
-    return people
+    return make_team(system)
 
 
 def test_the_holder_renews_the_lease_while_the_page_is_open_and_nobody_else_can(system, team, clock):
@@ -102,7 +95,6 @@ def test_the_instance_view_marks_the_waiting_step_current(system, team):
 
 
 def test_monthly_consumption_over_twelve_months(system, team, clock):
-    life = Lifecycle(system)
     code, _serials, _seals = new_subscriber(system)
     with system.sessions() as s:
         from workflow.models import Subscriber
@@ -117,7 +109,7 @@ def test_an_item_assigned_from_another_unit_joins_the_persons_queue_in_due_order
     code, serials, seals = new_subscriber(system)
     first = life.item(submit(life, team, code, serials, seals, [1206]), "review_application")
     clock.advance(hours=1)
-    second = life.item(submit(life, team, code, serials, seals, [1206]), "review_application")
+    submit(life, team, code, serials, seals, [1206])  # a second review item that stays in the unit
     with system.sessions() as s:
         nsm = s.scalar(select(Unit).where(Unit.code == "U-NSM"))
         foreign = f.actor(f.account(s, "operator", nsm))

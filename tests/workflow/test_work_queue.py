@@ -4,29 +4,20 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
 
 from engine.calendar import WorkingCalendar
 from engine.errors import NotFound, WorkItemConflict, WorkItemError
-from engine.models import Unit, WorkItem
+from engine.models import WorkItem
 from engine.workitems import claim, release
 from engine.workqueue import QueueFilter, reassign, release_expired, unit_dashboard, unit_queue
-from tests import factories as f
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from tests.workflow.lifecycle import Lifecycle, make_team, new_subscriber, submit
 
 LEASE = timedelta(minutes=30)
 
 
 @pytest.fixture
 def team(system):
-    people = make_people(system)
-    with system.sessions() as s:
-        ysm = s.scalar(select(Unit).where(Unit.code == "U-YSM"))
-        nsm = f.unit(s, code="U-NSM", name="Nəsimi", head_email=None)
-        people["operator2"] = f.actor(f.account(s, "operator", ysm, name="Leyla Məmmədova"))
-        people["foreign_operator"] = f.actor(f.account(s, "operator", nsm))
-        s.commit()
-    return people
+    return make_team(system)
 
 
 def _review_item(system, team, value=1206) -> WorkItem:
