@@ -25,13 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fpdf import FPDF  # noqa: E402
 
 from workflow.billing import compute_bill  # noqa: E402
-from workflow.documents import (  # noqa: E402
-    DEFAULT_FONT_DIR,
-    FONT_FILES,
-    InvoiceDocument,
-    InvoiceMeterLine,
-    render_invoice_pdf,
-)
+from workflow.documents import InvoiceDocument, InvoiceMeterLine, render_invoice_pdf  # noqa: E402
+from workflow.pdf_fonts import DEFAULT_FONT_DIR, FONT_FILES  # noqa: E402
 from workflow.tariff_table import STANDARD_TARIFFS  # noqa: E402
 
 NAMES = [
