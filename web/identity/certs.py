@@ -18,15 +18,13 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from web.identity import Refused
+
 FIN_IN_TEXT = re.compile(r"(?:^|[^0-9A-Z])([0-9A-Z]{7})(?:$|[^0-9A-Z])")
 
 
-class CertificateRefused(Exception):
-    """The certificate cannot be trusted; ``reason`` is a short code for the audit log and the page."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class CertificateRefused(Refused):
+    """The certificate cannot be trusted."""
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from web.identity import Refused
+
 ALGORITHMS = ["RS256", "ES256", "PS256"]
 
 
-class OidcRefused(Exception):
-    """The provider's answer cannot be trusted; ``reason`` is a short code for the audit log."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class OidcRefused(Refused):
+    """The provider's answer cannot be trusted."""
 
 
 @dataclass(frozen=True)
