@@ -49,7 +49,3 @@ class WorkItemConflict(WorkItemError):
 
 class NotFound(EngineError):
     pass
-
-
-class InstanceLocked(EngineError):
-    pass

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -175,7 +174,3 @@ def totp_counter(secret: str, code: str, at: datetime, last_counter: int | None)
                 return None  # replayed
             return counter
     return None
-
-
-def random_password() -> str:
-    return secrets.token_urlsafe(12)

@@ -7,17 +7,13 @@ it an :class:`OperationContext` with the unit of work and collaborators.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from engine.errors import UnknownOperation
-
-
-class Clock(Protocol):
-    def __call__(self) -> datetime: ...
 
 
 @dataclass
@@ -31,7 +27,6 @@ class OperationContext:
     now: datetime
     services: Any  # the application's collaborators (settings, file store, mail outbox, ...)
     actor_id: int | None = None
-    emitted: list = field(default_factory=list)  # work the engine does after the step (e.g. jobs)
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,6 @@ class SpecRegistry:
             self._cache[digest] = parsed
         return row
 
-    def deploy_directory(self, session: Session, path: Path, process_id: str, **kwargs) -> ProcessVersion:
-        return self.deploy(session, process_id, read_directory(path), **kwargs)
-
     def latest(self, session: Session, process_id: str) -> ProcessVersion:
         row = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
                              .order_by(ProcessVersion.version.desc()).limit(1))
