@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from engine.db import utcnow
 from engine.models import AuditEvent
 
 
@@ -24,16 +25,24 @@ class Actor:
 SYSTEM = Actor(id=None, role="system", label="system")
 
 
+def event_row(action: str, *, actor: Actor = SYSTEM, at: datetime | None = None, instance_id: int | None = None,
+              entity: str | None = None, detail: dict | None = None) -> dict:
+    """The column values of one audit event."""
+    return {"action": action, "actor_id": actor.id, "actor_label": actor.label, "instance_id": instance_id,
+            "entity": entity, "detail": detail or {}, "address": actor.address, "at": at or utcnow()}
+
+
 def record(session: Session, action: str, *, actor: Actor = SYSTEM, at: datetime | None = None,
            instance_id: int | None = None, entity: str | None = None, detail: dict | None = None) -> AuditEvent:
-    event = AuditEvent(
-        action=action, actor_id=actor.id, actor_label=actor.label, instance_id=instance_id,
-        entity=entity, detail=detail or {}, address=actor.address,
-    )
-    if at is not None:
-        event.at = at
+    event = AuditEvent(**event_row(action, actor=actor, at=at, instance_id=instance_id, entity=entity, detail=detail))
     session.add(event)
     return event
+
+
+def record_rows(session: Session, rows: list[dict]) -> None:
+    """Several events (from :func:`event_row`) in one INSERT statement, in the given order."""
+    if rows:
+        session.execute(insert(AuditEvent.__table__), rows)
 
 
 def timeline(session: Session, instance_id: int) -> list[AuditEvent]:

@@ -1,8 +1,15 @@
-"""Keeping ``work_item`` and ``timer`` rows in step with a workflow, in the same transaction."""
+"""Keeping ``work_item`` and ``timer`` rows in step with a workflow, in the same transaction.
+
+The rows are a projection of the saved state: an open work item for every READY user task and a
+waiting timer row for every WAITING timer event. Only the runtime changes which items are open
+and which timers wait, and always under the instance's row lock, so the workflow as it was loaded
+(a :class:`Snapshot`) says which rows exist; a step writes only the differences, without reading
+the rows back.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -10,7 +17,9 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineError
@@ -36,6 +45,17 @@ def is_async(task_spec) -> bool:
     return task_properties(task_spec).get("async", "").lower() == "true"
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What the rows of an instance say before a step: open items (task id → due) and waiting timers."""
+
+    ready: dict[str, datetime | None] = field(default_factory=dict)
+    timers: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+
+NEW_INSTANCE = Snapshot()
+
+
 class Projection:
     def __init__(self, lanes: LaneRules, describe: Describe,
                  default_due: Callable[[str, datetime], datetime | None] | None = None):
@@ -43,18 +63,28 @@ class Projection:
         self.describe = describe
         self.default_due = default_due or (lambda _role, _created: None)
 
-    def sync_work_items(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
-                         now: datetime) -> list[WorkItem]:
+    def snapshot(self, wf: BpmnWorkflow) -> Snapshot:
+        """The rows the last save projected from this (just loaded) workflow."""
+        ready = {str(t.id): self._due_at(t) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+        return Snapshot(ready=ready, timers=waiting_timers(wf))
+
+    def sync_work_items(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, now: datetime,
+                        before: Snapshot, completed_task_id: str | None = None) -> list[WorkItem]:
+        """Cancel the items whose task is no longer ready, move changed SLA due dates, insert the new
+        items; ``completed_task_id`` is the item the step itself completed."""
         ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-        open_items = session.scalars(
-            select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.state == "open")).all()
-        for item in open_items:
-            if item.task_id not in ready:
-                item.state = "cancelled"
-                item.completed_at = now
-            else:  # an SLA may have restarted (a migration to a new version)
-                item.due_at = self._due_at(ready[item.task_id]) or item.due_at
-        known = {item.task_id for item in open_items}
+        known = {task_id: due for task_id, due in before.ready.items() if task_id != completed_task_id}
+        gone = [task_id for task_id in known if task_id not in ready]
+        if gone:
+            session.execute(update(WorkItem).where(
+                WorkItem.instance_id == instance.id, WorkItem.task_id.in_(gone), WorkItem.state == "open")
+                .values(state="cancelled", completed_at=now))
+        for task_id, due in known.items():
+            new_due = self._due_at(ready[task_id]) if task_id in ready else None
+            if new_due is not None and new_due != due:  # an SLA restarted (a migration to a new version)
+                session.execute(update(WorkItem).where(
+                    WorkItem.instance_id == instance.id, WorkItem.task_id == task_id, WorkItem.state == "open")
+                    .values(due_at=new_due))
         created = []
         for task_id, task in ready.items():
             if task_id in known:
@@ -72,7 +102,8 @@ class Projection:
             )
             session.add(item)
             created.append(item)
-        session.flush()
+        if created:
+            session.flush()
         return created
 
     @staticmethod
@@ -91,7 +122,8 @@ class Projection:
         return min(dues) if dues else None
 
 
-def sync_timers(session: Session, instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+def waiting_timers(wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
+    """Task id → (event name, due time) of every timer event the workflow waits for."""
     waiting = {}
     for task in wf.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
@@ -101,14 +133,22 @@ def sync_timers(session: Session, instance: ProcessInstance, wf: BpmnWorkflow) -
                 value = value.get("next")
             if isinstance(value, str):
                 waiting[str(task.id)] = (task.task_spec.name, datetime.fromisoformat(value))
-    rows = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))}
-    for task_id, row in rows.items():
-        if task_id not in waiting and row.state == "waiting":
-            row.state = "done"
-    for task_id, (name, due) in waiting.items():
-        row = rows.get(task_id)
-        if row is None:
-            session.add(Timer(instance_id=instance.id, task_id=task_id, event_name=name, due_at=due))
-        else:
-            row.state, row.due_at = "waiting", due
-    session.flush()
+    return waiting
+
+
+def sync_timers(session: Session, instance: ProcessInstance, wf: BpmnWorkflow, before: Snapshot) -> None:
+    """Mark the timers no longer waited for done; insert or re-arm the new and moved ones."""
+    waiting = waiting_timers(wf)
+    gone = [task_id for task_id in before.timers if task_id not in waiting]
+    if gone:
+        session.execute(update(Timer).where(
+            Timer.instance_id == instance.id, Timer.task_id.in_(gone), Timer.state == "waiting")
+            .values(state="done"))
+    changed = [{"instance_id": instance.id, "task_id": task_id, "event_name": name, "due_at": due, "state": "waiting"}
+               for task_id, (name, due) in waiting.items() if before.timers.get(task_id) != (name, due)]
+    if changed:  # a row may exist already for the task (a timer re-armed on the same task)
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(Timer).values(changed)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[Timer.instance_id, Timer.task_id],
+            set_={"state": statement.excluded.state, "due_at": statement.excluded.due_at}))

@@ -5,6 +5,10 @@ instance's row lock, restores the workflow onto the cached spec of the instance'
 attaches the safe script engine, runs automatic tasks until the instance waits (user task,
 timer, or a service task marked ``async``, which becomes an outbox job for the worker), then
 saves the state and brings the work items, timers and audit log up to date. The caller commits.
+
+The save path writes with few statements: the instance row once (inserted with its first state
+by ``start``, updated with a Core statement afterwards), only the work-item and timer rows that
+changed (see ``engine.projection``), and the step's audit events in one INSERT.
 """
 from __future__ import annotations
 
@@ -22,16 +26,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import jobs, migration
-from engine.audit import SYSTEM, Actor, record
+from engine.audit import SYSTEM, Actor, event_row, record_rows
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, OperationFailed, WorkItemConflict
 from engine.migration import Assessment
 from engine.models import ProcessInstance, ProcessVersion, Timer, WorkItem
 from engine.operations import OperationContext, OperationRegistry
+from engine.projection import NEW_INSTANCE, Describe, LaneRules, Projection, Snapshot, is_async, sync_timers
 from engine.scripting import SafeScriptEngine
 from engine.serialization import STATE_FORMAT, StateSerializer
 from engine.specs import SpecRegistry
-from engine.projection import Describe, LaneRules, Projection, is_async, sync_timers
 from engine.workitems import check_can_complete
 
 ENGINE_QUEUE = "engine"
@@ -43,6 +47,20 @@ class StepResult:
     instance: ProcessInstance
     new_items: list[WorkItem] = field(default_factory=list)
     jobs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Step:
+    """One step's bookkeeping: when, who, the rows as they were, and the audit events to write."""
+
+    now: datetime
+    actor: Actor
+    before: Snapshot
+    audit: list[dict] = field(default_factory=list)
+    completed_task_id: str | None = None
+
+    def note(self, action: str, actor: Actor | None = None, **kwargs) -> None:
+        self.audit.append(event_row(action, actor=actor or self.actor, at=self.now, **kwargs))
 
 
 class Runtime:
@@ -64,18 +82,18 @@ class Runtime:
         version_id, version_number = self.specs.latest_id(session, process_id)
         parsed = self.specs.parsed_by_id(session, version_id)
         now = self.clock()
+        # inserted with its first state at the save (or earlier, when an operation needs its id)
         instance = ProcessInstance(version_id=version_id, status="running", state="{}",
-                                   serializer_version=STATE_FORMAT, started_by_id=actor.id, created_at=now)
-        session.add(instance)
-        session.flush()
+                                   serializer_version=STATE_FORMAT, started_by_id=actor.id, created_at=now,
+                                   updated_at=now)
         wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
         self._attach(wf, session, instance, actor)
         if data:
             wf.data.update(data)
             wf.task_tree.data.update(data)
-        record(session, "instance_started", actor=actor, at=now, instance_id=instance.id,
-               detail={"process": process_id, "version": version_number})
-        return self._advance_and_save(session, instance, wf, actor, now)
+        step = _Step(now, actor, NEW_INSTANCE)
+        step.note("instance_started", detail={"process": process_id, "version": version_number})
+        return self._advance_and_save(session, instance, wf, step)
 
     def complete(self, session: Session, work_item_id: int, actor: Actor,
                  data: dict | Callable[[WorkItem], dict]) -> StepResult:
@@ -85,13 +103,12 @@ class Runtime:
         instance is locked and the claim checked (the domain stores its rows there).
         """
         now = self.clock()
-        item = session.get(WorkItem, work_item_id)
-        if item is None:
-            raise NotFound("no such task")
-        instance = self._lock(session, item.instance_id)
-        session.refresh(item)  # re-read after the lock: someone may have completed it meanwhile
+        instance = self._lock_item_instance(session, work_item_id)
+        # read after the lock: someone may have completed it meanwhile
+        item = session.get(WorkItem, work_item_id, populate_existing=True)
         check_can_complete(item, actor, now)
         wf = self._load(session, instance, actor)
+        step = _Step(now, actor, self.projection.snapshot(wf), completed_task_id=item.task_id)
         task = wf.get_task_from_id(UUID(item.task_id))
         if task is None or task.state != TaskState.READY:
             raise WorkItemConflict("this task is no longer waiting for input")
@@ -102,9 +119,9 @@ class Runtime:
         item.state = "completed"
         item.completed_at = now
         item.completed_by_id = actor.id
-        record(session, "task_completed", actor=actor, at=now, instance_id=instance.id,
-               entity=f"work_item:{item.id}", detail={"task": item.task_name, "data": _audit_data(data)})
-        return self._advance_and_save(session, instance, wf, actor, now)
+        step.note("task_completed", instance_id=instance.id, entity=f"work_item:{item.id}",
+                  detail={"task": item.task_name, "data": _audit_data(data)})
+        return self._advance_and_save(session, instance, wf, step)
 
     def run_task(self, session: Session, instance_id: int, task_id: str) -> StepResult | None:
         """Run one async service task (the worker's job); a no-op when it already ran."""
@@ -113,11 +130,11 @@ class Runtime:
         task = wf.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             return None
-        now = self.clock()
+        step = _Step(self.clock(), SYSTEM, self.projection.snapshot(wf))
         self._run(task, session, instance)
-        record(session, "task_ran", at=now, instance_id=instance.id, detail={"task": task.task_spec.name})
+        step.note("task_ran", instance_id=instance.id, detail={"task": task.task_spec.name})
         # already in the worker: async steps that follow run in this job too, not in another one
-        return self._advance_and_save(session, instance, wf, SYSTEM, now, run_async=True)
+        return self._advance_and_save(session, instance, wf, step, run_async=True)
 
     def due_timer_instances(self, session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
         now = now or self.clock()
@@ -135,13 +152,14 @@ class Runtime:
         if not due:
             return None
         wf = self._load(session, instance, SYSTEM)
+        step = _Step(now, SYSTEM, self.projection.snapshot(wf))
         for timer in due:
             task = wf.get_task_from_id(UUID(timer.task_id))
             if task is not None and task.state == TaskState.WAITING:
                 task._set_internal_data(event_fired=True)
-                record(session, "timer_fired", at=now, instance_id=instance.id,
-                       detail={"timer": timer.event_name, "due": as_utc(timer.due_at).isoformat()})
-        return self._advance_and_save(session, instance, wf, SYSTEM, now, run_async=True)  # a worker job
+                step.note("timer_fired", instance_id=instance.id,
+                          detail={"timer": timer.event_name, "due": as_utc(timer.due_at).isoformat()})
+        return self._advance_and_save(session, instance, wf, step, run_async=True)  # a worker job
 
     def check_migration(self, session: Session, instance: ProcessInstance, target: ProcessVersion) -> Assessment:
         """Dry run: could this instance move to ``target``, and which waiting steps would restart?"""
@@ -158,6 +176,7 @@ class Runtime:
         if source.process_id != target.process_id:
             raise EngineError("an instance can only move to a version of its own process")
         wf = self._load(session, instance, actor)
+        step = _Step(now, actor, self.projection.snapshot(wf))
         parsed = self.specs.parsed(target)
         assessment = migration.assess(self.serializer.registry, wf, parsed)
         if not assessment.movable:
@@ -165,9 +184,9 @@ class Runtime:
         migration.apply(wf, assessment, parsed)
         instance.version_id = target.id
         self._attach(wf, session, instance, actor)
-        record(session, "instance_migrated", actor=actor, at=now, instance_id=instance.id,
-               detail={"from": source.version, "to": target.version, "restarted": assessment.restarts})
-        return self._advance_and_save(session, instance, wf, actor, now)
+        step.note("instance_migrated", instance_id=instance.id,
+                  detail={"from": source.version, "to": target.version, "restarted": assessment.restarts})
+        return self._advance_and_save(session, instance, wf, step)
 
     def load_workflow(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
         """A read-only view of an instance's workflow (for tests and instance views)."""
@@ -188,6 +207,20 @@ class Runtime:
             raise NotFound(f"process instance {instance_id} does not exist")
         return instance
 
+    def _lock_item_instance(self, session: Session, work_item_id: int) -> ProcessInstance:
+        """Lock the instance a work item belongs to, in one statement."""
+        owner = select(WorkItem.instance_id).where(WorkItem.id == work_item_id).scalar_subquery()
+        if session.get_bind().dialect.name == "sqlite":
+            instance_id = session.scalar(select(owner))
+            if instance_id is None:
+                raise NotFound("no such task")
+            return self._lock(session, instance_id)
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
+                                  .with_for_update().execution_options(populate_existing=True))
+        if instance is None:
+            raise NotFound("no such task")
+        return instance
+
     def _load(self, session: Session, instance: ProcessInstance, actor: Actor) -> BpmnWorkflow:
         parsed = self.specs.parsed_by_id(session, instance.version_id)
         wf = self.serializer.loads(instance.state, instance.serializer_version, parsed.spec, parsed.subprocess_specs)
@@ -196,6 +229,9 @@ class Runtime:
 
     def _attach(self, wf: BpmnWorkflow, session: Session, instance: ProcessInstance, actor: Actor) -> None:
         def context_factory(task) -> OperationContext:
+            if instance.id is None:  # a new instance: an operation needs its id before the save
+                session.add(instance)
+                session.flush()
             return OperationContext(session=session, instance_id=instance.id, task_name=task.task_spec.name,
                                     data=task.data, now=self.clock(), services=self.services, actor_id=actor.id)
 
@@ -240,34 +276,48 @@ class Runtime:
                 if not any(run_async or not is_async(t.task_spec) for _s, t in self._ready_automatic(wf)):
                     return waiting_async
 
-    def _advance_and_save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow,
-                          actor: Actor, now: datetime, run_async: bool = False) -> StepResult:
+    def _advance_and_save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, step: _Step,
+                          run_async: bool = False) -> StepResult:
         waiting_async = self._advance(session, instance, wf, run_async)
+        previous = instance.status if instance.id is not None else None
+        values = {"state": self.serializer.dumps(wf), "serializer_version": STATE_FORMAT, "updated_at": step.now}
+        if wf.is_completed():
+            end = self._end_event(wf)
+            values.update(status="completed" if end else "error", end_event=end)
+            if end is None:
+                values["error"] = "the workflow stopped without reaching an end event"
+        else:
+            values["status"] = "running" if waiting_async else "waiting"
+        self._save(session, instance, values)
         result = StepResult(instance=instance)
         for task in waiting_async:
             job = jobs.enqueue(session, RUN_TASK_JOB, {"instance_id": instance.id, "task_id": str(task.id)},
-                               queue=ENGINE_QUEUE, now=now, dedupe_key=f"task:{task.id}")
+                               queue=ENGINE_QUEUE, now=step.now, dedupe_key=f"task:{task.id}")
             if job is not None:
                 result.jobs.append(job.id)
-        previous = instance.status
-        if wf.is_completed():
-            end = self._end_event(wf)
-            instance.status = "completed" if end else "error"
-            instance.end_event = end
-            if end is None:
-                instance.error = "the workflow stopped without reaching an end event"
-        else:
-            instance.status = "running" if waiting_async else "waiting"
-        instance.state = self.serializer.dumps(wf)
-        instance.serializer_version = STATE_FORMAT
-        instance.updated_at = now
-        session.flush()
-        result.new_items = self.projection.sync_work_items(session, instance, wf, now)
-        sync_timers(session, instance, wf)
+        result.new_items = self.projection.sync_work_items(session, instance, wf, step.now, step.before,
+                                                           step.completed_task_id)
+        sync_timers(session, instance, wf, step.before)
         if instance.status != previous and instance.status in ("completed", "error"):
-            record(session, f"instance_{instance.status}", actor=actor, at=now, instance_id=instance.id,
-                   detail={"end_event": instance.end_event})
+            step.note(f"instance_{instance.status}", detail={"end_event": instance.end_event})
+        for row in step.audit:
+            row["instance_id"] = instance.id
+        record_rows(session, step.audit)
         return result
+
+    @staticmethod
+    def _save(session: Session, instance: ProcessInstance, values: dict) -> None:
+        """Write the instance row: inserted with its first state, or one UPDATE of what a step changes."""
+        if instance.id is None:
+            for key, value in values.items():
+                setattr(instance, key, value)
+            session.add(instance)
+            session.flush()
+            return
+        changed = {key: value for key, value in values.items() if getattr(instance, key) != value}
+        # ORM changes made earlier in the step (a migration's version) are flushed before it
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id).values(**changed)
+                        .execution_options(synchronize_session="evaluate"))
 
     @staticmethod
     def _end_event(wf: BpmnWorkflow) -> str | None:

@@ -67,18 +67,19 @@ def _holder_label(session: Session, account_id: int | None) -> str | None:
 
 def claim(session: Session, item_id: int, actor: Actor, now: datetime, lease: timedelta) -> WorkItem:
     """Take an item (or renew one's own lease). Exactly one of two simultaneous claimants wins."""
-    item = get_for(session, item_id, actor)
-    result = session.execute(
+    item = session.scalar(
         update(WorkItem)
         .where(
-            WorkItem.id == item.id, WorkItem.state == "open",
+            WorkItem.id == item_id, visible_to(actor), WorkItem.state == "open",
             or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.id, WorkItem.lease_until < now),
         )
         .values(claimed_by_id=actor.id, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
+        .returning(WorkItem)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    session.refresh(item)
-    if result.rowcount != 1:
+    if item is None:  # not visible to the actor (NotFound), completed, or someone else's
+        item = get_for(session, item_id, actor)
+        session.refresh(item)
         if item.state != "open":
             raise WorkItemConflict("this task has already been completed")
         holder = _holder_label(session, item.claimed_by_id)
