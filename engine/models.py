@@ -249,7 +249,7 @@ class StoredFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     phash: Mapped[int | None] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(32))  # photo, invoice, receipt, thumbnail
+    kind: Mapped[str] = mapped_column(String(32))  # photo, photo_sanitized, invoice, receipt
     size: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(String(200))
     original_name: Mapped[str | None] = mapped_column(String(200))
@@ -258,6 +258,8 @@ class StoredFile(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     taken_at: Mapped[datetime | None] = mapped_column(TZ)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    # An uploaded photo's copy without metadata, the only one served (made by the photo's job).
+    sanitized_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
 
 
 __all__ = [

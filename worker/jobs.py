@@ -13,6 +13,7 @@ from engine import jobs as outbox
 from engine.mail import SEND_EMAIL_JOB, OutboxDirTransport, SmtpTransport, Transport, deliver
 from engine.models import Email
 from engine.runtime import RUN_TASK_JOB, describe_failure
+from workflow.photo_evidence import PROCESS_PHOTO_JOB, process_photo
 from workflow.system import System
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,15 @@ def _wake_timers(system: System, session, args: dict) -> None:
     system.runtime.wake_timers(session, args["instance_id"])
 
 
+def _process_photo(system: System, session, args: dict) -> None:
+    process_photo(session, args["file_id"], system.services.files, system.services.photos)
+
+
 HANDLERS: dict[str, Callable] = {
     RUN_TASK_JOB: _run_task,
     SEND_EMAIL_JOB: _send_email,
     WAKE_TIMERS_JOB: _wake_timers,
+    PROCESS_PHOTO_JOB: _process_photo,
 }
 
 

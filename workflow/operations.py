@@ -20,8 +20,8 @@ from engine.operations import OperationContext, OperationRegistry
 from workflow import invoicing, notifications
 from workflow.documents import format_amount, format_date
 from workflow.identifiers import new_application_number
-from workflow.models import Application, ApplicationMeter, Reading
-from workflow.photos import UploadInfo, evidence_flags
+from workflow.models import Application, Reading
+from workflow.photo_evidence import earlier_photos, ensure_phash, evidence_flags, lookback_start
 from workflow.plausibility import DeclaredReading, MeterFacts, ReadingHistory, check_reading
 
 OPERATIONS = OperationRegistry()
@@ -67,27 +67,17 @@ def register_application(ctx: OperationContext) -> dict:
             break
     app.number = number
     app.submitted_at = ctx.now
-    earlier = _earlier_photos(ctx, app)
+    limits = ctx.services.photos
+    earlier = earlier_photos(ctx.session, app, lookback_start(ctx.now, limits))
     for line in app.lines:
         if line.photo_id is None:
             continue
         photo = ctx.session.get(StoredFile, line.photo_id)
-        info = UploadInfo(kind=photo.media_type.split("/")[-1], media_type=photo.media_type, width=photo.width,
-                          height=photo.height, sha256=photo.sha256, phash=photo.phash, taken_at=photo.taken_at)
-        flags = evidence_flags(info, line.read_on, earlier, ctx.services.photos)
+        phash = ensure_phash(photo, ctx.services.files, limits)  # normally the photo's job made it
+        flags = evidence_flags(photo.sha256, phash, photo.taken_at, line.read_on, earlier, limits)
         line.flags = [f.to_dict() for f in flags]
     _status(ctx, app, "registered", number=number)
     return {"application_id": app.id, "number": number, "district": app.subscriber.district}
-
-
-def _earlier_photos(ctx: OperationContext, app: Application) -> list[tuple[str, int | None]]:
-    rows = ctx.session.execute(
-        select(StoredFile.sha256, StoredFile.phash)
-        .join(ApplicationMeter, ApplicationMeter.photo_id == StoredFile.id)
-        .join(Application, Application.id == ApplicationMeter.application_id)
-        .where(Application.subscriber_id == app.subscriber_id, Application.id != app.id)
-    ).all()
-    return [(sha, phash) for sha, phash in rows]
 
 
 @OPERATIONS.register("check_plausibility", APP_ID)

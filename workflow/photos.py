@@ -1,16 +1,22 @@
 """Photo evidence of a meter reading: upload checks, hashes, metadata stripping, thumbnails.
 
-Two price classes (DESIGN.md, "Costs"):
+Two price classes:
 
-* cheap, in the web request: :func:`inspect_upload` decides the type by content (magic bytes
-  and a real parse), reads the pixel size from the header *before* Pillow decodes anything
-  (the decompression-bomb guard), runs Pillow's ``verify()`` and reads the EXIF capture time.
-  No pixel data is decoded unless ``with_phash=True``.
-* expensive, in the worker: :func:`perceptual_hash`, :func:`sanitize_image` (re-encode upright
-  without any metadata, GPS included) and :func:`make_thumbnail`.
+* in the web request: :func:`inspect_upload` decides the type by content (magic bytes and a
+  real parse), refuses ZIP polyglots and active PDFs (:mod:`workflow.file_checks`), reads the
+  pixel size from the header *before* Pillow decodes anything (the decompression-bomb guard),
+  runs Pillow's ``verify()`` on one open and a full ``load()`` on another, and reads the EXIF
+  capture time. The full decode stays in the request on purpose: once the citizen has left the
+  page, a job can no longer refuse the file with a field error, and a picture whose data is
+  corrupt (a PNG that passes ``verify()``) must be refused while the citizen can pick another.
+  The pixel limit bounds its cost (about 50 ms for a 12-megapixel JPEG).
+* in the worker (:mod:`workflow.photo_evidence`): :func:`perceptual_hash` (ImageHash's pHash)
+  and :func:`sanitize_image` (re-encode upright without any metadata, GPS included).
+  :func:`make_thumbnail` runs on demand for the citizen's form.
 
-PDFs are accepted as evidence (some people scan or export), are checked for a PDF header and
-trailer only, have no perceptual hash, no thumbnail and are never re-encoded here.
+PDFs are accepted as evidence (some people scan or export): checked for header, trailer and
+active content, they have no perceptual hash, no thumbnail and are never re-encoded; they are
+only ever served as attachments.
 """
 from __future__ import annotations
 
@@ -18,13 +24,14 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Literal, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Literal
 
+import imagehash
 from PIL import ExifTags, Image, ImageOps
 
-from workflow.i18n import Message, N_
-from workflow.plausibility import Flag
+from workflow.file_checks import is_zip_polyglot, pdf_problem
+from workflow.i18n import N_, Message
 
 __all__ = [
     "PhotoLimits",
@@ -36,7 +43,6 @@ __all__ = [
     "exif_taken_at",
     "sanitize_image",
     "make_thumbnail",
-    "evidence_flags",
 ]
 
 MiB = 1024 * 1024
@@ -51,12 +57,15 @@ class PhotoLimits:
     min_side: int = 200
     exif_gap_days: int = 3
     near_duplicate_distance: int = 6
+    # Earlier photos compared for near-duplicates: those of applications registered this many
+    # days back (a year and a season: the same month of the previous year is covered).
+    near_duplicate_lookback_days: int = 400
     thumbnail_side: int = 320
     jpeg_quality: int = 85
     # zlib level for re-encoded PNGs: 4 is about 3x faster than Pillow's 6 for 5 % more bytes.
     png_compress_level: int = 4
-    # The PDF trailer ("%%EOF") must lie within this many bytes of the end.
-    pdf_trailer_window: int = 1024
+    # Bytes a PDF's compressed streams may inflate to while they are searched for scripts.
+    pdf_inflate_budget: int = 50 * MiB
 
 
 class PhotoRejected(ValueError):
@@ -95,6 +104,18 @@ def _reject_type() -> PhotoRejected:
 
 def _reject_unreadable() -> PhotoRejected:
     return PhotoRejected(Message(N_("The photo could not be read: upload it again")), "unreadable")
+
+
+def _reject_active_pdf() -> PhotoRejected:
+    return PhotoRejected(Message(N_(
+        "The PDF contains scripts, actions or attached files: send a photo or a plain PDF"
+    )), "active")
+
+
+def _reject_archive() -> PhotoRejected:
+    return PhotoRejected(Message(N_(
+        "The file is also an archive: send the photo exactly as the camera saved it"
+    )), "archive")
 
 
 def _reject_pixels(limits: PhotoLimits) -> PhotoRejected:
@@ -250,8 +271,13 @@ def inspect_upload(data: bytes, limits: PhotoLimits = PhotoLimits(), *, with_pha
     if kind is None:
         raise _reject_type()
     digest = hashlib.sha256(data).hexdigest()
+    if is_zip_polyglot(data):
+        raise _reject_archive()
     if kind == "pdf":
-        if b"%%EOF" not in data[-limits.pdf_trailer_window:]:
+        problem = pdf_problem(data, limits.pdf_inflate_budget)
+        if problem == "active":
+            raise _reject_active_pdf()
+        if problem is not None:
             raise _reject_unreadable()
         return UploadInfo("pdf", MEDIA_TYPES["pdf"], None, None, digest, None, None, len(data))
 
@@ -272,6 +298,12 @@ def inspect_upload(data: bytes, limits: PhotoLimits = PhotoLimits(), *, with_pha
     try:
         im.verify()  # PNG: walks every chunk to IEND and checks the CRCs
     except Exception:
+        raise _reject_unreadable() from None
+    try:  # a second open: verify() leaves the image unusable; decode every pixel
+        _open(data, kind, limits).load()
+    except PhotoRejected:
+        raise
+    except Exception:  # truncated or corrupt pixel data (zlib, Huffman, a short read)
         raise _reject_unreadable() from None
     phash = perceptual_hash(data, limits) if with_phash else None
     return UploadInfo(kind, MEDIA_TYPES[kind], width, height, digest, phash, taken_at, len(data))
@@ -301,26 +333,18 @@ def _decoded(data: bytes, limits: PhotoLimits, draft: tuple[str, tuple[int, int]
 
 
 def perceptual_hash(data: bytes, limits: PhotoLimits = PhotoLimits()) -> int | None:
-    """64-bit dHash of the upright picture (grayscale, 9x8); None for a PDF.
-
-    Bit ``8*y + x`` is set when cell (x+1, y) is brighter than cell (x, y).
-    """
+    """64-bit pHash (ImageHash: DCT of the 32x32 grayscale picture) of the upright picture as a
+    signed 64-bit integer, the form a BIGINT column holds; None for a PDF."""
     if _sniff(data) == "pdf":
         return None
-    im, _ = _decoded(data, limits, draft=("L", (64, 64)))
-    small = im.convert("L").resize((9, 8), Image.Resampling.BOX)
-    px = small.tobytes()
-    bits = 0
-    for y in range(8):
-        row = px[9 * y:9 * y + 9]
-        for x in range(8):
-            if row[x + 1] > row[x]:
-                bits |= 1 << (8 * y + x)
-    return bits
+    im, _ = _decoded(data, limits, draft=("L", (128, 128)))
+    value = int(str(imagehash.phash(im)), 16)
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def hamming(a: int, b: int) -> int:
-    return (a ^ b).bit_count()
+    """Bits that differ between two 64-bit hashes (signed or unsigned)."""
+    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
 
 
 def sanitize_image(data: bytes, limits: PhotoLimits = PhotoLimits()) -> bytes:
@@ -356,42 +380,3 @@ def make_thumbnail(data: bytes, limits: PhotoLimits = PhotoLimits()) -> bytes:
     out = io.BytesIO()
     im.save(out, "JPEG", quality=limits.jpeg_quality)
     return out.getvalue()
-
-
-# ---------------------------------------------------------------------------------------------
-# Evidence flags
-# ---------------------------------------------------------------------------------------------
-
-def evidence_flags(
-    info: UploadInfo,
-    declared_date: date,
-    earlier: Sequence[tuple[str, int | None]],
-    limits: PhotoLimits = PhotoLimits(),
-) -> tuple[Flag, ...]:
-    """Soft flags for staff (severity "inspect"); a photo is never refused for these.
-
-    ``earlier``: (sha256, phash) of this subscriber's earlier photos.
-    A missing capture date is deliberately *not* a flag: PNG has no EXIF as a rule, and
-    messaging apps strip it, so its absence says nothing about the reading.
-    """
-    flags: list[Flag] = []
-    if any(sha == info.sha256 for sha, _ in earlier):
-        flags.append(Flag("photo_reused", "inspect", Message(N_(
-            "This photo is identical to a photo sent earlier for this subscriber"
-        ))))
-    elif info.phash is not None:
-        distances = [hamming(info.phash, p) for _, p in earlier if p is not None]
-        if distances and min(distances) <= limits.near_duplicate_distance:
-            flags.append(Flag("photo_near_duplicate", "inspect", Message(N_(
-                "This photo is almost identical to a photo sent earlier for this subscriber "
-                "(difference %(distance)s of 64)"
-            ), {"distance": min(distances)})))
-    if info.taken_at is not None:
-        gap = abs((info.taken_at.date() - declared_date).days)
-        if gap > limits.exif_gap_days:
-            flags.append(Flag("photo_date_gap", "inspect", Message(N_(
-                "The photo was taken on %(taken_on)s, %(days)s days from the reading date "
-                "%(date)s"
-            ), {"taken_on": info.taken_at.date().isoformat(), "days": gap,
-                "date": declared_date.isoformat()})))
-    return tuple(flags)

@@ -10,13 +10,13 @@ import zlib
 from datetime import date, datetime
 
 import pytest
-from fpdf import FPDF
-from PIL import ExifTags, Image, ImageEnhance, PngImagePlugin
+from PIL import ExifTags, Image, ImageEnhance
 
+from tests.photo_files import fpdf_bytes, jpeg, png, png_chunk, textured
+from workflow.photo_evidence import EarlierPhoto, evidence_flags
 from workflow.photos import (
     PhotoLimits,
     PhotoRejected,
-    evidence_flags,
     exif_taken_at,
     hamming,
     inspect_upload,
@@ -26,60 +26,6 @@ from workflow.photos import (
 )
 
 LIMITS = PhotoLimits()
-
-
-# -- making test files -------------------------------------------------------------------------
-
-def textured(size=(800, 600), seed=1) -> Image.Image:
-    """A picture with structure at every scale (random blocks, smoothly enlarged)."""
-    rng = random.Random(seed)
-    small = Image.new("RGB", (16, 12))
-    small.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(16 * 12)])
-    return small.resize(size, Image.Resampling.BICUBIC)
-
-
-def jpeg(im: Image.Image, *, original=None, plain=None, gps=False, orientation=None,
-         quality=90, icc=False) -> bytes:
-    exif = Image.Exif()
-    if plain:
-        exif[ExifTags.Base.DateTime] = plain
-    if original:
-        exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = original
-    if orientation:
-        exif[ExifTags.Base.Orientation] = orientation
-    if gps:
-        g = exif.get_ifd(ExifTags.IFD.GPSInfo)
-        g[1], g[2], g[3], g[4] = "N", (40.0, 24.0, 32.5), "E", (49.0, 51.0, 12.0)
-    buf = io.BytesIO()
-    extra = {"icc_profile": b"\0" * 64} if icc else {}
-    im.save(buf, "JPEG", quality=quality, exif=exif, **extra)
-    return buf.getvalue()
-
-
-def png(im: Image.Image, *, text=None, compress_level=1, exif=None, icc=False) -> bytes:
-    buf = io.BytesIO()
-    extra = {}
-    if text:
-        extra["pnginfo"] = PngImagePlugin.PngInfo()
-        extra["pnginfo"].add_text("Comment", text)
-    if exif:
-        extra["exif"] = exif
-    if icc:
-        extra["icc_profile"] = b"\0" * 64
-    im.save(buf, "PNG", compress_level=compress_level, **extra)
-    return buf.getvalue()
-
-
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def fpdf_bytes() -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text="Meter 12345678: 01120")
-    return bytes(pdf.output())
 
 
 HAND_PDF = (
@@ -156,6 +102,80 @@ def test_a_truncated_or_corrupt_png_could_not_be_read():
 def test_a_pdf_without_its_trailer_could_not_be_read():
     pdf = fpdf_bytes()
     assert rejected(pdf[: len(pdf) // 2]).reason == "unreadable"
+    assert rejected(HAND_PDF + b"trailing junk after the end\n").reason == "unreadable"
+    assert inspect_upload(HAND_PDF + b"\r\n \n").kind == "pdf"  # whitespace after %%EOF is fine
+
+
+def png_with_corrupt_pixels() -> bytes:
+    """Every chunk CRC is right (verify() passes) but the IDAT is not zlib data (load() fails)."""
+    ihdr = struct.pack(">IIBBBBB", 400, 300, 8, 2, 0, 0, 0)
+    garbage = bytes(random.Random(7).randrange(256) for _ in range(3000))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", b"\x78\x9c" + garbage)
+            + png_chunk(b"IEND", b""))
+
+
+def test_a_png_that_passes_verify_but_fails_to_decode_could_not_be_read():
+    data = png_with_corrupt_pixels()
+    Image.open(io.BytesIO(data)).verify()  # the container is sound
+    assert rejected(data).reason == "unreadable"
+
+
+def zip_bytes() -> bytes:
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("payload.html", "<script>alert(1)</script>")
+    return buf.getvalue()
+
+
+def test_a_photo_that_is_also_a_zip_archive_is_refused():
+    assert rejected(PHOTO + zip_bytes()).reason == "archive"
+    assert rejected(png(textured()) + zip_bytes()).reason == "archive"
+    assert rejected(fpdf_bytes().rstrip() + b"\n" + zip_bytes() + b"\n%%EOF\n").reason == "archive"
+    no_directory = zip_bytes().split(b"PK\x01\x02")[0]  # local headers only, no central directory
+    assert rejected(PHOTO + no_directory).reason == "archive"
+
+
+def test_a_motion_photo_with_a_video_after_the_jpeg_is_accepted():
+    mp4 = (struct.pack(">I", 24) + b"ftypmp42" + b"\0\0\0\0mp42isom"
+           + struct.pack(">I", 5008) + b"mdat" + bytes(random.Random(3).randrange(256) for _ in range(5000)))
+    info = inspect_upload(PHOTO + mp4)
+    assert (info.kind, info.width) == ("jpeg", 800)
+
+
+def active_pdf(action: bytes) -> bytes:
+    return (b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R " + action + b">> endobj\n"
+            b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+
+
+@pytest.mark.parametrize("action", [
+    b"/OpenAction <</S /JavaScript /JS (app.alert(1))>>",
+    b"/OpenAction <</S /J#61vaScript /J#53 (app.alert(1))>>",
+    b"/AA <</O <</S /Launch /F (cmd.exe)>>>>",
+    b"/#41A <</O 3 0 R>>",
+    b"/Names <</EmbeddedFiles <</Names [(a.exe) 4 0 R]>>>>",
+    b"/Names <</#45mbedded#46ile 4 0 R>>",
+    b"/RichMedia 5 0 R",
+    b"/Next <</S /L#61unch /F (calc)>>",
+], ids=["js", "escaped-js", "aa-launch", "escaped-aa", "embedded", "escaped-embedded", "richmedia",
+        "escaped-launch"])
+def test_a_pdf_with_scripts_actions_or_attachments_is_refused(action):
+    err = rejected(active_pdf(action))
+    assert (err.reason, err.message.text) == (
+        "active", "The PDF contains scripts, actions or attached files: send a photo or a plain PDF")
+
+
+def test_a_script_hidden_in_a_compressed_object_stream_is_refused():
+    hidden = zlib.compress(b"3 0 obj <</S /JavaScript /JS (app.alert(1))>> endobj")
+    pdf = (b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R /OpenAction 3 0 R>> endobj\n"
+           b"4 0 obj <</Type /ObjStm /Filter /FlateDecode /Length " + str(len(hidden)).encode()
+           + b">>\nstream\n" + hidden + b"\nendstream endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+    assert rejected(pdf).reason == "active"
+
+
+def test_a_pdf_that_opens_on_a_page_or_names_similar_words_is_accepted():
+    pdf = active_pdf(b"/OpenAction [3 0 R /Fit] /AAPL:Keywords [(meter)] /JBIG2Globals 7 0 R")
+    assert inspect_upload(pdf).kind == "pdf"
 
 
 def test_oversize_files_are_refused_before_anything_else():
@@ -289,10 +309,10 @@ def test_thumbnail_is_a_jpeg_with_the_configured_longest_side():
 
 # -- perceptual hash -----------------------------------------------------------------------------
 
-def test_dhash_is_stable_for_copies_and_different_for_other_pictures():
+def test_phash_is_stable_for_copies_and_different_for_other_pictures():
     im = textured()
     h = perceptual_hash(png(im))
-    assert 0 <= h < 2**64
+    assert -(2**63) <= h < 2**63  # fits a signed BIGINT column
     assert perceptual_hash(png(im, text="resaved", compress_level=0)) == h  # re-encoded copy
     assert perceptual_hash(jpeg(im, quality=92)) == perceptual_hash(jpeg(im, quality=75))
     brighter = ImageEnhance.Brightness(im).enhance(1.15)
@@ -301,7 +321,7 @@ def test_dhash_is_stable_for_copies_and_different_for_other_pictures():
     assert perceptual_hash(HAND_PDF) is None
 
 
-def test_dhash_sees_the_upright_picture():
+def test_phash_sees_the_upright_picture():
     data = jpeg(textured((400, 300)), orientation=6)
     assert hamming(perceptual_hash(data), perceptual_hash(sanitize_image(data))) <= 2
 
@@ -309,6 +329,7 @@ def test_dhash_sees_the_upright_picture():
 def test_hamming_counts_differing_bits():
     assert hamming(0b1011, 0b0001) == 2
     assert hamming(2**64 - 1, 0) == 64
+    assert hamming(-1, 0) == 64  # signed storage form of all ones
 
 
 # -- evidence flags ------------------------------------------------------------------------------
@@ -317,32 +338,49 @@ def _info(data: bytes):
     return inspect_upload(data, with_phash=True)
 
 
-def test_a_byte_identical_photo_is_flagged_as_reused():
+def _earlier(info, *, same_subscriber=False, number="20260201-00001") -> EarlierPhoto:
+    return EarlierPhoto(info.sha256, info.phash, 11, number, 21, 31, same_subscriber)
+
+
+def _flags(info, on: date, earlier=()):
+    return evidence_flags(info.sha256, info.phash, info.taken_at, on, list(earlier))
+
+
+def test_a_byte_identical_photo_is_flagged_as_reused_with_the_other_application():
     info = _info(PHOTO)
-    flags = evidence_flags(info, date(2026, 2, 28), [("0" * 64, None), (info.sha256, info.phash)])
+    unrelated = EarlierPhoto("0" * 64, None, 12, "20260101-00009", 22, 32, False)
+    flags = _flags(info, date(2026, 2, 28), [unrelated, _earlier(info)])
     assert [(f.code, f.severity) for f in flags] == [("photo_reused", "inspect")]
+    assert flags[0].to_dict()["match"] == {"application_id": 11, "number": "20260201-00001", "line_id": 21,
+                                           "file_id": 31, "same_subscriber": False, "distance": 0}
+    assert flags[0].message.render() == (
+        "This photo is identical to the photo sent with application 20260201-00001 for another subscriber")
+    own = _flags(info, date(2026, 2, 28), [_earlier(info, same_subscriber=True)])
+    assert own[0].message.render().endswith("for this subscriber")
 
 
 def test_a_nearly_identical_photo_is_flagged():
     im = textured()
     earlier = _info(png(im))
     info = _info(jpeg(ImageEnhance.Brightness(im).enhance(1.1)))
-    flags = evidence_flags(info, date(2026, 3, 1), [(earlier.sha256, earlier.phash)])
+    flags = _flags(info, date(2026, 3, 1), [_earlier(earlier)])
     assert [f.code for f in flags] == ["photo_near_duplicate"]
     assert flags[0].severity == "inspect"
     assert flags[0].message.params["distance"] <= LIMITS.near_duplicate_distance
+    assert flags[0].to_dict()["match"]["file_id"] == 31
     other = _info(png(textured(seed=3)))
-    assert evidence_flags(info, date(2026, 3, 1), [(other.sha256, other.phash)]) == ()
+    assert _flags(info, date(2026, 3, 1), [_earlier(other)]) == ()
 
 
 def test_a_capture_date_far_from_the_reading_date_is_a_soft_flag():
     info = _info(PHOTO)  # taken 2026-02-28
-    assert evidence_flags(info, date(2026, 3, 3), []) == ()  # 3 days: within the gap
-    flags = evidence_flags(info, date(2026, 3, 10), [])
+    assert _flags(info, date(2026, 3, 3)) == ()  # 3 days: within the gap
+    flags = _flags(info, date(2026, 3, 10))
     assert [(f.code, f.severity) for f in flags] == [("photo_date_gap", "inspect")]
     assert flags[0].message.params == {"taken_on": "2026-02-28", "days": 10, "date": "2026-03-10"}
 
 
 def test_a_photo_without_capture_date_is_not_flagged():
-    assert evidence_flags(_info(png(textured())), date(2026, 3, 10), []) == ()
-    assert evidence_flags(_info(HAND_PDF), date(2026, 3, 10), [("ab" * 32, 123)]) == ()
+    assert _flags(_info(png(textured())), date(2026, 3, 10)) == ()
+    pdf = _info(HAND_PDF)
+    assert _flags(pdf, date(2026, 3, 10), [EarlierPhoto("ab" * 32, 123, 1, "x", 2, 3, True)]) == ()

@@ -113,14 +113,16 @@ def new_subscriber(system: System, **kwargs) -> tuple[str, list[str], list[str]]
         return sub.code, [m.serial for m in sub.meters], [m.seal for m in sub.meters]
 
 
-def submit(life: Lifecycle, people: dict, code: str, serials, seals, values, read_on: date | None = None) -> int:
+def submit(life: Lifecycle, people: dict, code: str, serials, seals, values, read_on: date | None = None,
+           photo_ids=None, citizen: str = "citizen") -> int:
     """The citizen's part: start, identify the subscriber, enter every meter's reading."""
-    iid = life.start(people["citizen"])
+    iid = life.start(people[citizen])
     assert life.open_tasks(iid) == ["identify_subscriber"]
-    life.complete(iid, "identify_subscriber", people["citizen"], {"subscriber_code": code})
+    life.complete(iid, "identify_subscriber", people[citizen], {"subscriber_code": code})
     read_on = (read_on or life.system.services.today()).isoformat()
-    meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on, "photo_id": None}
-              for s, p, v in zip(serials, seals, values)]
-    life.complete(iid, "enter_readings", people["citizen"],
+    photo_ids = photo_ids or [None] * len(serials)
+    meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on, "photo_id": photo}
+              for s, p, v, photo in zip(serials, seals, values, photo_ids)]
+    life.complete(iid, "enter_readings", people[citizen],
                   {"meters": meters, "phone": "+994501234567", "email": "citizen@example.az", "notes": ""})
     return iid
