@@ -1,7 +1,7 @@
 """The audit log: one event for every state change, with who, when, what and from where."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -13,13 +13,18 @@ from engine.models import AuditEvent
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: an account (role and unit from the account) or the system itself."""
+    """Who acts: an account (role, unit and FIN from the account) or the system itself.
+
+    ``engine.policy`` decides what an actor may do from these facts; ``scopes`` are the API
+    scopes of a token (empty for people signed in on the pages)."""
 
     id: int | None
     role: str
     label: str
     unit_id: int | None = None
     address: str | None = None
+    fin: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
 
 
 SYSTEM = Actor(id=None, role="system", label="system")

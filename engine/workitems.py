@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import Actor, record
 from engine.db import as_utc
 from engine.errors import NotFound, WorkItemConflict, WorkItemError
@@ -33,14 +34,25 @@ class WorkItemFields:
 
 
 def visible_to(actor: Actor):
-    """The SQL condition for items an actor may see and act on."""
-    if actor.role == "citizen":
-        return WorkItem.assignee_id == actor.id
-    if actor.role in ("operator", "unit_head", "inspector"):
-        return and_(WorkItem.role == actor.role, or_(WorkItem.unit_id == actor.unit_id, WorkItem.assignee_id == actor.id))
-    if actor.role == "admin":
-        return WorkItem.id.is_not(None)
-    return WorkItem.assignee_id == actor.id
+    """The SQL condition for items an actor may see and act on: ``engine.policy``'s lane reach as SQL."""
+    parts = []
+    for lane_role in policy.reachable_lanes(actor):
+        reach = policy.lane_reach(actor, lane_role)
+        in_lane = WorkItem.role == lane_role
+        if reach == "all":
+            parts.append(in_lane)
+        elif reach == "unit_or_assigned":
+            parts.append(and_(in_lane, or_(WorkItem.unit_id == actor.unit_id, WorkItem.assignee_id == actor.id)))
+        elif reach == "assigned":
+            parts.append(and_(in_lane, WorkItem.assignee_id == actor.id))
+    return or_(*parts) if parts else WorkItem.id.is_(None)
+
+
+def resource_of(item: WorkItem) -> policy.Resource:
+    """The item as the policy sees it (a citizen's task is their draft: theirs alone)."""
+    citizen = item.role == "citizen"
+    return policy.Resource("work_item", lane=item.role, unit_id=item.unit_id, assignee_id=item.assignee_id,
+                           owner_id=item.assignee_id if citizen else None, draft=citizen)
 
 
 def open_items_for(session: Session, actor: Actor, limit: int = 50) -> list[WorkItem]:

@@ -13,15 +13,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import Actor, record
 from engine.db import as_utc
 from engine.errors import NotFound, WorkItemError
 from engine.models import Account, WorkItem
-from engine.workitems import get_for
+from engine.workitems import get_for, resource_of
 
 VIEWS = ("all", "unclaimed", "mine", "flagged", "overdue", "flagged_overdue")
-ROLES_A_HEAD_GIVES = ("operator", "inspector")
 PER_PAGE_MAX = 100
+ROLES_A_HEAD_GIVES = policy.HEAD_GIVES  # the web layer still names it so
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,17 @@ def _scope(actor: Actor, role: str):
 
 def _scope_parts(actor: Actor, role: str) -> list:
     """The scope as disjoint parts, each served by one index: the unit's items (the partial index in
-    due-date order) and items of other units assigned to the person (the assignee index; rare)."""
-    if actor.role == "admin":
+    due-date order) and items of other units assigned to the person (the assignee index; rare). Who may see
+    which queue is ``engine.policy``'s ``see_queue``."""
+    if not policy.allows(actor, policy.SEE_QUEUE, policy.Resource("queue", lane=role, unit_id=actor.unit_id)):
+        return [WorkItem.id.is_(None)]  # nothing
+    if policy.lane_reach(actor, role) == "all":
         return [and_(WorkItem.state == "open", WorkItem.role == role)]
-    if actor.role == "unit_head" or actor.role == role:
-        return [
-            and_(WorkItem.state == "open", WorkItem.role == role, WorkItem.unit_id == actor.unit_id),
-            and_(WorkItem.assignee_id == actor.id, WorkItem.state == "open", WorkItem.role == role,
-                 or_(WorkItem.unit_id.is_(None), WorkItem.unit_id != actor.unit_id)),
-        ]
-    return [WorkItem.id.is_(None)]  # nothing
+    return [
+        and_(WorkItem.state == "open", WorkItem.role == role, WorkItem.unit_id == actor.unit_id),
+        and_(WorkItem.assignee_id == actor.id, WorkItem.state == "open", WorkItem.role == role,
+             or_(WorkItem.unit_id.is_(None), WorkItem.unit_id != actor.unit_id)),
+    ]
 
 
 def _views(actor: Actor, now: datetime, w=WorkItem) -> dict[str, object]:
@@ -131,13 +133,8 @@ def unit_queue(session: Session, actor: Actor, flt: QueueFilter, now: datetime, 
 def reassign(session: Session, item_id: int, head: Actor, to_account_id: int, now: datetime,
              lease: timedelta) -> WorkItem:
     """A unit head gives an item to a named person of the unit, claimed or not, without stopping anything."""
-    if head.role not in ("unit_head", "admin"):
-        raise NotFound("no such task")
-    conditions = [WorkItem.id == item_id, WorkItem.state == "open", WorkItem.role.in_(ROLES_A_HEAD_GIVES)]
-    if head.role == "unit_head":
-        conditions.append(WorkItem.unit_id == head.unit_id)
-    item = session.scalar(select(WorkItem).where(*conditions).with_for_update())
-    if item is None:
+    item = session.scalar(select(WorkItem).where(WorkItem.id == item_id, WorkItem.state == "open").with_for_update())
+    if item is None or not policy.allows(head, policy.REASSIGN, resource_of(item)):
         raise NotFound("no such task")
     target = session.get(Account, to_account_id)
     if target is None or not target.active or target.role != item.role or target.unit_id != item.unit_id:
@@ -167,7 +164,7 @@ def renew_lease(session: Session, item_id: int, actor: Actor, now: datetime, lea
 
 def unit_people(session: Session, head: Actor, role: str) -> list[Account]:
     """Active people of the head's unit who do tasks of ``role`` (whom a head may give an item to)."""
-    if head.role not in ("unit_head", "admin") or role not in ROLES_A_HEAD_GIVES:
+    if not policy.allows(head, policy.REASSIGN, policy.Resource("work_item", lane=role, unit_id=head.unit_id)):
         return []
     return list(session.scalars(select(Account).where(
         Account.unit_id == head.unit_id, Account.role == role, Account.active.is_(True)).order_by(Account.display_name)))
@@ -180,14 +177,12 @@ def queue_areas(session: Session, actor: Actor, role: str = "operator") -> list[
 
 
 def instance_visible(session: Session, actor: Actor, instance_id: int) -> bool:
-    """Staff see an instance's diagram and history when one of its staff steps was their unit's."""
-    if actor.role == "admin":
-        return True
-    if actor.role not in ("operator", "unit_head") or actor.unit_id is None:
-        return False
-    return session.scalar(select(WorkItem.id).where(
-        WorkItem.instance_id == instance_id, WorkItem.unit_id == actor.unit_id,
-        WorkItem.role.in_(("operator", "unit_head", "inspector"))).limit(1)) is not None
+    """Staff see an instance's diagram and history when one of its staff steps was their unit's (``view_instance``)."""
+    if policy.allows(actor, policy.VIEW_INSTANCE, policy.Resource("instance")):
+        return True  # no unit needed (admins)
+    units = session.scalars(select(WorkItem.unit_id).where(
+        WorkItem.instance_id == instance_id, WorkItem.role.in_(policy.STAFF_LANES)).distinct())
+    return any(policy.allows(actor, policy.VIEW_INSTANCE, policy.Resource("instance", unit_id=u)) for u in units)
 
 
 def release_expired(session: Session, now: datetime) -> int:
