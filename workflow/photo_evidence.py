@@ -41,7 +41,7 @@ from workflow.plausibility import Flag
 __all__ = [
     "PROCESS_PHOTO_JOB", "PHOTO_QUEUE", "PHOTO_KIND", "SANITIZED_KIND", "EarlierPhoto", "PhotoFlag",
     "enqueue_processing", "process_photo", "served_photo", "ensure_phash", "earlier_photos",
-    "evidence_flags",
+    "has_detail", "evidence_flags",
 ]
 
 PROCESS_PHOTO_JOB = "process_photo"
@@ -161,6 +161,14 @@ _NEAR = {
 }
 
 
+def has_detail(phash: int | None) -> bool:
+    """Whether a pHash can tell pictures apart. pHash sets the bits of the DCT coefficients above
+    their median, about half of them for any real photo; a flat picture (a blank or uniformly
+    coloured frame) sets almost none, and all flat pictures hash alike, so they are never
+    compared (identical bytes are still flagged)."""
+    return phash is not None and 8 <= (phash & ((1 << 64) - 1)).bit_count() <= 56
+
+
 def evidence_flags(
     sha256: str,
     phash: int | None,
@@ -171,7 +179,8 @@ def evidence_flags(
 ) -> tuple[Flag, ...]:
     """Soft flags for staff (severity "inspect"); a photo is never refused for these.
 
-    The closest earlier photo wins (identical bytes first, then the smallest pHash distance).
+    The closest earlier photo wins (identical bytes first, then the smallest pHash distance);
+    pictures without detail are not compared by pHash (:func:`has_detail`).
     A missing capture date is deliberately *not* a flag: PNG has no EXIF as a rule, and
     messaging apps strip it, so its absence says nothing about the reading.
     """
@@ -180,8 +189,8 @@ def evidence_flags(
     if identical is not None:
         flags.append(PhotoFlag("photo_reused", "inspect", Message(
             _IDENTICAL[identical.same_subscriber], {"number": identical.number}), _match(identical, 0)))
-    elif phash is not None:
-        scored = [(hamming(phash, p.phash), p) for p in earlier if p.phash is not None]
+    elif has_detail(phash):
+        scored = [(hamming(phash, p.phash), p) for p in earlier if has_detail(p.phash)]
         if scored:
             distance, closest = min(scored, key=lambda pair: pair[0])
             if distance <= limits.near_duplicate_distance:

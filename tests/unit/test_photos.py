@@ -372,6 +372,13 @@ def test_a_nearly_identical_photo_is_flagged():
     assert _flags(info, date(2026, 3, 1), [_earlier(other)]) == ()
 
 
+def test_flat_pictures_are_not_compared_by_their_phash():
+    blue, red = (_info(png(Image.new("RGB", (640, 480), colour))) for colour in ((40, 90, 160), (200, 10, 10)))
+    assert blue.phash == red.phash  # every flat picture hashes alike: the hash says nothing
+    assert _flags(red, date(2026, 3, 1), [_earlier(blue)]) == ()
+    assert [f.code for f in _flags(blue, date(2026, 3, 1), [_earlier(blue)])] == ["photo_reused"]
+
+
 def test_a_capture_date_far_from_the_reading_date_is_a_soft_flag():
     info = _info(PHOTO)  # taken 2026-02-28
     assert _flags(info, date(2026, 3, 3)) == ()  # 3 days: within the gap
