@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from datetime import datetime
 from email.message import EmailMessage
@@ -11,7 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from engine import jobs
+from engine import incidents, jobs
 from engine.files import FileStore
 from engine.models import Email, StoredFile
 
@@ -51,7 +52,7 @@ class SmtpTransport:
 
 
 def queue_email(session: Session, *, to: str, subject: str, body: str, now: datetime,
-                attachments: list[int] | None = None, max_attempts: int = 5) -> Email:
+                attachments: list[int] | None = None, max_attempts: int | None = None) -> Email:
     """Write a message to the outbox and a job to send it; both commit with the caller's work."""
     email = Email(to_addr=to, subject=subject, body_text=body, attachments=list(attachments or []), created_at=now)
     session.add(email)
@@ -76,16 +77,65 @@ def build_message(session: Session, email: Email, sender: str, files: FileStore)
     return msg
 
 
-def deliver(session: Session, email_id: int, *, transport: Transport, sender: str, files: FileStore,
-            now: datetime) -> bool:
-    """Send one outbox message; returns False when it was already sent. Errors propagate (job retries)."""
+# Errors after which the server has certainly not taken the message: the next attempt is a
+# plain retry. Any other failure (a timeout, a dropped connection, a crash) may come after the
+# server accepted it, so the message stays ``sending`` and the retry is flagged "possibly sent".
+NOT_DELIVERED = (ConnectionRefusedError, smtplib.SMTPConnectError, smtplib.SMTPHeloError,
+                 smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused,
+                 smtplib.SMTPDataError, smtplib.SMTPNotSupportedError, socket.gaierror)
+
+
+def begin_delivery(session: Session, email_id: int, *, sender: str, files: FileStore,
+                   now: datetime) -> EmailMessage | None:
+    """Count the attempt and mark the message ``sending`` with its Message-ID; the caller commits
+    this before talking to the server. None when it was already sent.
+
+    A message found ``sending`` was being sent by an attempt that never finished: the server may
+    have it. It keeps its Message-ID (so a receiving system can drop the copy) and is flagged
+    ``possibly_sent`` with an incident.
+    """
     email = session.get(Email, email_id, with_for_update=True)
     if email is None or email.status == "sent":
-        return False
+        return None
+    if email.status == "sending" and not email.possibly_sent:
+        email.possibly_sent = True
+        incidents.open_incident(session, "possibly_sent", f"e-mail #{email.id} to {email.to_addr} may go out twice",
+                                error=email.last_error, attempts=email.attempts, now=now, email_id=email.id)
     email.attempts += 1
+    email.status = "sending"
     message = build_message(session, email, sender, files)
     email.message_id = message["Message-ID"]
-    transport.send(message)
-    email.status = "sent"
-    email.sent_at = now
+    return message
+
+
+def end_delivery(session: Session, email_id: int, now: datetime, error: BaseException | None = None) -> None:
+    """Record how the conversation ended: sent, or (for errors that prove nothing was delivered)
+    pending again; any other error leaves it ``sending``."""
+    email = session.get(Email, email_id, with_for_update=True)
+    if error is None:
+        email.status = "sent"
+        email.sent_at = now
+        email.last_error = None
+        return
+    email.last_error = f"{type(error).__name__}: {error}"[:4000]
+    if isinstance(error, NOT_DELIVERED):
+        email.status = "pending"
+
+
+def deliver(session: Session, email_id: int, *, transport: Transport, sender: str, files: FileStore,
+            now: datetime) -> bool:
+    """Send one outbox message, committing before and after the SMTP conversation; returns False
+    when it was already sent. Errors propagate (the job retries)."""
+    message = begin_delivery(session, email_id, sender=sender, files=files, now=now)
+    if message is None:
+        return False
+    session.commit()
+    try:
+        transport.send(message)
+    except Exception as err:
+        session.rollback()
+        end_delivery(session, email_id, now, err)
+        session.commit()
+        raise
+    end_delivery(session, email_id, now)
     return True

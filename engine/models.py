@@ -191,7 +191,14 @@ class Timer(Base):
 
 
 class Job(Base):
-    """The job outbox: written in the transaction that needs the job, sent to the queue after commit."""
+    """The job outbox: written in the transaction that needs the job, sent to the queue after commit.
+
+    ``pending`` (due at ``run_after``) → ``queued`` (committed only after the queue accepted it,
+    ``queue_ref`` names the queue's entry) → ``running`` (one attempt counted and committed
+    before the work starts; the worker renews ``lease_until`` while it runs) → ``done``, or back
+    to ``pending`` after a failure or an expired lease, or ``failed`` once ``max_attempts`` are
+    spent (``None``: the ``[jobs] max_attempts`` setting), or ``cancelled`` by an administrator.
+    """
 
     __tablename__ = "job_outbox"
     __table_args__ = (Index("ix_job_outbox_due", "status", "run_after"),)
@@ -200,17 +207,24 @@ class Job(Base):
     queue: Mapped[str] = mapped_column(String(32))
     args: Mapped[dict] = mapped_column()
     dedupe_key: Mapped[str | None] = mapped_column(String(128), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, queued, done, failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    max_attempts: Mapped[int | None] = mapped_column(Integer)
     run_after: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(TZ)
+    queue_ref: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, onupdate=utcnow)
 
 
 class Email(Base):
-    """The e-mail outbox: a message is written here first and delivered by a job."""
+    """The e-mail outbox: a message is written here first and delivered by a job.
+
+    ``pending`` → ``sending`` (``message_id`` and one attempt committed before the SMTP
+    conversation) → ``sent``; a retry that finds ``sending`` cannot know whether the server took
+    the message, reuses the ``message_id`` and sets ``possibly_sent``.
+    """
 
     __tablename__ = "email_outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -218,12 +232,43 @@ class Email(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list] = mapped_column(default=list)  # stored_file ids
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending, sent, failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending, sending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    possibly_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class Incident(Base):
+    """Something failed that a person must look at: a job out of attempts, an instance in
+    ``error``, a message possibly sent twice, a step that raised in front of an operator."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_open", "status", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # job_failed, instance_error, possibly_sent, step_failed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, resolved
+    summary: Mapped[str] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job_outbox.id"))
+    email_id: Mapped[int | None] = mapped_column(ForeignKey("email_outbox.id"))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(TZ)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # retried, cancelled, closed
+
+
+class Heartbeat(Base):
+    """The last time a long-running service (the sweep) completed a pass, for health checks."""
+
+    __tablename__ = "service_heartbeat"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(TZ)
+    detail: Mapped[dict] = mapped_column(default=dict)
 
 
 class AuditEvent(Base):

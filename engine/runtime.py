@@ -25,7 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import jobs, migration
+from engine import incidents, jobs, migration
 from engine.audit import SYSTEM, Actor, event_row, record_rows
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, OperationFailed, WorkItemConflict
@@ -300,6 +300,9 @@ class Runtime:
         sync_timers(session, instance, wf, step.before)
         if instance.status != previous and instance.status in ("completed", "error"):
             step.note(f"instance_{instance.status}", detail={"end_event": instance.end_event})
+            if instance.status == "error":
+                incidents.open_incident(session, "instance_error", f"instance {instance.id} stopped in error",
+                                        error=values.get("error"), now=step.now, instance_id=instance.id)
         for row in step.audit:
             row["instance_id"] = instance.id
         record_rows(session, step.audit)

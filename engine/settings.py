@@ -40,11 +40,19 @@ class DatabaseSettings:
     url: str = "sqlite:///var/saygac.sqlite3"
     echo: bool = False
     pool_size: int = 5
+    # PostgreSQL: every connection gets these, so a hanging or refusing database costs a request
+    # seconds, not a gunicorn worker (keep gunicorn's --timeout above statement_timeout_seconds)
+    connect_timeout_seconds: int = 5
+    statement_timeout_seconds: int = 30
+    lock_timeout_seconds: int = 10
+    pool_timeout_seconds: int = 10
 
 
 @dataclass(frozen=True)
 class RedisSettings:
     url: str = "redis://127.0.0.1:6379/0"
+    connect_timeout_seconds: float = 2.0
+    socket_timeout_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,11 @@ class JobSettings:
     runner: str = "inline"  # "inline" runs jobs in-process after commit; "rq" enqueues to Redis
     max_attempts: int = 3
     retry_delays_seconds: tuple[int, ...] = (10, 60, 300)
-    timer_sweep_seconds: int = 30
+    timer_sweep_seconds: float = 5  # the sweep's pass: due timers, expired leases, jobs the queue lost
+    lease_seconds: int = 20  # a running job's lease, renewed every third of it while the job runs
+    job_timeout_seconds: int = 900  # rq stops a job running longer (the lease then makes it due again)
+    dispatch_batch: int = 100  # jobs claimed per dispatch statement
+    overdue_minutes: int = 15  # queued or running longer: shown on the incidents page
 
 
 @dataclass(frozen=True)

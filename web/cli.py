@@ -64,31 +64,18 @@ def cmd_serve(settings, args) -> int:
 
 
 def cmd_worker(settings, _args) -> int:
-    """Production: an rq worker on every saygac queue."""
-    from redis import Redis
-    from rq import Queue, Worker
+    """Production: an rq worker on every saygac queue (the same as ``saygac-worker work``)."""
+    from worker.cli import work
 
-    from worker.jobs import prepare
-    from worker.queues import ALL
-
-    prepare(_system(settings))
-    connection = Redis.from_url(settings.redis.url)
-    worker = Worker([Queue(name, connection=connection) for name in ALL], connection=connection)
-    worker.work(with_scheduler=False)
-    return 0
+    return work(settings)
 
 
 def cmd_sweep(settings, _args) -> int:
-    """Production: wake due timers and resend lost jobs every ``jobs.timer_sweep_seconds``."""
-    from redis import Redis
+    """Production: the sweep, exactly one per installation (the same as ``saygac-worker sweep``)."""
+    from worker.cli import sweep
 
-    from worker.dispatch import RqDispatcher
-    from worker.sweep import run_forever
-
-    logging.basicConfig(level=logging.INFO)
-    system = _system(settings)
-    run_forever(system, RqDispatcher(system, Redis.from_url(settings.redis.url)), settings.jobs.timer_sweep_seconds)
-    return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return sweep(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,9 @@ import logging
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from engine import jobs as outbox
 from workflow.system import System
+from worker import make_dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -40,30 +42,19 @@ def close_db(_exc: BaseException | None = None) -> None:
 
 
 def dispatch_jobs() -> None:
-    """Send the jobs the just-committed unit of work created (call only after the commit).
+    """Send the jobs the request's committed unit of work created (call only after the commit).
 
-    A failure here must not turn a committed request into an error page: the jobs stay in the
-    outbox and the timer sweep (or the next dispatch) sends them.
+    Only those jobs: never a scan of the whole outbox. A failure here must not turn a committed
+    request into an error page: the jobs stay pending in the outbox and the sweep sends them.
     """
+    db = g.get("db")
+    job_ids = outbox.created_jobs(db) if db is not None else []
+    if not job_ids:
+        return
     try:
-        current_app.extensions[DISPATCHER_KEY].dispatch()
+        current_app.extensions[DISPATCHER_KEY].dispatch(job_ids)
     except Exception:  # the outbox keeps the jobs; the sweep retries
         log.exception("dispatching jobs after commit failed")
-
-
-def make_dispatcher(system: System):
-    runner = system.settings.jobs.runner
-    if runner == "inline":
-        from worker.dispatch import InlineDispatcher
-
-        return InlineDispatcher(system)
-    if runner == "rq":
-        import redis
-
-        from worker.dispatch import RqDispatcher
-
-        return RqDispatcher(system, redis.Redis.from_url(system.settings.redis.url))
-    raise ValueError(f"[jobs] runner must be 'inline' or 'rq', not {runner!r}")
 
 
 def init_app(app: Flask, system: System) -> None:

@@ -1,0 +1,23 @@
+"""Running the outbox's jobs: in-process (embedded mode) or rq workers on Redis (production).
+
+The web layer and the commands reach the worker through :func:`make_dispatcher` only; the
+worker process starts from :mod:`worker.cli` (``python -m worker``), which never imports Flask.
+"""
+from __future__ import annotations
+
+from engine.jobs import Dispatcher
+
+
+def make_dispatcher(system) -> Dispatcher:
+    """The dispatcher ``[jobs] runner`` asks for: ``inline`` or ``rq``."""
+    runner = system.settings.jobs.runner
+    if runner == "inline":
+        from worker.dispatch import InlineDispatcher
+
+        return InlineDispatcher(system)
+    if runner == "rq":
+        from worker.connection import redis_client
+        from worker.dispatch import RqDispatcher
+
+        return RqDispatcher(system, redis_client(system.settings))
+    raise ValueError(f"[jobs] runner must be 'inline' or 'rq', not {runner!r}")

@@ -1,51 +1,67 @@
-"""Sending committed outbox jobs to whatever runs them: in-process, or rq queues on Redis."""
+"""Sending committed outbox jobs to whatever runs them: in-process, or rq queues on Redis.
+
+Both dispatchers implement :class:`engine.jobs.Dispatcher`. ``dispatch(ids)`` sends only the
+jobs a unit of work just created; the sweep calls ``recover_lost`` and ``dispatch_due`` for
+everything else (retries that became due, jobs whose enqueue failed, jobs a Redis restart lost).
+"""
 from __future__ import annotations
 
+import logging
+import uuid
 from collections import deque
+from datetime import timedelta
+
+from redis import Redis
 
 from engine import jobs as outbox
 from workflow.system import System
 from worker.jobs import execute
 
-
-def pending_job_ids(system: System) -> list[int]:
-    """Due pending jobs, marked queued in their own commit so they are sent once."""
-    with system.sessions() as session:
-        ids = outbox.due_jobs(session, system.services.now())
-        outbox.mark_queued(session, ids, system.services.now())
-        session.commit()
-    return ids
+log = logging.getLogger(__name__)
+RUN_JOB = "worker.rq_entry.run_job"
+LOST_STATES = {"failed", "finished", "stopped", "canceled"}  # the queue's entry ended, the row did not
 
 
 class InlineDispatcher:
     """The embedded default: run jobs right after the commit that created them, in this process,
-    including the jobs those jobs create, until nothing is due."""
+    including the jobs those jobs create, until none is left."""
 
     def __init__(self, system: System, max_rounds: int = 1000):
         self.system = system
         self.max_rounds = max_rounds
         self._running = False
 
-    def dispatch(self, job_ids: list[int] | None = None) -> None:
-        if self._running:  # a job's own commit asked again: the running loop will pick it up
-            return
+    def dispatch(self, job_ids: list[int]) -> None:
+        self._run(deque(job_ids))
+
+    def dispatch_due(self) -> int:
+        with self.system.sessions() as session:
+            ids = outbox.due_ids(session, self.system.services.now())
+        return self._run(deque(ids))
+
+    def recover_lost(self) -> int:
+        return 0  # nothing stands between the outbox and the runner
+
+    def _run(self, queue: deque) -> int:
+        if self._running or not queue:  # a job's own commit asked again: the running loop has them
+            return 0
         self._running = True
+        ran = 0
         try:
-            queue = deque(job_ids or [])
-            for _ in range(self.max_rounds):
-                if not queue:
-                    queue.extend(pending_job_ids(self.system))
-                    if not queue:
-                        return
-                execute(self.system, queue.popleft())
+            while queue and ran < self.max_rounds:
+                _status, created = execute(self.system, queue.popleft())
+                queue.extend(created)
+                ran += 1
         finally:
             self._running = False
+        return ran
 
 
 class RqDispatcher:
-    """Production: enqueue ``worker.jobs.run_job(job_id)`` on the job's rq queue."""
+    """Production: claim due rows atomically, enqueue ``worker.rq_entry.run_job(job_id)`` on each
+    row's rq queue, and commit ``queued`` only once Redis accepted them all."""
 
-    def __init__(self, system: System, redis_connection):
+    def __init__(self, system: System, redis_connection: Redis):
         from rq import Queue
 
         self.system = system
@@ -58,17 +74,52 @@ class RqDispatcher:
             self._queues[name] = self._queue_cls(name, connection=self.connection)
         return self._queues[name]
 
-    def dispatch(self, job_ids: list[int] | None = None) -> None:
-        ids = list(job_ids or []) or pending_job_ids(self.system)
-        if not ids:
-            return
+    def dispatch(self, job_ids: list[int]) -> None:
+        if job_ids:
+            self._send(list(job_ids))
+
+    def dispatch_due(self) -> int:
+        sent = 0
+        while True:
+            batch = self._send(None)
+            sent += batch
+            if batch < self.system.settings.jobs.dispatch_batch:
+                return sent
+
+    def _send(self, ids: list[int] | None) -> int:
+        jobs_settings = self.system.settings.jobs
         with self.system.sessions() as session:
-            rows = session.query(outbox.Job.id, outbox.Job.queue).filter(outbox.Job.id.in_(ids)).all()
-        for job_id, queue in rows:
-            self._queue(queue).enqueue("worker.jobs.run_job", job_id, job_id=f"saygac-job-{job_id}-{_stamp()}")
+            claimed = outbox.claim_for_dispatch(session, self.system.services.now(), ids=ids,
+                                                limit=jobs_settings.dispatch_batch)
+            if not claimed:
+                session.rollback()
+                return 0
+            refs = {}
+            for job_id, queue in claimed:  # an error here rolls the claim back: the rows stay pending
+                ref = f"saygac-job-{job_id}-{uuid.uuid4().hex[:8]}"
+                self._queue(queue).enqueue(RUN_JOB, job_id, job_id=ref, job_timeout=jobs_settings.job_timeout_seconds,
+                                           result_ttl=600, failure_ttl=3600)
+                refs[job_id] = ref
+            outbox.set_queue_refs(session, refs)
+            session.commit()
+        return len(claimed)
 
+    def recover_lost(self) -> int:
+        """Queued rows whose rq entry is gone (Redis restarted without persistence) or ended
+        without running them (a worker died before the claim) become pending again."""
+        from rq.job import Job as RqJob
 
-def _stamp() -> str:
-    import uuid
-
-    return uuid.uuid4().hex[:8]
+        now = self.system.services.now()
+        with self.system.sessions() as session:
+            refs = outbox.queued_refs(session, older_than=now - timedelta(seconds=2))
+            if not refs:
+                session.rollback()
+                return 0
+            found = RqJob.fetch_many([ref or "" for ref in refs.values()], connection=self.connection)
+            lost = [job_id for job_id, rq_job in zip(refs, found)
+                    if rq_job is None or rq_job.get_status(refresh=False) in LOST_STATES]
+            count = outbox.requeue(session, lost, now)
+            session.commit()
+        if count:
+            log.warning("%d queued job(s) were lost by the queue and will be sent again", count)
+        return count

@@ -1,17 +1,22 @@
 """Thin jobs: each takes ids, reloads the rows, delegates, and records the outcome in the outbox.
 
-``execute`` is the whole life of one outbox job in its own unit of work. A job that raises is
-rolled back, its attempt recorded, and tried again later until ``max_attempts``; then it is
-``failed`` for good (and an e-mail it was sending is marked failed too).
+``execute`` is the whole life of one outbox job. The attempt is counted and the lease taken in
+their own commit before the work starts; while the work runs a heartbeat thread renews the
+lease, so a worker that dies (even by SIGKILL) leaves a lease that expires within
+``[jobs] lease_seconds`` and the sweep makes the job due again. A job that raises is rolled
+back, its failure recorded, and tried again after the ``[jobs] retry_delays_seconds`` until its
+attempts are spent; then it is ``failed`` for good with an incident (and an e-mail it was
+sending is marked failed too, see :func:`engine.jobs.fail`).
 """
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from engine import jobs as outbox
 from engine.mail import SEND_EMAIL_JOB, OutboxDirTransport, SmtpTransport, Transport, deliver
-from engine.models import Email
 from engine.runtime import RUN_TASK_JOB, describe_failure
 from workflow.photo_evidence import PROCESS_PHOTO_JOB, process_photo
 from workflow.system import System
@@ -53,60 +58,61 @@ HANDLERS: dict[str, Callable] = {
 }
 
 
-def execute(system: System, job_id: int) -> str:
-    """Run one outbox job; returns its status afterwards ("done", "pending", "failed" or "skipped")."""
+class LeaseKeeper:
+    """Renews a running job's lease every third of its length until the work ends."""
+
+    def __init__(self, system: System, job_id: int, attempt: int, lease: timedelta):
+        self.system, self.job_id, self.attempt, self.lease = system, job_id, attempt, lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"lease-{job_id}")
+
+    def _run(self) -> None:
+        while not self._stop.wait(max(self.lease.total_seconds() / 3, 0.2)):
+            try:
+                with self.system.sessions() as session:
+                    outbox.renew(session, self.job_id, self.attempt, self.system.services.now(), self.lease)
+                    session.commit()
+            except Exception:  # a missed renewal is retried; the lease is three renewals long
+                log.warning("renewing the lease of job %s failed", self.job_id, exc_info=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def execute(system: System, job_id: int) -> tuple[str, list[int]]:
+    """Run one outbox job. Returns its status afterwards ("done", "pending", "failed" or
+    "skipped") and the ids of the jobs it created (to dispatch next)."""
+    jobs_settings = system.settings.jobs
+    lease = timedelta(seconds=jobs_settings.lease_seconds)
     with system.sessions() as session:
-        job = outbox.claim(session, job_id, system.services.now())
+        job = outbox.claim(session, job_id, system.services.now(), lease)
         if job is None:
             session.rollback()
-            return "skipped"
+            return "skipped", []
+        session.commit()  # the attempt is counted before the work starts, whatever happens next
+        name, args, attempt = job.name, dict(job.args), job.attempts
+    with LeaseKeeper(system, job_id, attempt, lease):
+        try:
+            with system.sessions() as session:
+                HANDLERS[name](system, session, args)
+                outbox.finish(session, session.get(outbox.Job, job_id), system.services.now())
+                session.commit()
+                return "done", outbox.created_jobs(session)
+        except Exception as err:  # every failure is recorded; the job is retried or fails for good
+            log.exception("job %s (%s) failed", job_id, name)
+            return _record_failure(system, job_id, err), []
+
+
+def _record_failure(system: System, job_id: int, err: Exception) -> str:
+    jobs_settings = system.settings.jobs
+    with system.sessions() as session:
+        job = session.get(outbox.Job, job_id)
+        again = outbox.fail(session, job, describe_failure(err), system.services.now(),
+                            jobs_settings.retry_delays_seconds, jobs_settings.max_attempts)
         session.commit()
-        name, args = job.name, dict(job.args)
-    try:
-        with system.sessions() as session:
-            HANDLERS[name](system, session, args)
-            outbox.finish(session, session.get(outbox.Job, job_id), system.services.now())
-            session.commit()
-        return "done"
-    except Exception as err:  # every failure is recorded; the job is retried or fails for good
-        log.exception("job %s (%s) failed", job_id, name)
-        with system.sessions() as session:
-            job = session.get(outbox.Job, job_id)
-            again = outbox.fail(session, job, describe_failure(err), system.services.now(),
-                                system.settings.jobs.retry_delays_seconds)
-            if not again and name == SEND_EMAIL_JOB:
-                email = session.get(Email, args["email_id"])
-                if email is not None:
-                    email.status = "failed"
-                    email.last_error = describe_failure(err)[:4000]
-            session.commit()
-            return "pending" if again else "failed"
-
-
-_system: System | None = None
-_dispatcher = None
-
-
-def prepare(system: System) -> None:
-    """Build the system once in the worker's main process; forked job processes inherit it
-    (the connection pool is still empty then, so no connection is shared across a fork)."""
-    global _system, _dispatcher
-    from redis import Redis
-
-    from worker.dispatch import RqDispatcher
-
-    _system = system
-    _dispatcher = RqDispatcher(system, Redis.from_url(system.settings.redis.url))
-
-
-def run_job(job_id: int) -> str:
-    """The rq entry point: run the job, then send on the jobs it created (the next async step)."""
-    if _system is None:
-        from engine.settings import load_settings
-        from workflow.system import build_system
-
-        prepare(build_system(load_settings()))
-    status = execute(_system, job_id)
-    if status == "done":
-        _dispatcher.dispatch()
-    return status
+        return "pending" if again else "failed"

@@ -1,9 +1,17 @@
-"""The periodic sweep: wake instances whose timers are due and resend jobs the queue lost."""
+"""The sweep: one long-running singleton (per installation) that every few seconds wakes
+instances whose timers are due, releases expired work-item leases, turns the jobs of dead
+workers (expired job leases) into retries or failures, returns to pending the jobs the queue
+lost, and sends every due job. Each pass logs one line and records its time
+(:mod:`engine.heartbeats`, for health checks); a pass that fails (database or Redis away) is
+logged and the next one follows with a growing pause, never an exit.
+"""
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import asdict, dataclass
 
+from engine import heartbeats
 from engine import jobs as outbox
 from engine.workqueue import release_expired
 from workflow.system import System
@@ -11,10 +19,22 @@ from worker.jobs import WAKE_TIMERS_JOB
 from worker.queues import ENGINE
 
 log = logging.getLogger(__name__)
+MAX_PAUSE_SECONDS = 60.0
 
 
-def sweep(system: System, dispatcher) -> int:
-    """One pass; returns how many instances had due timers."""
+@dataclass
+class Pass:
+    timers: int = 0
+    expired: int = 0
+    failed: int = 0
+    lost: int = 0
+    sent: int = 0
+
+
+def sweep(system: System, dispatcher) -> Pass:
+    """One pass; returns what it did."""
+    jobs_settings = system.settings.jobs
+    done = Pass()
     now = system.services.now()
     with system.sessions() as session:
         release_expired(session, now)
@@ -22,18 +42,34 @@ def sweep(system: System, dispatcher) -> int:
         for instance_id in due:
             outbox.enqueue(session, WAKE_TIMERS_JOB, {"instance_id": instance_id}, queue=ENGINE, now=now,
                            dedupe_key=f"wake:{instance_id}")
+        done.timers = len(due)
+        done.expired, done.failed = outbox.recover_expired(session, now, jobs_settings.retry_delays_seconds,
+                                                           jobs_settings.max_attempts)
         session.commit()
-    dispatcher.dispatch()
-    return len(due)
+    done.lost = dispatcher.recover_lost()
+    done.sent = dispatcher.dispatch_due()
+    with system.sessions() as session:
+        heartbeats.beat(session, heartbeats.SWEEP, system.services.now(), asdict(done))
+        session.commit()
+    return done
 
 
 def run_forever(system: System, dispatcher, interval: float, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
+    pause = interval
     while not stop.is_set():
         try:
-            sweep(system, dispatcher)
-        except Exception:  # keep sweeping; the error is logged and the next pass retries
-            log.exception("sweep failed")
+            done = sweep(system, dispatcher)
+            log.info("sweep pass: %d timers due, %d job leases expired (%d failed for good), "
+                     "%d jobs lost by the queue, %d jobs sent", done.timers, done.expired, done.failed,
+                     done.lost, done.sent)
+            pause = interval
+        except Exception as err:  # keep sweeping: the database or Redis comes back
+            log.error("sweep pass failed (%s: %s); next pass in %.0f s", type(err).__name__, err, pause)
+            log.debug("sweep failure", exc_info=True)
+            stop.wait(pause)
+            pause = min(pause * 2, MAX_PAUSE_SECONDS)
+            continue
         stop.wait(interval)
 
 
@@ -45,4 +81,4 @@ def start_background(system: System, dispatcher, interval: float) -> threading.E
     return stop
 
 
-__all__ = ["sweep", "run_forever", "start_background"]
+__all__ = ["Pass", "sweep", "run_forever", "start_background"]

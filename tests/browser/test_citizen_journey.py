@@ -56,7 +56,7 @@ def _accept_in_the_back_office(live, number: str) -> None:
         workitems.claim(s, item_id, actor, system.services.now(), timedelta(minutes=30))
         system.complete_task(s, item_id, actor, {"decision": "accept"})
         s.commit()
-    InlineDispatcher(system).dispatch()
+    InlineDispatcher(system).dispatch_due()
 
 
 def _two_meter_subscriber(live):

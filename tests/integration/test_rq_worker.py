@@ -24,7 +24,7 @@ class RqLifecycle(Lifecycle):
         self.dispatcher = RqDispatcher(system, redis_lib.Redis.from_url(redis_url))
 
     def run_jobs(self) -> None:
-        self.dispatcher.dispatch()
+        self.dispatcher.dispatch_due()
 
 
 def _worker(pg_url, redis_url, tmp_path):
@@ -34,7 +34,7 @@ def _worker(pg_url, redis_url, tmp_path):
         "SAYGAC_FILES__ROOT": str(tmp_path / "files"), "SAYGAC_MAIL__OUTBOX_DIR": str(tmp_path / "mail"),
         "SAYGAC_APP__SECRET_KEY": "x" * 40,
     })
-    return subprocess.Popen([sys.executable, "-m", "web.cli", "worker"], cwd=PROJECT_ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "worker", "work"], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 

@@ -123,7 +123,7 @@ def test_the_unit_head_handles_an_overdue_review(auth, people, subscriber, syste
 
     submit_application(auth, people, subscriber)
     clock.advance(days=2, minutes=1)
-    assert sweep(system, InlineDispatcher(system)) == 1
+    assert sweep(system, InlineDispatcher(system)).timers == 1
     head_item = open_item(system, "handle_escalation")
     head = auth.login(people["unit_head"])
     head.get("/tasks")

@@ -54,10 +54,10 @@ class Lifecycle:
         self.run_jobs()
 
     def run_jobs(self) -> None:
-        InlineDispatcher(self.system).dispatch()
+        InlineDispatcher(self.system).dispatch_due()
 
     def sweep(self) -> int:
-        return sweep(self.system, InlineDispatcher(self.system))
+        return sweep(self.system, InlineDispatcher(self.system)).timers
 
     def instance(self, instance_id: int) -> ProcessInstance:
         with self.system.sessions() as s:

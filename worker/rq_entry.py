@@ -1,0 +1,38 @@
+"""What an rq worker process runs: ``run_job(job_id)``, with the system built once per process."""
+from __future__ import annotations
+
+import logging
+
+from workflow.system import System
+from worker.connection import redis_client
+from worker.dispatch import RqDispatcher
+from worker.jobs import execute
+
+log = logging.getLogger(__name__)
+_system: System | None = None
+_dispatcher: RqDispatcher | None = None
+
+
+def prepare(system: System) -> None:
+    """Build the system once in the worker's main process; forked job processes inherit it
+    (the connection pool is still empty then, so no connection is shared across a fork)."""
+    global _system, _dispatcher
+    _system = system
+    _dispatcher = RqDispatcher(system, redis_client(system.settings))
+
+
+def run_job(job_id: int) -> str:
+    """The rq entry point: run the job, then send on the jobs it created (the next async step).
+    A failed send is left to the sweep: the created jobs are committed and pending."""
+    if _system is None:
+        from engine.settings import load_settings
+        from workflow.system import build_system
+
+        prepare(build_system(load_settings()))
+    status, created = execute(_system, job_id)
+    if created:
+        try:
+            _dispatcher.dispatch(created)
+        except Exception:  # the jobs are in the outbox; the sweep sends them
+            log.exception("sending the jobs created by job %s failed", job_id)
+    return status
