@@ -81,7 +81,11 @@ def deploy_rules() -> DeployRules:
 
 
 def build_system(settings: Settings, clock: Callable[[], datetime] | None = None) -> System:
-    db = make_engine(settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+    database = settings.database
+    db = make_engine(database.url, echo=database.echo, pool_size=database.pool_size,
+                     connect_timeout=database.connect_timeout_seconds,
+                     statement_timeout=database.statement_timeout_seconds,
+                     lock_timeout=database.lock_timeout_seconds, pool_timeout=database.pool_timeout_seconds)
     services = build_services(settings, clock)
     specs = SpecRegistry(checker(deploy_rules()))
     runtime = Runtime(specs, OPERATIONS, LANES, describe=describe, services=services, clock=services.clock,
