@@ -1,15 +1,15 @@
 """job leases, e-mail sending state, incidents, service heartbeat
 
-Revision ID: 0005_reliability
-Revises: 0004
+Revision ID: reliability_leases_incidents
+Revises: photos_sanitized_copy
 Create Date: 2026-12-02 13:33:28.641216
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_reliability'
-down_revision = '0004'
+revision = 'reliability_leases_incidents'
+down_revision = 'photos_sanitized_copy'
 branch_labels = None
 depends_on = None
 
