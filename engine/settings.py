@@ -5,10 +5,16 @@ with its type and default. The file ``config.toml`` at the project root (or the 
 named by ``SAYGAC_CONFIG``) supplies values; an environment variable
 ``SAYGAC_<SECTION>__<KEY>`` (upper case) overrides any of them, e.g.
 ``SAYGAC_DATABASE__URL=postgresql+psycopg://saygac@db/saygac``.
+
+Unknown names fail closed: a section or key that nothing declares, in the file or in an
+environment variable, stops the program with a "did you mean" hint. ``SECTIONS`` names every
+section (those of this module and those other packages declare); the mode defaults to
+``production``: the embedded mode runs only when a settings file or ``saygac serve`` asks for it.
 """
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 import types
@@ -24,9 +30,23 @@ class SettingsError(ValueError):
     """A setting has a value of the wrong type or an unknown name."""
 
 
+# Sections other packages declare with their own dataclass, read through ``Settings.section``.
+PACKAGE_SECTIONS = (
+    "login", "sessions",  # engine.identity, engine.sessions
+    "asan", "card", "oidc_egov", "oidc_staff",  # the login methods (web)
+    "plausibility", "photos", "subscriber_code", "subscriber_lookup", "review",  # workflow.services
+)
+MODES = ("production", "embedded")
+
+
+def _hint(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 @dataclass(frozen=True)
 class AppSettings:
-    mode: str = "embedded"  # "embedded" (SQLite, in-process jobs) or "production"
+    mode: str = "production"  # "production", or "embedded" (SQLite, in-process jobs) when asked for
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:5000"
     demo_data: bool = True
@@ -104,10 +124,11 @@ class Settings:
     jobs: JobSettings = field(default_factory=JobSettings)
     work: WorkSettings = field(default_factory=WorkSettings)
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    environ: typing.Mapping | None = field(default=None, repr=False, compare=False)  # None: os.environ
 
     def section(self, name: str, cls: type):
         """Build another package's typed settings dataclass from section ``name``."""
-        return build_section(cls, name, self.raw.get(name, {}), os.environ)
+        return build_section(cls, name, self.raw.get(name, {}), os.environ if self.environ is None else self.environ)
 
     def path(self, value: str) -> Path:
         """A relative path setting is relative to the project root."""
@@ -117,6 +138,11 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.app.mode == "production"
+
+    def value(self, section: str, key: str, default=None):
+        """One setting as written (environment first, then the file), untyped, for checks across packages."""
+        environ = os.environ if self.environ is None else self.environ
+        return environ.get(f"{ENV_PREFIX}{section.upper()}__{key.upper()}", self.raw.get(section, {}).get(key, default))
 
 
 def _coerce(value, typ, where: str):
@@ -154,9 +180,13 @@ def _coerce(value, typ, where: str):
 def build_section(cls: type, name: str, values: dict, environ) -> object:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(values) - known
-    if unknown:
-        raise SettingsError(f"[{name}] has unknown setting(s): {', '.join(sorted(unknown))}")
+    prefix = f"{ENV_PREFIX}{name.upper()}__"
+    for key in sorted(set(values) - known):
+        raise SettingsError(f"[{name}] has an unknown setting {key!r}{_hint(key, known)}")
+    for env_key in sorted(k for k in environ if k.startswith(prefix)):
+        key = env_key.removeprefix(prefix).lower()
+        if key not in known:
+            raise SettingsError(f"{env_key} names an unknown setting [{name}] {key!r}{_hint(key, known)}")
     kwargs = {}
     for f in dataclasses.fields(cls):
         env_key = f"{ENV_PREFIX}{name.upper()}__{f.name.upper()}"
@@ -180,9 +210,20 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, overrides
             raw = tomllib.load(fh)
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update(values)
+    known = [f.name for f in dataclasses.fields(Settings) if f.name not in ("raw", "environ")] + list(PACKAGE_SECTIONS)
+    for section in sorted(raw):
+        if section not in known:
+            raise SettingsError(f"unknown settings section [{section}]{_hint(section, known)}")
+    for env_key in sorted(k for k in environ if k.startswith(ENV_PREFIX) and "__" in k):
+        section = env_key.removeprefix(ENV_PREFIX).split("__", 1)[0].lower()
+        if section not in known:
+            raise SettingsError(f"{env_key} names an unknown settings section [{section}]{_hint(section, known)}")
     sections = {}
     for f in dataclasses.fields(Settings):
-        if f.name == "raw":
+        if f.name in ("raw", "environ"):
             continue
         sections[f.name] = build_section(typing.get_type_hints(Settings)[f.name], f.name, raw.get(f.name, {}), environ)
-    return Settings(**sections, raw=raw)
+    if sections["app"].mode not in MODES:
+        raise SettingsError(f"[app] mode must be one of {', '.join(MODES)}, not {sections['app'].mode!r}"
+                            f"{_hint(sections['app'].mode, MODES)}")
+    return Settings(**sections, raw=raw, environ=None if environ is os.environ else environ)

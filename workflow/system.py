@@ -9,15 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import engine.models  # noqa: F401  (registers the engine's tables)
 import workflow.models  # noqa: F401  (registers the domain's tables)
+from engine import safety
 from engine.audit import Actor
 from engine.checks import DeployRules, checker
 from engine.db import make_engine, make_session_factory
-from engine.models import Account, ProcessVersion, WorkItem
+from engine.models import ProcessVersion, WorkItem
 from engine.runtime import Runtime, StepResult
 from engine.scenarios import load as load_scenarios
 from engine.settings import Settings
@@ -27,10 +28,6 @@ from workflow.operations import OPERATIONS
 from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID, describe, due_policy
 from workflow.services import Services, build_services
 from workflow.tasks import HANDLERS, TaskContext
-
-
-class DemoAccountsInProduction(RuntimeError):
-    pass
 
 
 @dataclass
@@ -61,12 +58,8 @@ class System:
         return self.runtime.complete(session, item_id, actor, prepare)
 
     def check_production_safety(self, session: Session) -> None:
-        if self.settings.is_production:
-            if session.scalar(select(Account.id).where(Account.is_demo.is_(True)).limit(1)) is not None:
-                raise DemoAccountsInProduction(
-                    "demo accounts exist in a production database: remove them before starting")
-            if len(self.settings.app.secret_key) < 32:
-                raise DemoAccountsInProduction("set SAYGAC_APP__SECRET_KEY (at least 32 characters) for production")
+        """Refuse a production start with every unsafe setting named (``engine.safety``)."""
+        safety.check(self.settings, session)
 
 
 def shipped_scenarios() -> list[dict]:

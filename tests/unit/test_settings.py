@@ -42,3 +42,26 @@ def test_bad_settings_are_named(tmp_path, text, message):
 def test_the_shipped_config_loads():
     settings = load_settings(environ={})
     assert settings.app.mode == "embedded" and settings.database.url.startswith("sqlite")
+
+
+@pytest.mark.parametrize(("text", "environ", "message"), [
+    ("[databse]\nurl = \"x\"\n", {}, "unknown settings section [databse] (did you mean 'database'?)"),
+    ("[mail]\nsmpt_host = \"x\"\n", {}, "[mail] has an unknown setting 'smpt_host' (did you mean 'smtp_host'?)"),
+    ("", {"SAYGAC_JOB__RUNNER": "rq"}, "SAYGAC_JOB__RUNNER names an unknown settings section [job] (did you mean 'jobs'?)"),
+    ("", {"SAYGAC_JOBS__RUNER": "rq"}, "SAYGAC_JOBS__RUNER names an unknown setting [jobs] 'runer' (did you mean 'runner'?)"),
+    ("[app]\nmode = \"embeded\"\n", {}, "[app] mode must be one of production, embedded, not 'embeded' (did you mean 'embedded'?)"),
+])
+def test_unknown_names_are_refused_with_a_hint(tmp_path, text, environ, message):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text)
+    with pytest.raises(SettingsError) as refused:
+        load_settings(cfg, environ=environ)
+    assert str(refused.value) == message
+
+
+def test_a_package_section_refuses_an_unknown_key_with_a_hint(tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[plausibility]\nhigh_factr = 2\n")
+    settings = load_settings(cfg, environ={})
+    with pytest.raises(SettingsError, match=r"\[plausibility\] has an unknown setting 'high_factr' \(did you mean 'high_factor'\?\)"):
+        settings.section("plausibility", PlausibilityConfig)

@@ -4,17 +4,11 @@ from __future__ import annotations
 import os
 import stat
 
-import pytest
-
-from engine.db import Base
-from engine.models import Account
-from tests.conftest import make_settings
 from tests.web.conftest import Browser
-from web import SWEEP_STOP_KEY, create_app
+from web import SWEEP_STOP_KEY
 from web.db import DISPATCHER_KEY
 from web.security import _key_from_file, is_safe_next
-from worker.dispatch import InlineDispatcher, RqDispatcher
-from workflow.system import DemoAccountsInProduction, build_system
+from worker.dispatch import InlineDispatcher
 
 
 def test_static_files_and_pages_carry_the_security_headers(client):
@@ -54,32 +48,6 @@ def test_the_embedded_secret_key_is_made_once_and_kept_private(tmp_path):
 def test_inline_runner_and_no_sweep_under_tests(app):
     assert isinstance(app.extensions[DISPATCHER_KEY], InlineDispatcher)
     assert SWEEP_STOP_KEY not in app.extensions
-
-
-def _production(tmp_path, clock, **app_settings):
-    settings = make_settings(tmp_path, app={"mode": "production", **app_settings}, jobs={"runner": "rq"})
-    system = build_system(settings, clock)
-    Base.metadata.create_all(system.db)
-    return system
-
-
-def test_production_refuses_demo_accounts(tmp_path, clock):
-    system = _production(tmp_path, clock)
-    with system.sessions() as s:
-        s.add(Account(username="demo", display_name="Demo", role="citizen", is_demo=True))
-        s.commit()
-    with pytest.raises(DemoAccountsInProduction):
-        create_app(system=system)
-    system.db.dispose()
-
-
-def test_production_uses_rq_and_secure_cookies(tmp_path, clock):
-    system = _production(tmp_path, clock)
-    app = create_app(system=system)  # production mode: no sweep thread (rq's scheduler wakes timers)
-    assert isinstance(app.extensions[DISPATCHER_KEY], RqDispatcher)
-    assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert SWEEP_STOP_KEY not in app.extensions
-    system.db.dispose()
 
 
 def test_safe_next():

@@ -7,10 +7,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import OperationFailed
-from engine.models import Account
 from forms import FORMS, FormContext
 from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber
-from workflow.system import DemoAccountsInProduction, build_system
 
 
 @pytest.fixture
@@ -88,21 +86,3 @@ def test_a_failing_step_leaves_nothing_half_stored(system, people):
     assert life.open_tasks(iid) == ["enter_readings"]
     app = life.application(iid)
     assert app.status == "draft" and app.number is None and app.lines == []
-
-
-def test_production_refuses_to_start_with_demo_accounts(tmp_path, system):
-    from tests.conftest import make_settings
-
-    with system.sessions() as s:
-        s.add(Account(username="demo-admin", display_name="Demo", role="admin", is_demo=True))
-        s.commit()
-    url = system.settings.database.url
-    prod = build_system(make_settings(tmp_path, database_url=url, app={"mode": "production"}))
-    with prod.sessions() as s, pytest.raises(DemoAccountsInProduction, match="demo accounts"):
-        prod.check_production_safety(s)
-    with system.sessions() as s:
-        s.execute(Account.__table__.delete())
-        s.commit()
-    with prod.sessions() as s:
-        prod.check_production_safety(s)
-    prod.db.dispose()

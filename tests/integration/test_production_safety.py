@@ -1,0 +1,53 @@
+"""A production start on real PostgreSQL: safe settings start; demo accounts or unsafe settings refuse."""
+from __future__ import annotations
+
+import pytest
+
+from engine.models import Account
+from engine.safety import UnsafeForProduction
+from tests.conftest import make_settings
+from web import SWEEP_STOP_KEY, create_app
+from web.db import DISPATCHER_KEY
+from worker.dispatch import RqDispatcher
+from workflow.system import build_system
+
+SAFE = {"app": {"mode": "production", "secret_key": "k" * 40}, "jobs": {"runner": "rq"},
+        "mail": {"transport": "smtp"}, "asan": {"gateway": ""}}
+
+
+@pytest.fixture
+def production(pg_url, tmp_path, clock):
+    def build(**changes):
+        sections = {name: {**values, **changes.get(name, {})} for name, values in SAFE.items()}
+        return build_system(make_settings(tmp_path, database_url=pg_url, **sections), clock)
+
+    built = []
+    yield lambda **changes: built.append(build(**changes)) or built[-1]
+    with built[0].sessions() as s:
+        s.execute(Account.__table__.delete())
+        s.commit()
+    for system in built:
+        system.db.dispose()
+
+
+def test_a_safe_production_start_uses_rq_and_secure_cookies(production):
+    app = create_app(system=production())
+    assert isinstance(app.extensions[DISPATCHER_KEY], RqDispatcher)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert SWEEP_STOP_KEY not in app.extensions  # rq's scheduler wakes timers, not a thread
+
+
+def test_production_refuses_to_start_while_demo_accounts_exist(production):
+    system = production()
+    with system.sessions() as s:
+        s.add(Account(username="demo-admin", display_name="Demo", role="admin", is_demo=True))
+        s.commit()
+    with pytest.raises(UnsafeForProduction) as refused:
+        create_app(system=system)
+    assert refused.value.problems == [
+        "demo accounts exist in the database ([app] demo_data seeded them): remove them before starting in production"]
+
+
+def test_production_refuses_an_unsafe_setting_at_start(production):
+    with pytest.raises(UnsafeForProduction, match=r'\[jobs\] runner \(SAYGAC_JOBS__RUNNER\) is "inline"'):
+        create_app(system=production(jobs={"runner": "inline"}))
