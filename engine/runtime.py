@@ -25,7 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import incidents, jobs, migration
+from engine import eventlog, incidents, jobs, migration
 from engine.audit import SYSTEM, Actor, event_row, record_rows
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, OperationFailed, WorkItemConflict
@@ -58,6 +58,7 @@ class _Step:
     before: Snapshot
     audit: list[dict] = field(default_factory=list)
     completed_task_id: str | None = None
+    events: list[dict] = field(default_factory=list)  # for the process event log
 
     def note(self, action: str, actor: Actor | None = None, **kwargs) -> None:
         self.audit.append(event_row(action, actor=actor or self.actor, at=self.now, **kwargs))
@@ -133,6 +134,7 @@ class Runtime:
         step = _Step(self.clock(), SYSTEM, self.projection.snapshot(wf))
         self._run(task, session, instance)
         step.note("task_ran", instance_id=instance.id, detail={"task": task.task_spec.name})
+        step.events.append(eventlog.event(eventlog.JOB_RUN, step.now, node=task.task_spec.name))
         # already in the worker: async steps that follow run in this job too, not in another one
         return self._advance_and_save(session, instance, wf, step, run_async=True)
 
@@ -159,6 +161,7 @@ class Runtime:
                 task._set_internal_data(event_fired=True)
                 step.note("timer_fired", instance_id=instance.id,
                           detail={"timer": timer.event_name, "due": as_utc(timer.due_at).isoformat()})
+                step.events += eventlog.timer_events(task, now)
         return self._advance_and_save(session, instance, wf, step, run_async=True)  # a worker job
 
     def check_migration(self, session: Session, instance: ProcessInstance, target: ProcessVersion) -> Assessment:
@@ -306,6 +309,7 @@ class Runtime:
         for row in step.audit:
             row["instance_id"] = instance.id
         record_rows(session, step.audit)
+        eventlog.record_step(session, instance, step.now, previous, step.before.ready, result.new_items, step.events)
         return result
 
     @staticmethod

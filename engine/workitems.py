@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import policy
+from engine import eventlog, policy
 from engine.audit import Actor, record
 from engine.db import as_utc
 from engine.errors import NotFound, WorkItemConflict, WorkItemError
@@ -98,6 +98,7 @@ def claim(session: Session, item_id: int, actor: Actor, now: datetime, lease: ti
         raise WorkItemConflict(f"this task is being worked on by {holder}", holder=holder)
     record(session, "work_item_claimed", actor=actor, at=now, instance_id=item.instance_id,
            entity=f"work_item:{item.id}", detail={"task": item.task_name})
+    eventlog.record(session, eventlog.TASK_CLAIMED, item.instance_id, now, item=item)
     return item
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
-from engine import policy
+from engine import eventlog, policy
 from engine.audit import Actor, record
 from engine.db import as_utc
 from engine.errors import NotFound, WorkItemError
@@ -145,6 +145,7 @@ def reassign(session: Session, item_id: int, head: Actor, to_account_id: int, no
     item.lease_until = now + lease
     record(session, "work_item_reassigned", actor=head, at=now, instance_id=item.instance_id,
            entity=f"work_item:{item.id}", detail={"from": previous, "to": target.id, "task": item.task_name})
+    eventlog.record(session, eventlog.TASK_CLAIMED, item.instance_id, now, item=item)
     return item
 
 

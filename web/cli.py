@@ -78,6 +78,18 @@ def cmd_sweep(settings, _args) -> int:
     return sweep(settings)
 
 
+def cmd_analytics_backfill(settings, _args) -> int:
+    """Fill the process event log for instances that ran before it existed (safe to run again)."""
+    from engine.eventlog_backfill import backfill
+
+    system = _system(settings)
+    with system.sessions() as session:
+        written = backfill(session)
+        session.commit()
+    print(f"process event log: {written} events written")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="saygac", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,10 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=5000)
     sub.add_parser("worker", help=cmd_worker.__doc__)
     sub.add_parser("sweep", help=cmd_sweep.__doc__)
+    sub.add_parser("analytics-backfill", help=cmd_analytics_backfill.__doc__)
     args = parser.parse_args(argv)
     settings = load_settings()
     handler = {"migrate": cmd_migrate, "seed-demo": cmd_seed_demo, "serve": cmd_serve,
-               "worker": cmd_worker, "sweep": cmd_sweep}[args.command]
+               "worker": cmd_worker, "sweep": cmd_sweep,
+               "analytics-backfill": cmd_analytics_backfill}[args.command]
     return handler(settings, args)
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, eventlog
 from engine.audit import Actor
 from engine.errors import NotFound
 from workflow.models import Application, ApplicationMeter, Meter, Subscriber
@@ -29,6 +29,7 @@ class TaskContext:
 
 
 Handler = Callable[[TaskContext, dict], dict]
+OVERRIDDEN = "overridden"  # the event-log marker of an inspection that replaced the declared reading
 VISIT_ZONE = "Asia/Baku"  # inspectors type the local time of the visit
 HANDLERS: dict[str, Handler] = {}
 
@@ -127,6 +128,10 @@ def field_inspection(ctx: TaskContext, data: dict) -> dict:
             line.inspected_seal_intact = entry.get("seal_intact", not entry.get("new_seal"))
             line.inspected_photo_id = entry.get("photo_id")
             line.inspected_at = _visit_at(entry, ctx.now)
+        if any(line.inspected_value not in (None, line.value) for line in app.lines):
+            # the inspector's reading replaced the citizen's: a path of its own in the analytics
+            eventlog.record(ctx.session, eventlog.MARKER, ctx.instance_id, ctx.now, node="field_inspection",
+                            detail=OVERRIDDEN)
     audit.record(ctx.session, "inspection_recorded", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
                  entity=f"application:{app.id}", detail={"outcome": outcome, "note": data.get("note") or ""})
     return {"outcome": outcome}
