@@ -1,7 +1,7 @@
 """analytics: the process event log
 
 Revision ID: analytics_event_log
-Revises: photos_sanitized_copy
+Revises: reliability_leases_incidents
 Create Date: 2026-12-02 14:00:00
 
 Existing instances get their events from ``saygac analytics-backfill``.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'analytics_event_log'
-down_revision = 'photos_sanitized_copy'
+down_revision = 'reliability_leases_incidents'
 branch_labels = None
 depends_on = None
 
