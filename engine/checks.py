@@ -12,8 +12,8 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
 from engine import expressions
-from engine.diagrams import ParsedProcess
-from engine.errors import DiagramError, UnsafeExpression
+from engine.diagrams import BPMN_NS, ParsedProcess
+from engine.errors import DiagramError, InvalidExpression, UnsafeExpression
 from engine.operations import OperationRegistry
 
 
@@ -35,8 +35,8 @@ def _all_specs(parsed: ParsedProcess) -> Iterable:
 def _expression_problem(source: str, element_id: str, what: str) -> DiagramError | None:
     try:
         expressions.check(source)
-    except SyntaxError as err:
-        return DiagramError(f"the {what} is not a valid expression: {err.msg}", element_id=element_id)
+    except InvalidExpression as err:
+        return DiagramError(f"the {what} is {err}", element_id=element_id)
     except UnsafeExpression as err:
         return DiagramError(f"the {what} is not allowed: {err}", element_id=element_id)
     return None
@@ -75,7 +75,7 @@ def check_process(parsed: ParsedProcess, rules: DeployRules) -> list[DiagramErro
                 if isinstance(source, str) and source.strip():
                     try:
                         expressions.compile_script(source)
-                    except (SyntaxError, UnsafeExpression) as err:
+                    except UnsafeExpression as err:
                         add(DiagramError(f"the {script_attr} is not allowed: {err}", element_id=spec.name))
             problems.extend(_check_decision(spec))
     return problems
@@ -124,7 +124,7 @@ def _check_decision(spec) -> list[DiagramError]:
                     source = lhs.replace("?", "x")
                     try:
                         expressions.check(source)
-                    except SyntaxError:
+                    except InvalidExpression:
                         p = _expression_problem(f"x {source}", spec.name, f"decision rule {rule.row_number}")
                         if p:
                             problems.append(p)
@@ -139,7 +139,6 @@ def _check_decision(spec) -> list[DiagramError]:
     return problems
 
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _NOT_NODES = {"sequenceFlow", "laneSet", "textAnnotation", "association", "dataObject", "dataObjectReference",
               "dataStoreReference", "group", "extensionElements", "documentation", "ioSpecification", "property"}
 
@@ -155,13 +154,48 @@ def check_structure(files: Mapping[str, str]) -> list[DiagramError]:
     from engine.diagrams import parse_xml  # the safe parser, as everywhere
 
     problems: list[DiagramError] = []
-    for name, text in sorted(files.items()):
-        if not name.endswith(".bpmn"):
-            continue
-        root = parse_xml(text, name)
+    roots = {name: parse_xml(text, name) for name, text in sorted(files.items()) if name.endswith(".bpmn")}
+    for name, root in roots.items():
         for scope in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
             problems.extend(_check_scope(scope, name))
+    return problems + check_calls(roots)
+
+
+def check_calls(roots: Mapping[str, object]) -> list[DiagramError]:
+    """A call activity may not call, directly or through other processes, the process it is in.
+
+    The library would run such a diagram without end, each call starting one more copy.
+    """
+    calls: dict[str, list[tuple[str, str, str]]] = {}  # process id -> (activity id, called id, file)
+    for name, root in roots.items():
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            calls[process.get("id")] = [(a.get("id"), a.get("calledElement"), name)
+                                        for a in process.iter(f"{{{BPMN_NS}}}callActivity")]
+    problems = []
+    for process_id, activities in sorted(calls.items()):
+        for activity_id, called, name in activities:
+            chain = _call_chain(called, process_id, calls)
+            if chain is not None:
+                problems.append(DiagramError(
+                    "this call activity calls its own process again ("
+                    + " → ".join([process_id, *chain]) + "): the calls would never end",
+                    element_id=activity_id, file=name))
     return problems
+
+
+def _call_chain(start: str | None, goal: str, calls: Mapping[str, list]) -> list[str] | None:
+    """The processes called from ``start`` on until ``goal`` is called again, or None if it never is."""
+    paths = {start: [start]}
+    todo = [start]
+    while todo:
+        current = todo.pop()
+        if current == goal:
+            return paths[current]
+        for _activity, called, _file in calls.get(current, ()):
+            if called not in paths:
+                paths[called] = [*paths[current], called]
+                todo.append(called)
+    return None
 
 
 def _check_scope(scope, filename: str) -> list[DiagramError]:

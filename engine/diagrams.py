@@ -17,6 +17,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from engine.errors import DiagramError
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 def _safe_xml_parser() -> etree.XMLParser:
@@ -56,6 +57,7 @@ class ParsedProcess:
 def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: bool = True) -> ParsedProcess:
     """Parse the .bpmn and .dmn files of one process version into specs."""
     parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
+    bpmn_roots: dict[str, etree._Element] = {}
     for name in sorted(files):
         root = parse_xml(files[name], name)
         try:
@@ -63,6 +65,7 @@ def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: b
                 parser.add_dmn_xml(root, filename=name)
             elif name.endswith(".bpmn"):
                 parser.add_bpmn_xml(root, filename=name)
+                bpmn_roots[name] = root
             else:
                 raise DiagramError("only .bpmn and .dmn files can be deployed", file=name)
         except ValidationException as err:
@@ -71,6 +74,8 @@ def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: b
                 element_id=getattr(err, "id", None) or None, file=name, line=getattr(err, "line_number", None) or None,
             ) from None
     try:
+        for name, root in bpmn_roots.items():
+            _check_flow_ends(root, name)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as err:
@@ -81,6 +86,20 @@ def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: b
     except (SpiffWorkflowException, KeyError, ValueError) as err:
         raise DiagramError(f"the diagram cannot be read: {_first_line(err)}") from None
     return ParsedProcess(process_id, spec, subprocess_specs)
+
+
+def _check_flow_ends(root: etree._Element, filename: str) -> None:
+    """Name a sequence flow's missing source or target (the library's own message hides it)."""
+    ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        source, target = flow.get("sourceRef"), flow.get("targetRef")
+        if target not in ids:
+            raise DiagramError(f"the sequence flow '{flow.get('id')}' leads to '{target}', which does not exist",
+                               element_id=source if source in ids else flow.get("id"), file=filename,
+                               line=flow.sourceline)
+        if source not in ids:
+            raise DiagramError(f"the sequence flow '{flow.get('id')}' starts at '{source}', which does not exist",
+                               element_id=flow.get("id"), file=filename, line=flow.sourceline)
 
 
 def _first_line(err: Exception) -> str:

@@ -6,12 +6,24 @@ class EngineError(Exception):
     """Base class; ``str(err)`` is a message fit to show an operator or analyst."""
 
 
-class UnsafeExpression(EngineError):
+class ExpressionError(EngineError):
+    """Anything the safe evaluator refuses or cannot compute: the only errors it raises."""
+
+
+class UnsafeExpression(ExpressionError):
     """An expression or script uses something the safe evaluator does not allow."""
 
     def __init__(self, message: str, expression: str = ""):
         super().__init__(message)
         self.expression = expression
+
+
+class InvalidExpression(UnsafeExpression):
+    """The text is not an expression at all: a syntax error, or nesting the parser gives up on."""
+
+
+class EvaluationError(ExpressionError):
+    """A safe expression failed while evaluating (unknown name, wrong type, too much work)."""
 
 
 class DiagramError(EngineError):

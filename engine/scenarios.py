@@ -14,10 +14,17 @@ deployed version::
 The runner drives the real parsed spec with the safe script engine; service tasks call a stand-in
 registry built from the real operations' signatures, so a parameter the operation does not take
 fails the scenario just as it would fail in production.
+
+A scenario must prove something: it either reaches an end event or states an expectation
+(``end``, ``visited``, ``not_visited`` or ``waiting``); one with neither fails. Runs are
+bounded so a diagram that loops without a wait state cannot hold the thread: each scenario
+may run at most ``MAX_ENGINE_STEPS`` engine steps and ``SCENARIO_SECONDS`` seconds, and the
+scenarios of one check together ``TOTAL_SECONDS``; the budget is checked before every step.
 """
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +41,10 @@ from engine.scripting import SafeScriptEngine
 
 MAX_STEPS = 200
 MAX_SCENARIOS = 100
+MAX_ENGINE_STEPS = 5_000
+SCENARIO_SECONDS = 1.0
+TOTAL_SECONDS = 5.0
+EXPECTATIONS = {"end": str, "visited": list, "not_visited": list, "waiting": list}
 
 
 class ScenarioError(EngineError):
@@ -86,6 +97,14 @@ def validate_shape(data) -> None:
             raise ScenarioError(f"scenario '{sc['name']}': each step names a task or a timer")
         if not isinstance(sc.get("services", {}), dict) or not isinstance(sc.get("expect", {}), dict):
             raise ScenarioError(f"scenario '{sc['name']}': services and expect must be objects")
+        for key, value in sc.get("expect", {}).items():
+            kind = EXPECTATIONS.get(key)
+            if kind is None:
+                raise ScenarioError(f"scenario '{sc['name']}': '{key}' is not an expectation; "
+                                    f"use {', '.join(EXPECTATIONS)}")
+            if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+                what = "an element id" if kind is str else "a list of element ids"
+                raise ScenarioError(f"scenario '{sc['name']}': expect '{key}' must be {what}")
 
 
 def stand_in_registry(real: OperationRegistry, results: Mapping) -> OperationRegistry:
@@ -111,14 +130,35 @@ def stand_in_registry(real: OperationRegistry, results: Mapping) -> OperationReg
     return registry
 
 
-def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict) -> ScenarioResult:
+class _Budget:
+    """Engine steps and seconds left to one scenario; checked before every engine step."""
+
+    def __init__(self, seconds: float = SCENARIO_SECONDS, steps: int = MAX_ENGINE_STEPS):
+        self.deadline = time.monotonic() + seconds
+        self.steps_left = steps
+
+    def __call__(self, _task=None) -> None:
+        self.steps_left -= 1
+        if self.steps_left < 0:
+            raise _Failed(f"the diagram ran more than {MAX_ENGINE_STEPS} steps without waiting: "
+                          "does it loop without a way out?")
+        if time.monotonic() > self.deadline:
+            raise _Failed("the scenario ran out of time: does the diagram loop without a way out?")
+
+
+def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict,
+                 seconds: float = SCENARIO_SECONDS) -> ScenarioResult:
     name = scenario.get("name", "?")
     visited: list[str] = []
     try:
-        wf = _run(parsed, operations, scenario)
+        wf = _run(parsed, operations, scenario, _Budget(seconds))
         visited = _completed(wf)
         end = _end_event(wf) if wf.is_completed() else None
-        _expect(scenario.get("expect", {}), wf, end, visited)
+        expect = scenario.get("expect", {})
+        if end is None and not any(expect.get(key) not in (None, []) for key in EXPECTATIONS):
+            raise _Failed("the scenario neither reaches an end event nor expects anything: "
+                          "add steps or an expectation")
+        _expect(expect, wf, end, visited)
     except (_Failed, ScenarioError) as err:
         return ScenarioResult(name, False, str(err), visited=visited)
     except (SpiffWorkflowException, EngineError) as err:
@@ -127,10 +167,20 @@ def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario:
 
 
 def run_all(parsed: ParsedProcess, operations: OperationRegistry, scenarios: list[dict]) -> list[ScenarioResult]:
-    return [run_scenario(parsed, operations, sc) for sc in scenarios]
+    """Every scenario, within ``TOTAL_SECONDS`` together: those left when time is up fail unrun."""
+    deadline = time.monotonic() + TOTAL_SECONDS
+    results = []
+    for sc in scenarios:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            results.append(ScenarioResult(sc.get("name", "?"), False,
+                                          "not run: the scenarios before it used all the time"))
+        else:
+            results.append(run_scenario(parsed, operations, sc, min(SCENARIO_SECONDS, left)))
+    return results
 
 
-def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict) -> BpmnWorkflow:
+def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict, budget: _Budget) -> BpmnWorkflow:
     registry = stand_in_registry(operations, scenario.get("services", {}))
 
     def context(task) -> OperationContext:
@@ -139,7 +189,7 @@ def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict) -
 
     wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
     wf.script_engine = SafeScriptEngine(registry, context)
-    _advance(wf)
+    _advance(wf, budget)
     for i, step in enumerate(scenario.get("steps", []), 1):
         if "task" in step:
             task = _find(wf, step["task"], TaskState.READY, manual=True)
@@ -155,14 +205,14 @@ def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict) -
             if task is None:
                 raise _Failed(f"step {i}: the timer '{step['timer']}' is not waiting; waiting: {_waiting(wf)}")
             task._set_internal_data(event_fired=True)
-        _advance(wf)
+        _advance(wf, budget)
     return wf
 
 
-def _advance(wf: BpmnWorkflow) -> None:
+def _advance(wf: BpmnWorkflow, budget: _Budget) -> None:
     try:
         wf.refresh_timers()
-        wf.do_engine_steps()
+        wf.do_engine_steps(will_complete_task=budget)
     except SpiffWorkflowException as err:
         cause = _root_cause(err)
         if isinstance(getattr(err, "exception", None), _Failed):

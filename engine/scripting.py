@@ -12,10 +12,17 @@ from collections.abc import Callable
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.script_engine.python_environment import (
+    BasePythonScriptEngineEnvironment,
+)
 
 from engine import expressions
-from engine.errors import OperationFailed, UnsafeExpression
+from engine.errors import (
+    ExpressionError,
+    InvalidExpression,
+    OperationFailed,
+    UnsafeExpression,
+)
 from engine.operations import OperationContext, OperationRegistry
 
 
@@ -53,13 +60,16 @@ class SafeScriptEngine(PythonScriptEngine):
     def evaluate(self, task, expression, external_context=None):
         try:
             return self.environment.evaluate(expression, task.data, external_context)
-        except (UnsafeExpression, expressions.EvaluationError, SyntaxError) as err:
+        except ExpressionError as err:
             raise WorkflowTaskException(
                 f"expression {expression!r} cannot be evaluated: {err}", task=task, exception=err) from err
 
     def validate(self, expression):
         # Used by the DMN engine to decide whether to add '=='; SyntaxError means "add a left side".
-        expressions.compile_expression(expression)
+        try:
+            expressions.compile_expression(expression)
+        except InvalidExpression as err:
+            raise SyntaxError(str(err)) from None
 
     def call_service(self, task, operation_name=None, operation_params=None, **_kwargs):
         op = self.operations.get(operation_name)

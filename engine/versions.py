@@ -16,13 +16,12 @@ from sqlalchemy.orm import Session
 
 from engine import scenarios as scenario_runner
 from engine.audit import Actor, record
-from engine.diagrams import parse_xml
+from engine.diagrams import BPMN_NS, parse_xml
 from engine.errors import DiagramError, EngineError
 from engine.models import ProcessInstance, ProcessVersion
 from engine.operations import OperationRegistry
 from engine.specs import SpecRegistry
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DI_NAMESPACES = ("http://www.omg.org/spec/BPMN/20100524/DI", "https://www.omg.org/spec/DMN/20191111/DMNDI/",
                  "http://www.omg.org/spec/DD/20100524/DC", "http://www.omg.org/spec/DD/20100524/DI")
 _CONTAINERS = {"process", "subProcess", "laneSet", "collaboration", "definitions", "decision", "decisionTable"}

@@ -49,10 +49,11 @@ def test_xsd_a_duplicate_id_is_refused_with_its_line(specs):
     assert problem.file == BPMN and SHIPPED[BPMN].splitlines()[problem.line - 1].strip().startswith('<bpmn:endEvent id="rejected"')
 
 
-def test_library_parse_a_flow_to_a_missing_element_is_refused(specs):
+def test_library_parse_a_flow_to_a_missing_element_is_refused_naming_it(specs):
     files = _with('sourceRef="post_reading" targetRef="compute_invoice"', 'sourceRef="post_reading" targetRef="nowhere"')
     [problem] = specs.problems(PROCESS_ID, files)
-    assert problem.element_id == "post_reading" and problem.message.startswith("the diagram cannot be read")
+    assert problem.element_id == "post_reading"
+    assert problem.message == "the sequence flow 'flow_to_compute_invoice' leads to 'nowhere', which does not exist"
 
 
 def test_every_form_key_has_a_form(specs):
@@ -139,3 +140,45 @@ def test_every_path_ends_a_loop_without_way_out_is_named(specs):
     problems = [(p.element_id, p.message) for p in check_structure(files)]
     assert ("field_inspection", "no path from this element reaches an end event") in problems
     assert ("inspection_outcome", "no path from this element reaches an end event") in problems
+
+
+def _calling(process_id: str, activity_id: str, called: str) -> str:
+    """A small process: start, one call activity calling ``called``, end."""
+    return f'''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="{process_id}_definitions"
+                  targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="{process_id}" isExecutable="true">
+    <bpmn:startEvent id="{process_id}_start"><bpmn:outgoing>{process_id}_f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="{process_id}_f1" sourceRef="{process_id}_start" targetRef="{activity_id}" />
+    <bpmn:callActivity id="{activity_id}" calledElement="{called}">
+      <bpmn:incoming>{process_id}_f1</bpmn:incoming><bpmn:outgoing>{process_id}_f2</bpmn:outgoing>
+    </bpmn:callActivity>
+    <bpmn:sequenceFlow id="{process_id}_f2" sourceRef="{activity_id}" targetRef="{process_id}_end" />
+    <bpmn:endEvent id="{process_id}_end"><bpmn:incoming>{process_id}_f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>'''
+
+
+def _recursion(chain: str) -> str:
+    return f"this call activity calls its own process again ({chain}): the calls would never end"
+
+
+def test_a_call_activity_calling_its_own_process_is_refused(specs):
+    files = {BPMN: _calling(PROCESS_ID, "call_again", PROCESS_ID)}
+    assert _problems(specs, files) == [("call_again", _recursion("meter_reading → meter_reading"))]
+
+
+def test_a_call_activity_calling_back_through_another_process_is_refused(specs):
+    files = {BPMN: _calling(PROCESS_ID, "call_helper", "helper"),
+             "helper.bpmn": _calling("helper", "call_back", PROCESS_ID)}
+    assert _problems(specs, files) == [("call_back", _recursion("helper → meter_reading → helper")),
+                                       ("call_helper", _recursion("meter_reading → helper → meter_reading"))]
+
+
+def test_a_call_activity_calling_another_process_is_accepted(specs):
+    files = {BPMN: _calling(PROCESS_ID, "call_helper", "helper"),
+             "helper.bpmn": _calling("helper", "call_other", "other"),
+             "other.bpmn": _calling("other", "call_nothing", "nowhere_process").replace(
+                 '<bpmn:callActivity id="call_nothing" calledElement="nowhere_process">', '<bpmn:task id="call_nothing">')
+             .replace("</bpmn:callActivity>", "</bpmn:task>")}
+    assert _problems(specs, files) == []

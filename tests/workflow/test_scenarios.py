@@ -83,6 +83,9 @@ def test_a_diagram_passing_a_parameter_the_operation_lacks_fails_its_scenarios()
     (json.dumps([{"steps": []}]), "scenario 1 needs a name"),
     (json.dumps([{"name": "a"}, {"name": "a"}]), "two scenarios are called 'a'"),
     (json.dumps([{"name": "a", "steps": [{"wait": 1}]}]), "each step names a task or a timer"),
+    (json.dumps([{"name": "a", "expect": {"ends": "executed"}}]), "'ends' is not an expectation"),
+    (json.dumps([{"name": "a", "expect": {"visited": 3}}]), "expect 'visited' must be a list of element ids"),
+    (json.dumps([{"name": "a", "expect": {"end": ["executed"]}}]), "expect 'end' must be an element id"),
 ])
 def test_badly_shaped_scenario_files_are_refused(text, message):
     with pytest.raises(scenarios.ScenarioError, match=message):
@@ -92,3 +95,46 @@ def test_badly_shaped_scenario_files_are_refused(text, message):
 def test_the_scenarios_file_sits_beside_the_diagram():
     path = DIAGRAM_DIR / f"{PROCESS_ID}.scenarios.json"
     assert scenarios.load(path.read_text(encoding="utf-8")) == SCENARIOS and len(SCENARIOS) == 6
+
+
+@pytest.mark.parametrize("scenario", [
+    {"name": "nothing at all"},
+    {"name": "steps but no expectation", "steps": [{"task": "identify_subscriber", "data": {}}],
+     "services": {"register_application": {"application_id": 1, "number": "2026-000001", "district": "yasamal"}}},
+    {"name": "empty expectations", "expect": {"visited": [], "not_visited": []}},
+])
+def test_a_scenario_that_neither_ends_nor_expects_anything_fails(scenario):
+    result = scenarios.run_scenario(PARSED, OPERATIONS, scenario)
+    assert not result.passed
+    assert result.message == "the scenario neither reaches an end event nor expects anything: add steps or an expectation"
+
+
+def test_a_scenario_that_only_expects_where_it_waits_passes():
+    result = scenarios.run_scenario(PARSED, OPERATIONS, {"name": "first step", "expect": {"waiting": ["draft_expired", "identify_subscriber"]}})
+    assert result.passed, result.message
+
+
+SELF_CALLING = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="meter_reading" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="again" />
+    <bpmn:callActivity id="again" calledElement="meter_reading">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>
+    <bpmn:sequenceFlow id="f2" sourceRef="again" targetRef="done" />
+    <bpmn:endEvent id="done"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_runaway_diagram_fails_its_scenario_instead_of_running_forever():
+    # the deploy checks refuse this diagram before any scenario runs; the budget is the second wall
+    parsed = parse_process({"meter_reading.bpmn": SELF_CALLING}, PROCESS_ID)
+    [result] = scenarios.run_all(parsed, OPERATIONS, [{"name": "runs away", "expect": {"end": "done"}}])
+    assert not result.passed and result.message.endswith("does the diagram loop without a way out?")
+
+
+def test_scenarios_left_when_the_time_is_spent_fail_unrun(monkeypatch):
+    monkeypatch.setattr(scenarios, "TOTAL_SECONDS", 0.0)
+    [result] = scenarios.run_all(PARSED, OPERATIONS, [_by_name("accepted")])
+    assert not result.passed and result.message == "not run: the scenarios before it used all the time"

@@ -1,0 +1,69 @@
+"""Diagrams and expressions that would hold a server thread: refused within two seconds.
+
+The check runs in a thread of its own so a hang shows as a failed test instead of a stuck run;
+the request after it proves the server answers again.
+"""
+from __future__ import annotations
+
+import threading
+
+from engine.specs import read_directory
+from tests.web.test_studio import BPMN, Studio, analyst, studio  # noqa: F401  (fixtures)
+from workflow.process import DIAGRAM_DIR
+
+SHIPPED = read_directory(DIAGRAM_DIR)
+LIMIT_SECONDS = 2.0
+
+SELF_CALLING = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="meter_reading" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="again" />
+    <bpmn:callActivity id="again" calledElement="meter_reading">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>
+    <bpmn:sequenceFlow id="f2" sourceRef="again" targetRef="done" />
+    <bpmn:endEvent id="done"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def _answer_within_limit(studio: Studio, method: str, url: str, body=None):  # noqa: F811
+    answer: list = []
+    worker = threading.Thread(target=lambda: answer.append(studio.call(method, url, body)), daemon=True)
+    worker.start()
+    worker.join(LIMIT_SECONDS)
+    assert not worker.is_alive(), f"{method} {url} did not answer within {LIMIT_SECONDS} s"
+    return answer[0]
+
+
+def _server_answers_again(studio: Studio) -> None:  # noqa: F811
+    status, body = studio.call("GET", "/studio/api/draft")
+    assert status == 200 and body["readonly"] is False
+
+
+def test_a_self_calling_diagram_is_refused_at_check_and_deploy(studio):  # noqa: F811
+    status, _body = studio.save({BPMN: SELF_CALLING}, scenarios=[{"name": "ends", "expect": {"end": "done"}}])
+    assert status == 200
+    status, result = _answer_within_limit(studio, "POST", "/studio/api/check", {})
+    assert status == 200 and result["ok"] is False and result["results"] == []
+    recursion = "this call activity calls its own process again (meter_reading → meter_reading): the calls would never end"
+    assert [(p["element_id"], p["message"]) for p in result["problems"]] == [("again", recursion)]
+    status, body = _answer_within_limit(studio, "POST", "/studio/api/deploy", {"reason": "recursion"})
+    assert status == 400 and "calls its own process again" in body["error"]
+    _server_answers_again(studio)
+
+
+def test_an_expression_building_a_huge_list_fails_the_scenarios(studio):  # noqa: F811
+    files = {**SHIPPED, BPMN: SHIPPED[BPMN].replace(
+        'district = application["district"]', "district = str([[1] * 9999] * 9999)", 1)}
+    assert studio.save(files)[0] == 200
+    status, result = _answer_within_limit(studio, "POST", "/studio/api/check", {})
+    assert status == 200 and result["ok"] is False and result["problems"] == []
+    # every scenario that reaches the routing fails there; only the abandoned draft never routes
+    refused = "the diagram failed: EvaluationError:the expression does too much work. Error occurred in the Pre-Script"
+    assert [(r["name"], r["passed"], r["message"]) for r in result["results"]] == [
+        ("accepted", False, refused), ("inspected", False, refused), ("no access, then inspected", False, refused),
+        ("rejected", False, refused), ("draft abandoned", True, ""), ("review SLA escalated", False, refused)]
+    status, body = _answer_within_limit(studio, "POST", "/studio/api/deploy", {"reason": "huge list"})
+    assert status == 400 and body["error"].startswith("these scenarios fail:")
+    _server_answers_again(studio)
