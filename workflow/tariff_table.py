@@ -1,56 +1,50 @@
-"""Water and sewerage tariffs of the Azerbaijan Tariff Council decisions (DOMAIN.md, Tariffs).
+"""The Tariff Council's water and sewerage tariffs, loaded from ``workflow/data/tariffs.toml``.
 
 Seed data for the ``tariff`` table and for tests; the admin maintains the live table. Prices are
-AZN per m³ with VAT (18%) included. Each decision is in force until the day before the next one.
+AZN per m³ with VAT included. Each decision is in force until the day before the next one.
 """
 from __future__ import annotations
 
+import tomllib
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from workflow.billing import (
-    NON_POPULATION,
-    POPULATION,
-    REGION_ANY,
-    REGION_BAKU,
-    REGION_OTHER,
-    TariffRate,
-)
+from workflow.billing import TariffRate
 
-VAT_RATE = Decimal("0.18")
-
-# (in force from, {(consumer group, region): (water, sewerage)})
-_DECISIONS: tuple[tuple[date, dict[tuple[str, str], tuple[str, str]]], ...] = (
-    (date(2011, 2, 1), {
-        (POPULATION, REGION_BAKU): ("0.30", "0.06"),
-        (POPULATION, REGION_OTHER): ("0.25", "0.06"),
-        # Assumption: DOMAIN.md gives no non-population price for 2011; the 2016 price
-        # (1.00 / 1.00) is used so that periods reaching back to 2011 can be billed at all.
-        (NON_POPULATION, REGION_ANY): ("1.00", "1.00"),
-    }),
-    (date(2016, 5, 16), {
-        (POPULATION, REGION_BAKU): ("0.35", "0.15"),
-        (POPULATION, REGION_OTHER): ("0.30", "0.15"),
-        (NON_POPULATION, REGION_ANY): ("1.00", "1.00"),
-    }),
-    # Tariff Council Resolution No. 5 of 30 Jan 2021.
-    (date(2021, 2, 1), {
-        (POPULATION, REGION_BAKU): ("0.70", "0.30"),
-        (POPULATION, REGION_OTHER): ("0.60", "0.30"),
-        (NON_POPULATION, REGION_ANY): ("1.00", "1.00"),
-    }),
-)
+DATA = Path(__file__).resolve().parent / "data" / "tariffs.toml"
 
 
-def _build() -> tuple[TariffRate, ...]:
-    rates = []
-    for index, (valid_from, prices) in enumerate(_DECISIONS):
-        following = _DECISIONS[index + 1][0] if index + 1 < len(_DECISIONS) else None
+def _load() -> tuple[tuple[TariffRate, ...], dict[date, str]]:
+    with DATA.open("rb") as f:
+        data = tomllib.load(f)
+    vat = Decimal(data["vat_rate"])
+    decisions = sorted(data["decision"], key=lambda d: d["from"])
+    rates, names = [], {}
+    for index, decision in enumerate(decisions):
+        following = decisions[index + 1]["from"] if index + 1 < len(decisions) else None
         valid_to = following - timedelta(days=1) if following else None
-        for (group, region), (water, sewer) in prices.items():
-            rates.append(TariffRate(group, region, Decimal(water), Decimal(sewer), VAT_RATE,
-                                    valid_from, valid_to))
-    return tuple(rates)
+        names[decision["from"]] = decision.get(
+            "name", f"Tarif Şurasının qərarı ({decision['from']:%d.%m.%Y} tarixdən)")
+        for p in decision["prices"]:
+            rates.append(TariffRate(p["group"], p["region"], Decimal(p["water"]), Decimal(p["sewer"]), vat,
+                                    decision["from"], valid_to))
+    return tuple(rates), names
 
 
-STANDARD_TARIFFS: tuple[TariffRate, ...] = _build()
+STANDARD_TARIFFS, DECISION_NAMES = _load()
+VAT_RATE = STANDARD_TARIFFS[0].vat_rate
+
+
+def tariff_rows() -> list[dict]:
+    """The standard tariffs as rows of the ``tariff`` table, each naming its decision."""
+    return [
+        {
+            "consumer_group": rate.consumer_group, "region": rate.region,
+            "water_price": rate.water_price, "sewer_price": rate.sewer_price, "vat_rate": rate.vat_rate,
+            "valid_from": rate.valid_from, "valid_to": rate.valid_to,
+            "blocks": [block.to_dict() for block in rate.blocks],
+            "decision": DECISION_NAMES[rate.valid_from],
+        }
+        for rate in STANDARD_TARIFFS
+    ]
