@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.models import StoredFile
-from workflow.billing import Bill, TariffBlock, TariffRate, compute_bill, consumption
+from workflow.billing import Bill, TariffBlock, TariffRate, compute_bill
+from workflow.consumption import Consumption, consumption
 from workflow.documents import InvoiceDocument, InvoiceMeterLine, render_invoice_pdf
 from workflow.models import Application, Invoice, Reading, Tariff
 
@@ -32,6 +33,13 @@ def previous_reading(session: Session, meter_id: int, before: Reading) -> Readin
     )
 
 
+def bill_meter(previous: int, previous_on: date, current: int, current_on: date, register_digits: int,
+               rates: list[TariffRate], consumer_group: str, region: str) -> tuple[Consumption, Bill]:
+    """One meter's consumption between two posted readings (rollover included) and its bill."""
+    used = consumption(previous, current, register_digits)
+    return used, compute_bill(used.m3, previous_on, current_on, rates, consumer_group, region)
+
+
 def create_invoice(session: Session, app: Application, *, issued_on: date, due_on: date) -> Invoice:
     """Bill every posted meter line of the application (pro rata across tariff changes) in one invoice."""
     existing = invoice_of(session, app, required=False)
@@ -45,8 +53,8 @@ def create_invoice(session: Session, app: Application, *, issued_on: date, due_o
         previous = previous_reading(session, line.meter_id, current)
         if previous is None:  # a new meter's first reading: nothing to bill yet
             continue
-        used = consumption(previous.value, current.value, line.meter.register_digits)
-        bill = compute_bill(used.m3, previous.read_on, current.read_on, rates, sub.consumer_group, sub.tariff_region)
+        used, bill = bill_meter(previous.value, previous.read_on, current.value, current.read_on,
+                                line.meter.register_digits, rates, sub.consumer_group, sub.tariff_region)
         lines.extend(bill.lines)
         total_m3 += used.m3
         meters.append({

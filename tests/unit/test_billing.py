@@ -13,14 +13,13 @@ import pytest
 from workflow.billing import (
     Bill,
     BillLine,
-    Consumption,
     TariffBlock,
     TariffError,
     TariffRate,
     compute_bill,
-    consumption,
     select_tariffs,
 )
+from workflow.consumption import Consumption, consumption
 from workflow.tariff_table import STANDARD_TARIFFS
 
 D = Decimal
