@@ -23,6 +23,7 @@ from workflow.identifiers import new_application_number
 from workflow.models import Application, Reading
 from workflow.photo_evidence import earlier_photos, ensure_phash, evidence_flags, lookback_start
 from workflow.plausibility import DeclaredReading, MeterFacts, ReadingHistory, check_reading
+from workflow.status import set_status
 
 OPERATIONS = OperationRegistry()
 APP_ID = {"application_id": "int"}
@@ -37,9 +38,7 @@ def _application(ctx: OperationContext, application_id: int | None = None) -> Ap
 
 
 def _status(ctx: OperationContext, app: Application, status: str, **detail) -> None:
-    previous, app.status = app.status, status
-    audit.record(ctx.session, "application_status", at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"application:{app.id}", detail={"from": previous, "to": status, **detail})
+    set_status(ctx.session, app, status, at=ctx.now, instance_id=ctx.instance_id, **detail)
 
 
 def _status_url(ctx: OperationContext, app: Application) -> str:

@@ -52,7 +52,8 @@ class System:
         """Store the task's form result through its handler, then complete it in the engine."""
         def prepare(item: WorkItem) -> dict:
             handler = HANDLERS[item.form_key]
-            ctx = TaskContext(session=session, actor=actor, instance_id=item.instance_id, now=self.services.now())
+            ctx = TaskContext(session=session, actor=actor, instance_id=item.instance_id, now=self.services.now(),
+                              services=self.services)
             return handler(ctx, form_data)
 
         return self.runtime.complete(session, item_id, actor, prepare)

@@ -16,8 +16,12 @@ from sqlalchemy.orm import Session
 
 from engine import audit, eventlog
 from engine.audit import Actor
-from engine.errors import NotFound
+from engine.errors import EngineError, NotFound
+from workflow.i18n import Message
 from workflow.models import Application, ApplicationMeter, Meter, Subscriber
+from workflow.precheck import submission_refusals
+from workflow.services import Services
+from workflow.status import set_status
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,15 @@ class TaskContext:
     actor: Actor
     instance_id: int
     now: datetime
+    services: Services
+
+
+class SubmissionRefused(EngineError):
+    """The draft breaks a rule of the service (a blocking flag, a duplicate); nothing is stored."""
+
+    def __init__(self, messages: list[Message]):
+        super().__init__("; ".join(m.render() for m in messages))
+        self.messages = messages
 
 
 Handler = Callable[[TaskContext, dict], dict]
@@ -92,6 +105,9 @@ def enter_readings(ctx: TaskContext, data: dict) -> dict:
     app.notes = data.get("notes") or ""
     ctx.session.flush()
     ctx.session.expire(app, ["lines"])
+    refusals = submission_refusals(ctx.session, app, ctx.services.today(), ctx.services.plausibility)
+    if refusals:
+        raise SubmissionRefused(refusals)
     return {"meter_count": len(data["meters"])}
 
 
@@ -103,7 +119,7 @@ def review_application(ctx: TaskContext, data: dict) -> dict:
     app.reject_reason = data.get("reject_reason") or None if decision == "reject" else None
     app.reject_key = data.get("reject_key") or None if decision == "reject" else None
     if decision == "inspect":
-        app.status = "inspection"
+        set_status(ctx.session, app, "inspection", at=ctx.now, instance_id=ctx.instance_id, actor=ctx.actor)
     audit.record(ctx.session, "review_decided", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
                  entity=f"application:{app.id}", detail={"decision": decision, "reason_key": app.reject_key, "reason": app.reject_reason,
                                                         "instruction": data.get("inspection_instruction")})
