@@ -25,7 +25,7 @@ from workflow.identifiers import (
 )
 from workflow.lookups import LookupThrottled, find_subscriber
 from workflow.models import Meter
-from workflow.precheck import precheck
+from workflow.precheck import duplicate_message, open_application_for, precheck
 from workflow.tasks import application_of
 
 NOTES_MAX = 1000
@@ -122,6 +122,10 @@ class EnterReadingsForm(TaskForm):
             except ValueError:
                 if (sub.read_on.data or "").strip():
                     sub.read_on.errors.append(self.message(N_("Enter the date as YYYY-MM-DD")))
+            if serial in on_record:
+                open_app = open_application_for(self.context.session, on_record[serial].id, app.id)
+                if open_app is not None:
+                    sub.serial.errors.append(self.message(duplicate_message(on_record[serial], open_app)))
             if any(f.errors for f in sub) or serial not in on_record or when is None:
                 continue
             self._precheck(entry, on_record[serial], int(raw), when, app)
@@ -134,7 +138,8 @@ class EnterReadingsForm(TaskForm):
                           self.context.services.plausibility, app.subscriber.persons)
         self.history[entry.name] = result
         for flag in result.blocking:
-            target = sub.value if flag.code in ("too_many_digits", "duplicate_reading") else sub.read_on
+            target = sub.value if flag.code in ("too_many_digits", "duplicate_reading",
+                                                "lower_than_previous") else sub.read_on
             if not target.errors:
                 target.errors.append(self.message(flag.message))
         codes = sorted(f.code for f in result.confirmations)

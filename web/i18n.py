@@ -118,6 +118,8 @@ def _patterns(translations) -> list[tuple[re.Pattern, str, frozenset[str]]]:
                 pos = m.end()
             parts.append(re.escape(msgid[pos:]))
             found.append((re.compile("".join(parts), re.DOTALL), msgid, frozenset(numbers)))
+        # The most specific first: "Meter %(number)s" must not swallow a longer message about a meter.
+        found.sort(key=lambda item: -len(_PARAM.sub("", item[1])))
         _patterns_cache[key] = found
     return _patterns_cache[key]
 

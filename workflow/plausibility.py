@@ -5,10 +5,11 @@ Severities:
 
 ``block``
     the form refuses the reading (too many digits, date in the future, before the last reading,
-    before installation, duplicate);
+    before installation, duplicate, lower than the last reading unless a register rollover
+    explains it);
 ``confirm``
-    the citizen is warned and must answer "yes, it is correct" (lower than previous, zero
-    consumption, above or below the expected consumption);
+    the citizen is warned and must answer "yes, it is correct" (zero consumption, above or
+    below the expected consumption);
 ``inspect``
     staff only, a reason to consider a site check (rollover, outside the tolerance band, too many
     unverified readings, and the photo evidence flags of :mod:`workflow.photos`).
@@ -26,6 +27,14 @@ Expected consumption for the period since the baseline reading (``m`` = days / 3
 * without it, the person band ``persons x (2..8) m3 x m``: ``above_expected`` / ``below_expected``;
   with the household size unknown too, there is no expectation and no such flag.
 
+Messages state the expected range in words and units ("about 4 to 11 m³ in 30 days").
+
+A value lower than the baseline is a register rollover (:func:`workflow.consumption.consumption`,
+the one consumption rule) when the wrapped consumption is not above the high limit (``high_factor
+x E``, or the person band's top, or ``rollover_max_fraction`` of the register without any
+expectation): it passes, flagged ``rollover`` for staff. Otherwise it is ``lower_than_previous``
+and blocks: a meter only counts up.
+
 Figures are whole m3, so deviations within ``resolution_slack_m3`` of an edge never flag.
 Zero consumption is judged by ``zero_consumption`` alone (over the run of unchanged readings).
 A first reading with no earlier reading at all gets the date and digit checks only.
@@ -41,6 +50,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Literal, NamedTuple
 
+from workflow.consumption import consumption as register_consumption
 from workflow.i18n import Message, N_
 
 __all__ = [
@@ -206,21 +216,32 @@ def _num(x: float) -> int | float:
     return int(x) if x == int(x) else x
 
 
-def _consumptions(readings: list[PostedReading]) -> list[tuple[int, int]]:
-    """(days, m3) between consecutive readings; pairs that go backwards are left out."""
+def _consumptions(readings: list[PostedReading], register_digits: int | None) -> list[tuple[int, int]]:
+    """(days, m3) between consecutive readings, a register rollover counted as such.
+
+    A pair that goes backwards counts as a rollover of the ``register_digits`` register, except
+    when either side is an estimate (a real reading below an over-estimate is a catch-up, not
+    consumption) or the register size is unknown: such pairs are left out.
+    """
     out = []
     for a, b in zip(readings, readings[1:]):
         days = (b.date - a.date).days
-        if days > 0 and b.value >= a.value:
+        if days <= 0:
+            continue
+        if b.value >= a.value:
             out.append((days, b.value - a.value))
+        elif register_digits is not None and "estimate" not in (a.source, b.source):
+            out.append((days, register_consumption(a.value, b.value, register_digits).m3))
     return out
 
 
-def monthly_average(history: ReadingHistory, config: PlausibilityConfig = PlausibilityConfig()) -> float | None:
+def monthly_average(history: ReadingHistory, config: PlausibilityConfig = PlausibilityConfig(),
+                    register_digits: int | None = None) -> float | None:
     """Own average m3 per 30.44-day month over the window ending at the last posted reading.
 
     Estimates are ignored when the actual (non-estimate) readings alone cover at least
     ``min_history_months``; otherwise they are used too. None when even that is too short.
+    With ``register_digits`` a rollover in the history counts its wrapped consumption.
     """
     if not history.readings:
         return None
@@ -228,7 +249,7 @@ def monthly_average(history: ReadingHistory, config: PlausibilityConfig = Plausi
     window = [r for r in history.readings if (end - r.date).days <= config.average_window_days]
     actual = [r for r in window if r.source != "estimate"]
     for candidate in (actual, window):
-        pairs = _consumptions(candidate)
+        pairs = _consumptions(candidate, register_digits)
         days = sum(d for d, _ in pairs)
         if days and days / config.days_per_month >= config.min_history_months:
             return sum(m for _, m in pairs) / days * config.days_per_month
@@ -305,7 +326,7 @@ def check_reading(
     days = (when - baseline.date).days
     months = days / config.days_per_month
     prev = {"previous": baseline.value, "previous_date": baseline.date.isoformat(), "days": days}
-    average = monthly_average(history, config)
+    average = monthly_average(history, config, meter.register_digits)
     people = persons if persons and persons > 0 else None
     if average is not None:
         expected = average * months
@@ -320,12 +341,12 @@ def check_reading(
         expected = high = low = band_high = None
     slack = config.resolution_slack_m3
 
-    if value >= baseline.value:
-        consumption = value - baseline.value
+    used = register_consumption(baseline.value, value, meter.register_digits)
+    if not used.rollover:
+        consumption = used.m3
     else:
-        modulus = 10 ** meter.register_digits
-        wrapped = value + modulus - baseline.value
-        limit = high if high is not None else modulus * config.rollover_max_fraction
+        wrapped = used.m3
+        limit = high if high is not None else 10 ** meter.register_digits * config.rollover_max_fraction
         if wrapped <= limit + slack:
             consumption, rollover = wrapped, True
             flag("rollover", "inspect", N_(
@@ -334,9 +355,10 @@ def check_reading(
                 "means %(consumption)s m³ were used"
             ), **prev, digits=meter.register_digits, consumption=wrapped)
         else:
-            flag("lower_than_previous", "confirm", N_(
+            flag("lower_than_previous", "block", N_(
                 "The reading %(value)s is lower than the last recorded reading %(previous)s of "
-                "%(previous_date)s. Check that you typed the black digits of the right meter"
+                "%(previous_date)s, and a meter only counts up. Check that you typed the black "
+                "digits of the right meter"
             ), **prev)
             return PlausibilityResult(tuple(flags), None, False)
 
@@ -356,16 +378,22 @@ def check_reading(
         return PlausibilityResult(tuple(flags), consumption, rollover)
 
     figures = {**prev, "consumption": consumption}
+    # The usual range told to the citizen: the tolerance band around the own average, or the
+    # person band; the "high" limit above it is when the citizen is asked.
+    usual_high = band_high if band_high is not None else high
+    expected_range = {} if low is None else {"low": round(low), "high": round(usual_high)}
     if high is not None and consumption > high + slack:
         flag("above_expected", "confirm", N_(
             "The reading %(value)s means %(consumption)s m³ used in %(days)s days since "
-            "%(previous_date)s, more than the %(limit)s m³ we expected. Check the reading"
-        ), **figures, limit=_num(high))
+            "%(previous_date)s. This household usually uses about %(low)s to %(high)s m³ in that "
+            "time. Check the reading"
+        ), **figures, **expected_range, limit=_num(high))
     elif low is not None and consumption < low - slack:
         flag("below_expected", "confirm", N_(
             "The reading %(value)s means only %(consumption)s m³ used in %(days)s days since "
-            "%(previous_date)s, less than the %(limit)s m³ we expected. Check the reading"
-        ), **figures, limit=_num(low))
+            "%(previous_date)s. This household usually uses about %(low)s to %(high)s m³ in that "
+            "time. Check the reading"
+        ), **figures, **expected_range, limit=_num(low))
     elif band_high is not None and consumption > band_high + slack:
         flag("outside_tolerance", "inspect", N_(
             "%(consumption)s m³ used in %(days)s days since %(previous_date)s is outside the "

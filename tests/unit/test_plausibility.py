@@ -98,13 +98,13 @@ def test_duplicate_reading_blocks():
 
 # -- confirm flags -----------------------------------------------------------------------------
 
-def test_lower_than_previous_asks_for_confirmation_with_the_figures():
+def test_lower_than_previous_blocks_the_reading_with_the_figures():
     result = check(1100)
     flag = only(result)
-    assert (flag.code, flag.severity) == ("lower_than_previous", "confirm")
+    assert (flag.code, flag.severity) == ("lower_than_previous", "block")
     text = flag.message.render()
-    assert "1100" in text and "1120" in text and "2026-03-15" in text
-    assert result.needs_confirmation and result.conflicts_with_records
+    assert "1100" in text and "1120" in text and "2026-03-15" in text and "only counts up" in text
+    assert result.blocking == (flag,)
     assert result.consumption_m3 is None and not result.rollover
 
 
@@ -115,7 +115,7 @@ def test_rollover_explains_a_lower_value_on_a_small_register():
     flag = only(result)
     assert (flag.code, flag.severity) == ("rollover", "inspect")
     assert result.rollover and result.consumption_m3 == 10
-    assert not result.needs_confirmation and result.conflicts_with_records
+    assert not result.needs_confirmation and not result.blocking and result.conflicts_with_records
     assert "10 m³" in flag.message.render()
 
 
@@ -124,7 +124,7 @@ def test_a_lower_value_that_one_rollover_cannot_explain_is_lower_than_previous()
     history = ReadingHistory.of(monthly(value=5000))  # ... 5120
     result = check(5110, history=history, meter=meter)
     assert result.codes == ("lower_than_previous",)
-    assert not result.rollover
+    assert result.blocking and not result.rollover
 
 
 def test_zero_consumption_is_allowed_for_a_short_period_only():
@@ -151,12 +151,16 @@ def test_above_expected_against_own_average():
     assert (flag.code, flag.severity) == ("above_expected", "confirm")
     assert flag.message.params["consumption"] == 35
     assert 29 < flag.message.params["limit"] < 31  # 3 x ~10 m3
+    # the citizen is told the usual range (the -40 % .. +70 % band around ~10 m³), not the limit
+    assert "usually uses about 6 to 17 m³ in that time" in flag.message.render()
 
 
 def test_below_expected_against_own_average():
     last = HISTORY.readings[-1]
     flag = only(check(last.value + 3, when=last.date + timedelta(days=30)))
     assert (flag.code, flag.severity) == ("below_expected", "confirm")
+    assert "only 3 m³ used in 30 days" in flag.message.render()
+    assert "about 6 to 17 m³ in that time" in flag.message.render()
 
 
 def test_outside_tolerance_is_for_staff_only():
@@ -193,6 +197,7 @@ def test_no_history_uses_the_person_band():
     above = only(check(530, history=history, persons=3))  # 30 m3 > 3 persons x 8 m3
     assert above.code == "above_expected"
     assert above.message.params["limit"] == pytest.approx(23.7, abs=0.1)
+    assert "about 6 to 24 m³ in that time" in above.message.render()  # 3 persons x 2..8 m³
     assert only(check(503, history=history, persons=3)).code == "below_expected"  # < 3 x 2 m3
     # without a household size there is no expectation to compare with
     assert check(530, history=history).flags == ()
@@ -250,3 +255,17 @@ def test_thresholds_come_from_the_config():
     assert only(check(last.value + 20, when=last.date + timedelta(days=30), config=strict)).code == "above_expected"
     lenient = PlausibilityConfig(zero_allowed_days=60)
     assert check(last.value, config=lenient).flags == ()
+
+
+def test_a_rollover_in_the_history_counts_its_wrapped_consumption_in_the_average():
+    # 30 m³ in the first quarter, then the 4-digit register passes 0: 9930 -> 0060 is 130 m³
+    history = ReadingHistory.of([
+        (date(2025, 9, 15), 9900, "utility"),
+        (date(2025, 12, 15), 9930, "utility"),
+        (date(2026, 3, 15), 60, "utility"),
+    ])
+    days = (date(2026, 3, 15) - date(2025, 9, 15)).days
+    assert monthly_average(history, register_digits=4) == pytest.approx(160 / days * 30.44)
+    meter = MeterFacts(register_digits=4, installed_on=date(2015, 1, 1))
+    # 25 m³ in a month is usual for this household once the wrapped 130 m³ count
+    assert check(85, when=date(2026, 4, 14), history=history, meter=meter).flags == ()

@@ -71,7 +71,7 @@ def test_a_code_with_spaces_and_hyphens_is_accepted_and_a_wrong_check_digit_is_r
     citizen.submit({"subscriber_code": wrong})
     assert citizen.response.status_code == 200
     assert error_summary(citizen.doc)[0][0] == "#subscriber_code"
-    assert "bir rəqəm səhvdir" in citizen.html or "rəqəm" in error_summary(citizen.doc)[0][1]
+    assert error_summary(citizen.doc)[0][1].startswith("Abonent kodunu yoxlayın: rəqəmlərdən biri səhvdir")
     assert citizen.doc.xpath("//input[@name='subscriber_code']/@value") == [wrong]
     citizen.submit({"subscriber_code": f" {code[:3]}-{code[3:6]} {code[6:]} "})
     assert citizen.response.status_code == 302, error_summary(citizen.doc)
@@ -175,14 +175,16 @@ def test_a_flagged_reading_is_explained_confirmed_and_travels_to_staff(auth, peo
     assert "Vətəndaş bu göstəricini təsdiq edib" in operator.html
 
 
-def test_a_reading_lower_than_the_last_one_asks_for_a_confirmation(auth, people, subscriber):
+def test_a_reading_lower_than_the_last_one_is_refused_with_the_figures(auth, people, subscriber):
     citizen = _on_readings(auth, people, subscriber)
     citizen.submit(_fill(citizen, subscriber, value="1100"), files={"meters-0-photo": (image_bytes(), "a.png")})
-    warning = citizen.doc.xpath("//div[contains(@class, 'warning-text')]")[0].text_content()
-    assert "1100" in warning and "1200" in warning
-    # correcting the reading instead clears the warning
+    target, text = error_summary(citizen.doc)[0]
+    assert target == "#meters-0-value"
+    assert "1100" in text and "1200" in text and "sayğac isə yalnız artan sayır" in text
+    assert not citizen.doc.xpath("//button[@name='final']")
+    # correcting the reading clears the error and leads to "check your answers"
     citizen.submit({"meters-0-value": "1206", "submit": "1"})
-    assert not citizen.doc.xpath("//div[contains(@class, 'warning-text')]")
+    assert error_summary(citizen.doc) == []
     assert citizen.doc.xpath("//button[@name='final']")
 
 
@@ -218,6 +220,23 @@ def test_confirmation_receipt_and_no_second_application_on_resubmit(auth, people
     citizen.get(location)
     with system.sessions() as s:
         assert s.scalar(select(func.count(Application.id))) == 1
+
+
+def test_a_second_application_for_the_same_meter_is_refused_naming_the_open_one(auth, people, subscriber, system):
+    citizen = _on_readings(auth, people, subscriber)
+    citizen.submit(_fill(citizen, subscriber), files={"meters-0-photo": (image_bytes(), "a.png")})
+    apply_from_preview(citizen)
+    with system.sessions() as s:
+        number = s.scalar(select(Application.number))
+    start(citizen)
+    identify(citizen, subscriber["code"])
+    citizen.submit(_fill(citizen, subscriber), files={"meters-0-photo": (image_bytes(), "b.png")})
+    target, text = error_summary(citizen.doc)[0]
+    assert target == "#meters-0-serial"
+    assert f"{number} nömrəli ərizə" in text and f"/status/{number}" in text
+    assert not citizen.doc.xpath("//button[@name='final']")
+    with system.sessions() as s:
+        assert s.scalars(select(Application.number).where(Application.number.is_not(None))).all() == [number]
 
 
 def test_a_draft_is_on_the_status_page_and_continues_where_it_stopped(auth, people, subscriber):

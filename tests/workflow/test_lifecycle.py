@@ -10,7 +10,8 @@ from sqlalchemy import select
 from engine.models import AuditEvent, Email, Timer, WorkItem
 from tests import factories as f
 from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
-from workflow.models import Invoice, Reading
+from workflow.models import Application, Invoice, Reading
+from workflow.tasks import SubmissionRefused
 
 
 @pytest.fixture
@@ -175,14 +176,28 @@ def test_register_rollover_is_billed_as_one_turn_of_the_register(system, world):
         assert invoice.gross == Decimal("12.00")
 
 
-def test_reading_lower_than_previous_is_flagged_and_sent_to_inspection(system, world):
+def test_a_reading_lower_than_the_last_one_is_refused_at_submission(system, world):
     life = Lifecycle(system)
     code, serials, seals = _subscriber(system, start_value=1200)
-    iid = _submit(life, world, code, serials, seals, [1100])
-    app = life.application(iid)
-    codes = {fl["code"] for fl in app.lines[0].flags}
-    assert "lower_than_previous" in codes and "rollover" not in codes
-    assert app.conflict and life.item(iid, "review_application").flagged
+    with pytest.raises(SubmissionRefused) as refused:
+        _submit(life, world, code, serials, seals, [1100])
+    assert [m.params["previous"] for m in refused.value.messages] == [1200]
+    assert "only counts up" in str(refused.value)
+    with system.sessions() as s:
+        assert s.scalars(select(Application).where(Application.number.is_not(None))).all() == []
+
+
+def test_a_second_application_for_a_meter_with_an_open_one_is_refused_naming_it(system, world):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    first = life.application(_submit(life, world, code, serials, seals, [1206]))
+    assert first.status == "in_review"
+    with pytest.raises(SubmissionRefused) as refused:
+        _submit(life, world, code, serials, seals, [1206])
+    assert first.number in str(refused.value) and serials[0] in str(refused.value)
+    with system.sessions() as s:
+        numbered = s.scalars(select(Application.number).where(Application.number.is_not(None))).all()
+    assert numbered == [first.number]
 
 
 def test_every_state_change_is_audited(system, world):

@@ -109,7 +109,8 @@ def test_an_item_assigned_from_another_unit_joins_the_persons_queue_in_due_order
     code, serials, seals = new_subscriber(system)
     first = life.item(submit(life, team, code, serials, seals, [1206]), "review_application")
     clock.advance(hours=1)
-    submit(life, team, code, serials, seals, [1206])  # a second review item that stays in the unit
+    other, other_serials, other_seals = new_subscriber(system)
+    submit(life, team, other, other_serials, other_seals, [1206])  # a second review item that stays in the unit
     with system.sessions() as s:
         nsm = s.scalar(select(Unit).where(Unit.code == "U-NSM"))
         foreign = f.actor(f.account(s, "operator", nsm))
