@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import Account, AuditEvent
+from workflow.consumption import monthly_consumption
 from workflow.i18n import N_
 from workflow.models import Application, Meter, Reading, Subscriber
 
@@ -86,23 +87,16 @@ def _month_add(day: date, months: int) -> date:
 
 
 def consumption_chart(session: Session, sub: Subscriber, today: date, months: int = 12) -> Chart:
-    """m³ per calendar month over the last ``months`` months, summed over the subscriber's meters.
-
-    Each posted reading's consumption since the meter's previous reading counts in the month of
-    the later reading (a register that passed 0 counts its wrapped consumption).
-    """
+    """m³ per calendar month over the last ``months`` months, summed over the subscriber's meters
+    (:func:`workflow.consumption.monthly_consumption`, the rule billing uses)."""
     first = _month_add(today.replace(day=1), -(months - 1))
-    totals = {_month_add(first, i): 0 for i in range(months)}
-    for meter in session.scalars(select(Meter).where(Meter.subscriber_id == sub.id)):
-        previous = None
-        for value, read_on in session.execute(select(Reading.value, Reading.read_on).where(
-                Reading.meter_id == meter.id).order_by(Reading.read_on, Reading.id)):
-            if previous is not None:
-                used = value - previous if value >= previous else value + 10 ** meter.register_digits - previous
-                key = read_on.replace(day=1)
-                if key in totals:
-                    totals[key] += used
-            previous = value
+    meters = [
+        (meter.register_digits, session.execute(select(Reading.read_on, Reading.value).where(
+            Reading.meter_id == meter.id).order_by(Reading.read_on, Reading.id)).all())
+        for meter in session.scalars(select(Meter).where(Meter.subscriber_id == sub.id))
+    ]
+    totals = {month: m3 or 0 for month, m3 in
+              monthly_consumption(meters, [_month_add(first, i) for i in range(months)]).items()}
     top = max(max(totals.values()), 1)
     chart_h, left, slot = 160.0, 40.0, 50.0
     bars = []

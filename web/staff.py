@@ -23,7 +23,7 @@ from web.auth import current_actor, roles_required
 from web.db import get_db, get_system
 from web.i18n import TASK_TITLES, translate
 from workflow.i18n import N_
-from workflow.review import monthly_consumption, reading_history
+from workflow.review import monthly_use, reading_history
 from workflow.tasks import application_of
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -74,7 +74,7 @@ def review_history(meter_id: int) -> dict:
     """The reading history table and the 12-month consumption chart of one meter (review page)."""
     system = get_system()
     db = get_db()
-    months = monthly_consumption(db, meter_id, system.services.today())
+    months = monthly_use(db, meter_id, system.services.today())
     peak = max((m.cubic_metres or 0 for m in months), default=0) or 1
     bars = [{"month": m.month, "value": m.cubic_metres, "height": round(100 * (m.cubic_metres or 0) / peak)}
             for m in months]

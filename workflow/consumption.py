@@ -52,19 +52,22 @@ def _month(day: date) -> date:
 
 def monthly_consumption(
     meters: Iterable[tuple[int, Iterable[tuple[date, int]]]], months: Iterable[date]
-) -> dict[date, int]:
+) -> dict[date, int | None]:
     """m³ per calendar month, summed over meters, for a consumption chart.
 
     ``meters`` holds ``(register_digits, readings)`` per meter, the readings as ``(read_on,
     value)`` in posting order. Each reading's consumption since the meter's previous reading
     (:func:`consumption`, so a register that passed 0 counts its wrapped m³) counts in the month
     of the later reading. ``months`` are the first days of the months shown; others are left out.
+    A month in which no reading followed an earlier one is ``None`` (nothing to compare: a chart
+    shows no bar, not a zero).
     """
-    totals = {_month(m): 0 for m in months}
+    totals: dict[date, int | None] = {_month(m): None for m in months}
     for digits, readings in meters:
         previous: int | None = None
         for read_on, value in readings:
-            if previous is not None and _month(read_on) in totals:
-                totals[_month(read_on)] += consumption(previous, value, digits).m3
+            key = _month(read_on)
+            if previous is not None and key in totals:
+                totals[key] = (totals[key] or 0) + consumption(previous, value, digits).m3
             previous = value
     return totals

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.i18n import N_
-from workflow.models import Reading
+from workflow.consumption import monthly_consumption
+from workflow.models import Meter, Reading
 
 DEFAULT_REJECT_REASONS = (
     N_("The photo does not show the meter's register"),
@@ -41,36 +42,22 @@ def reading_history(session: Session, meter_id: int, limit: int = 12) -> list[Re
                                 .order_by(Reading.read_on.desc(), Reading.id.desc()).limit(limit)))
 
 
-def _months_back(today: date, count: int) -> list[tuple[int, int]]:
+def _months_back(today: date, count: int) -> list[date]:
     year, month = today.year, today.month
     out = []
     for _ in range(count):
-        out.append((year, month))
+        out.append(date(year, month, 1))
         month -= 1
         if month == 0:
             year, month = year - 1, 12
     return list(reversed(out))
 
 
-def monthly_consumption(session: Session, meter_id: int, today: date, months: int = 12) -> list[MonthUse]:
-    """m³ used in each of the last ``months`` months: the month's last reading minus the one before it."""
-    months_list = _months_back(today, months)
-    first = date(months_list[0][0], months_list[0][1], 1)
-    rows = list(session.execute(
+def monthly_use(session: Session, meter_id: int, today: date, months: int = 12) -> list[MonthUse]:
+    """m³ used in each of the last ``months`` months (:func:`workflow.consumption.monthly_consumption`)."""
+    meter = session.get(Meter, meter_id)
+    rows = session.execute(
         select(Reading.read_on, Reading.value).where(Reading.meter_id == meter_id, Reading.read_on <= today)
-        .order_by(Reading.read_on, Reading.id)))
-    last_in_month: dict[tuple[int, int], int] = {}
-    before_first: int | None = None
-    for read_on, value in rows:
-        if read_on < first:
-            before_first = value
-        else:
-            last_in_month[(read_on.year, read_on.month)] = value
-    out, previous = [], before_first
-    for ym in months_list:
-        value = last_in_month.get(ym)
-        use = value - previous if value is not None and previous is not None and value >= previous else None
-        out.append(MonthUse(month=f"{ym[0]:04d}-{ym[1]:02d}", cubic_metres=use))
-        if value is not None:
-            previous = value
-    return out
+        .order_by(Reading.read_on, Reading.id)).all()
+    totals = monthly_consumption([(meter.register_digits, rows)], _months_back(today, months))
+    return [MonthUse(month=f"{m:%Y-%m}", cubic_metres=use) for m, use in sorted(totals.items())]

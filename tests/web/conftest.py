@@ -143,6 +143,11 @@ def people(system):
 @pytest.fixture
 def subscriber(system, people):
     """A subscriber in Yasamal with two meters read 30 days ago (about 6 m³ a month)."""
+    return new_yasamal_subscriber(system)
+
+
+def new_yasamal_subscriber(system) -> dict:
+    """Another subscriber like ``subscriber`` (a meter takes one open application at a time)."""
     with system.sessions() as s:
         sub = f.subscriber(s, meters=2, last_read=system.services.today() - timedelta(days=30))
         s.commit()

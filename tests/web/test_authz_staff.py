@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine.models import Unit, WorkItem
 from engine.workitems import claim
 from tests import factories as f
+from tests.web.conftest import new_yasamal_subscriber
 from tests.web.staffing import actor_of, submit_via_engine
 
 PERSONAS = ("operator", "operator_other_unit", "inspector", "citizen", "anonymous", "unit_head",
@@ -26,7 +27,7 @@ def world(auth, people, subscriber, system):
         s.commit()
     people = dict(people, inspector_other_unit="nezaretci2")
     review = submit_via_engine(system, people, subscriber)
-    visit = submit_via_engine(system, people, subscriber, values=(1206, 1290))
+    visit = submit_via_engine(system, people, new_yasamal_subscriber(system), values=(1206, 1290))
     operator = actor_of(system, people["operator"])
     visit.life.complete(visit.instance_id, "review_application", operator, {"decision": "inspect"}, claim=True)
     with system.sessions() as s:  # the unit's operator holds the review (for the lease route)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.models import AuditEvent, Email, WorkItem
-from tests.web.conftest import image_bytes
+from tests.web.conftest import image_bytes, new_yasamal_subscriber
 from tests.web.helpers import error_summary
 from tests.web.staffing import submit_via_engine
 from workflow.models import Application, Reading
@@ -18,14 +18,15 @@ def _claim(browser, item_id: int) -> None:
 
 def test_the_unit_queue_lists_counts_and_filters(auth, people, subscriber, system, clock):
     plain = submit_via_engine(system, people, subscriber)
-    flagged = submit_via_engine(system, people, subscriber, values=(1206, 1290))
+    neighbour = new_yasamal_subscriber(system)
+    flagged = submit_via_engine(system, people, neighbour, values=(1206, 1290))
     operator = auth.login(people["operator"])
     operator.get("/staff/queue")
     doc = operator.doc
     rows = doc.xpath("//table[contains(@class,'queue')]/tbody/tr")
     assert [int(r.get("data-item")) for r in rows] == [plain.review_id, flagged.review_id]
     cells = [c.text_content().strip() for c in rows[1].xpath("./td")]
-    assert cells[1] == subscriber["code"] and cells[2] == "yasamal" and cells[3] == "2"
+    assert cells[1] == neighbour["code"] and cells[2] == "yasamal" and cells[3] == "2"
     assert "Ağlabatanlıq" in cells[4]  # the flag shows in the row
     counts = {a.get("data-view"): a.xpath("./span[@class='count']/text()")[0] for a in doc.xpath("//a[@data-view]")}
     assert counts == {"all": "2", "unclaimed": "2", "mine": "0", "flagged": "1", "overdue": "0",
@@ -45,7 +46,7 @@ def test_the_unit_queue_lists_counts_and_filters(auth, people, subscriber, syste
 
 def test_the_queue_pages_through_many_items(auth, people, subscriber, system):
     for _ in range(26):
-        submit_via_engine(system, people, subscriber, photos=False)
+        submit_via_engine(system, people, new_yasamal_subscriber(system), photos=False)
     operator = auth.login(people["operator"])
     operator.get("/staff/queue")
     assert len(operator.doc.xpath("//tbody/tr")) == 25

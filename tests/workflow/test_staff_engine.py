@@ -14,7 +14,7 @@ from engine.workitems import claim
 from engine.workqueue import QueueFilter, renew_lease, unit_people, unit_queue
 from tests import factories as f
 from tests.workflow.lifecycle import Lifecycle, make_team, new_subscriber, submit
-from workflow.review import monthly_consumption
+from workflow.review import monthly_use
 
 LEASE = timedelta(minutes=30)
 
@@ -94,12 +94,12 @@ def test_the_instance_view_marks_the_waiting_step_current(system, team):
     assert 'id="review_application"' in progress.xml and progress.version == 1
 
 
-def test_monthly_consumption_over_twelve_months(system, team, clock):
+def test_monthly_use_over_twelve_months(system, team, clock):
     code, _serials, _seals = new_subscriber(system)
     with system.sessions() as s:
         from workflow.models import Subscriber
         meter = s.scalar(select(Subscriber).where(Subscriber.code == code)).meters[0]
-        months = monthly_consumption(s, meter.id, clock().date())
+        months = monthly_use(s, meter.id, clock().date())
     assert len(months) == 12 and months[-1].month == clock().date().strftime("%Y-%m")
     assert any(m.cubic_metres is not None for m in months)
 
