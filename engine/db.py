@@ -4,7 +4,7 @@ Engine code flushes; the edge (a web request, a worker job, a CLI command) commi
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -25,7 +25,7 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def make_engine(url: str, echo: bool = False, pool_size: int = 5, *, connect_timeout: float = 5,
@@ -63,4 +63,4 @@ def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes for timezone-aware columns; everything is stored in UTC."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)

@@ -14,8 +14,8 @@ from datetime import timedelta
 from redis import Redis
 
 from engine import jobs as outbox
-from workflow.system import System
 from worker.jobs import execute
+from workflow.system import System
 
 log = logging.getLogger(__name__)
 RUN_JOB = "worker.rq_entry.run_job"

@@ -14,9 +14,16 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Self
 
 from engine import jobs as outbox
-from engine.mail import SEND_EMAIL_JOB, OutboxDirTransport, SmtpTransport, Transport, deliver
+from engine.mail import (
+    SEND_EMAIL_JOB,
+    OutboxDirTransport,
+    SmtpTransport,
+    Transport,
+    deliver,
+)
 from engine.runtime import RUN_TASK_JOB, describe_failure
 from workflow.photo_evidence import PROCESS_PHOTO_JOB, process_photo
 from workflow.system import System
@@ -75,7 +82,7 @@ class LeaseKeeper:
             except Exception:  # a missed renewal is retried; the lease is three renewals long
                 log.warning("renewing the lease of job %s failed", self.job_id, exc_info=True)
 
-    def __enter__(self) -> LeaseKeeper:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from workflow.system import System
 from worker.connection import redis_client
 from worker.dispatch import RqDispatcher
 from worker.jobs import execute
+from workflow.system import System
 
 log = logging.getLogger(__name__)
 _system: System | None = None

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from engine import heartbeats
 from engine import jobs as outbox
 from engine.workqueue import release_expired
-from workflow.system import System
 from worker.jobs import WAKE_TIMERS_JOB
 from worker.queues import ENGINE
+from workflow.system import System
 
 log = logging.getLogger(__name__)
 MAX_PAUSE_SECONDS = 60.0
@@ -81,4 +81,4 @@ def start_background(system: System, dispatcher, interval: float) -> threading.E
     return stop
 
 
-__all__ = ["Pass", "sweep", "run_forever", "start_background"]
+__all__ = ["Pass", "run_forever", "start_background", "sweep"]

@@ -58,3 +58,23 @@ def redis_url():
     client.flushdb()
     yield REDIS_URL
     client.flushdb()
+
+
+@pytest.fixture
+def running(tmp_path):
+    """``running(env, "work")`` starts a worker (``"sweep"`` the sweep) able to run the fault
+    jobs of ``fault_jobs.py``; every process is stopped at the end of the test, its output
+    kept in ``tmp_path``."""
+    from tests.integration import processes
+
+    started = []
+
+    def _start(env, *argv, fault_jobs=True):
+        with open(tmp_path / f"process-{len(started)}.log", "wb") as log:  # the child keeps its own copy
+            process = processes.start(env, *argv, fault_jobs=fault_jobs, log=log)
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        processes.stop(process)
