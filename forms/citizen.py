@@ -98,10 +98,9 @@ class EnterReadingsForm(TaskForm):
             serial = normalize_serial(sub.serial.data)
             sub.serial.data = serial
             if serial and serial not in on_record:
-                sub.serial.errors.append(self.message(Message(N_(
-                    "This serial number is not on record for the subscriber, who has %(count)s meters on "
-                    "record. Type the factory number printed on the meter's body, above the dial"),
-                    {"count": len(on_record)})))
+                sub.serial.errors.append(self.message(N_(  # the same whatever the meters on record
+                    "This serial number is not on record for this subscriber. Type the factory number printed "
+                    "on the meter's body, above the dial")))
             elif serial in seen:
                 sub.serial.errors.append(self.message(N_("This meter is entered twice")))
             seen.add(serial)

@@ -44,7 +44,8 @@ def account(session, role="citizen", unit_row=None, username=None, fin=None, nam
 
 
 def actor(acc: Account) -> Actor:
-    return Actor(id=acc.id, role=acc.role, label=acc.display_name, unit_id=acc.unit_id, address="127.0.0.1")
+    return Actor(id=acc.id, role=acc.role, label=acc.display_name, unit_id=acc.unit_id, address="127.0.0.1",
+                 fin=acc.fin)
 
 
 def tariffs(session) -> None:

@@ -1,4 +1,9 @@
-"""Forming an application's invoice from posted readings, and rendering it as a PDF."""
+"""An application's documents: the invoice formed from posted readings, and the receipt; their PDFs.
+
+The holder's name and address on a document come from a :class:`~workflow.privacy.HolderView`:
+the stored invoice PDF is the holder's document (in full); a reader the policy does not allow
+the holder's data gets the same document rendered with the masked view, never stored.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -11,8 +16,20 @@ from engine.errors import NotFound
 from engine.models import StoredFile
 from workflow.billing import Bill, TariffBlock, TariffRate, compute_bill
 from workflow.consumption import Consumption, consumption
-from workflow.documents import InvoiceDocument, InvoiceMeterLine, render_invoice_pdf
+from workflow.documents import (
+    InvoiceDocument,
+    InvoiceMeterLine,
+    ReceiptDocument,
+    ReceiptMeterLine,
+    render_invoice_pdf,
+    render_receipt_pdf,
+)
 from workflow.models import Application, Invoice, Reading, Tariff
+from workflow.privacy import HolderView, in_full
+
+RECEIPT_CONFIRMATION = ("Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür "
+                        "edirik. Nəticə e-poçt ünvanınıza göndəriləcək; müraciətin statusunu "
+                        "\"Müraciətin statusunu yoxla\" bölməsində yoxlaya bilərsiniz.")
 
 
 def tariff_rates(session: Session, consumer_group: str, region: str) -> list[TariffRate]:
@@ -85,9 +102,11 @@ def invoice_of(session: Session, app: Application, required: bool = True) -> Inv
     return invoice
 
 
-def invoice_document(session: Session, invoice: Invoice) -> InvoiceDocument:
+def invoice_document(session: Session, invoice: Invoice, view: HolderView | None = None) -> InvoiceDocument:
+    """The invoice as a document, with the holder in full unless ``view`` says otherwise."""
     app = session.get(Application, invoice.application_id)
     sub = app.subscriber
+    view = view or in_full(sub)
     meters = [
         InvoiceMeterLine(
             serial=m["serial"], previous_reading=m["previous_reading"],
@@ -99,7 +118,7 @@ def invoice_document(session: Session, invoice: Invoice) -> InvoiceDocument:
     ]
     return InvoiceDocument(
         number=invoice.number, issue_date=invoice.issued_on, due_date=invoice.due_on, subscriber_code=sub.code,
-        full_name=sub.full_name, address=sub.address, application_number=app.number,
+        full_name=view.name, address=view.address, application_number=app.number,
         period_start=invoice.period_start, period_end=invoice.period_end, meters=meters,
         bill=Bill.from_dict(invoice.bill["bill"]),
     )
@@ -118,3 +137,22 @@ def render_invoice(session: Session, invoice_id: int, services) -> StoredFile:
                                  owner_id=app.applicant_id, original_name=f"{invoice.number}.pdf")
     invoice.pdf_id = stored.id
     return stored
+
+
+def invoice_pdf(session: Session, invoice: Invoice, view: HolderView, services) -> bytes:
+    """The invoice PDF a reader gets: the stored holder's copy, or a masked one rendered for them."""
+    if view.full and invoice.pdf_id is not None:
+        return services.files.path(session.get(StoredFile, invoice.pdf_id)).read_bytes()
+    return render_invoice_pdf(invoice_document(session, invoice, view), services.settings.files.font_dir)
+
+
+def receipt_pdf(app: Application, view: HolderView, font_dir) -> bytes:
+    """The application's receipt for a reader: the meters as declared, the holder as ``view`` shows them."""
+    doc = ReceiptDocument(
+        application_number=app.number, registered_at=app.submitted_at, subscriber_code=app.subscriber.code,
+        full_name=view.name, address=view.address, phone=app.phone, email=app.email,
+        meters=[ReceiptMeterLine(line.declared_serial, line.declared_seal, line.value, line.read_on)
+                for line in app.lines],
+        confirmation=RECEIPT_CONFIRMATION,
+    )
+    return render_receipt_pdf(doc, font_dir)

@@ -1,4 +1,9 @@
-"""The e-mails the process sends, written to the outbox in the subscriber's language (Azerbaijani)."""
+"""The e-mails the process sends, written to the outbox in the subscriber's language (Azerbaijani).
+
+Only letters to the holder carry the holder's name; a person who applied for a meter that is
+not theirs gets :func:`status_changed`, with the application's number and outcome and nothing
+about the holder (``workflow.privacy``).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,11 +31,26 @@ def invoice_ready(*, number: str, full_name: str, invoice_number: str, gross: st
     )
 
 
-def application_rejected(*, number: str, full_name: str, reason: str, status_url: str) -> Letter:
+def status_changed(*, number: str, executed: bool, status_url: str) -> Letter:
+    """To an applicant who is not the holder: the number and the outcome, no personal data."""
+    outcome = ("icra olundu: sayğac göstəriciləri qeydə alındı. Hesab-faktura abonentin qeydiyyatdakı "
+               "e-poçt ünvanına göndərildi" if executed else "icra olunmadı")
+    return Letter(
+        subject=f"Müraciət {number}: {'icra olundu' if executed else 'imtina edildi'}",
+        body=(
+            "Hörmətli müraciətçi,\n\n"
+            f"{number} nömrəli müraciətiniz {outcome}.\n\n"
+            f"Müraciətin statusu: {status_url}\n"
+        ),
+    )
+
+
+def application_rejected(*, number: str, full_name: str | None, reason: str, status_url: str) -> Letter:
+    """The rejection with its reason; ``full_name`` only when the letter goes to the holder."""
     return Letter(
         subject=f"Müraciət {number}: imtina edildi",
         body=(
-            f"Hörmətli {full_name},\n\n"
+            f"Hörmətli {full_name or 'müraciətçi'},\n\n"
             f"{number} nömrəli müraciətiniz aşağıdakı səbəbə görə icra olunmadı:\n{reason}\n\n"
             "Məlumatları düzəldib yeni müraciət yarada bilərsiniz. Müraciətin statusu: "
             f"{status_url}\n"

@@ -17,7 +17,7 @@ from engine.errors import NotFound
 from engine.mail import queue_email
 from engine.models import StoredFile, Unit
 from engine.operations import OperationContext, OperationRegistry
-from workflow import invoicing, notifications
+from workflow import invoicing, notifications, privacy
 from workflow.documents import format_amount, format_date
 from workflow.identifiers import new_application_number
 from workflow.models import Application, Reading
@@ -178,36 +178,46 @@ def render_invoice(ctx: OperationContext, invoice_id: int) -> dict:
 
 @OPERATIONS.register("notify_subscriber", APP_ID)
 def notify_subscriber(ctx: OperationContext, application_id: int) -> dict:
+    """The invoice goes to the holder: their e-mail on record, and the address typed in the form when
+    the applicant is the holder; an applicant who is not the holder gets a status e-mail without holder data."""
     app = _application(ctx, application_id)
     invoice = invoicing.invoice_of(ctx.session, app)
-    to = app.email or app.subscriber.email
-    email_id = None
-    if to:
+    holder_applied = privacy.applicant_is_holder(ctx.session, app)
+    to_holder = list(dict.fromkeys(a for a in (app.email if holder_applied else None, app.subscriber.email) if a))
+    email_ids = []
+    if to_holder:
         letter = notifications.invoice_ready(
             number=app.number, full_name=app.subscriber.full_name, invoice_number=invoice.number,
             gross=format_amount(invoice.gross), due_on=format_date(invoice.due_on),
             status_url=_status_url(ctx, app),
         )
-        email_id = queue_email(ctx.session, to=to, subject=letter.subject, body=letter.body, now=ctx.now,
-                               attachments=[invoice.pdf_id] if invoice.pdf_id else [],
-                               max_attempts=ctx.services.settings.mail.max_attempts).id
+        email_ids += [_send(ctx, to, letter, [invoice.pdf_id] if invoice.pdf_id else []) for to in to_holder]
+    if app.email and not holder_applied:
+        letter = notifications.status_changed(number=app.number, executed=True, status_url=_status_url(ctx, app))
+        email_ids.append(_send(ctx, app.email, letter))
     app.decided_at = app.decided_at or ctx.now
-    _status(ctx, app, "executed", email=bool(email_id))
-    return {"email_id": email_id}
+    _status(ctx, app, "executed", email=bool(email_ids))
+    return {"email_id": email_ids[0] if email_ids else None, "email_ids": email_ids}
 
 
 @OPERATIONS.register("notify_rejection", APP_ID)
 def notify_rejection(ctx: OperationContext, application_id: int) -> dict:
+    """The rejection goes to the applicant; the holder's name only when the applicant is the holder."""
     app = _application(ctx, application_id)
-    to = app.email or app.subscriber.email
-    email_id = None
+    holder_applied = privacy.applicant_is_holder(ctx.session, app)
+    to = app.email or (app.subscriber.email if holder_applied else None)
+    email_ids = []
     if to:
         letter = notifications.application_rejected(
-            number=app.number, full_name=app.subscriber.full_name, reason=app.reject_reason or "",
-            status_url=_status_url(ctx, app),
+            number=app.number, full_name=app.subscriber.full_name if holder_applied else None,
+            reason=app.reject_reason or "", status_url=_status_url(ctx, app),
         )
-        email_id = queue_email(ctx.session, to=to, subject=letter.subject, body=letter.body, now=ctx.now,
-                               max_attempts=ctx.services.settings.mail.max_attempts).id
+        email_ids.append(_send(ctx, to, letter))
     app.decided_at = app.decided_at or ctx.now
     _status(ctx, app, "rejected", reason=app.reject_reason)
-    return {"email_id": email_id}
+    return {"email_id": email_ids[0] if email_ids else None, "email_ids": email_ids}
+
+
+def _send(ctx: OperationContext, to: str, letter, attachments: list[int] | None = None) -> int:
+    return queue_email(ctx.session, to=to, subject=letter.subject, body=letter.body, now=ctx.now,
+                       attachments=attachments or [], max_attempts=ctx.services.settings.mail.max_attempts).id

@@ -81,8 +81,8 @@ def test_code_lookups_are_throttled_per_account(auth, people, subscriber, system
     limit = system.services.lookups.max_lookups
     citizen = auth.login(people["citizen"])
     start(citizen)
-    for n in range(limit):
-        citizen.submit({"subscriber_code": make_subscriber_code(900000 + n)})
+    for n in range(limit):  # a few codes again and again: the short window counts every lookup
+        citizen.submit({"subscriber_code": make_subscriber_code(900000 + n % 3)})
         assert "Bu kodla abonent tapılmadı" in citizen.html
     citizen.submit({"subscriber_code": subscriber["code"]})  # even a real code: the window is used up
     assert citizen.response.status_code == 200
@@ -93,6 +93,32 @@ def test_code_lookups_are_throttled_per_account(auth, people, subscriber, system
     system.services.clock.advance(minutes=system.services.lookups.window_minutes + 1)
     citizen.submit({"subscriber_code": subscriber["code"]})
     assert citizen.response.status_code == 302
+
+
+def test_different_codes_per_day_are_limited_with_one_message_whatever_the_code(auth, people, subscriber, system):
+    daily = system.services.lookups.max_codes_per_day
+    with system.sessions() as s:
+        other_code = f.subscriber(s, last_read=system.services.today() - timedelta(days=30)).code
+        s.commit()
+    citizen = auth.login(people["citizen"])
+    start(citizen)
+    identify(citizen, subscriber["code"])  # the first of the day's different codes
+    start(citizen)
+    for n in range(daily - 1):
+        citizen.submit({"subscriber_code": make_subscriber_code(910000 + n)})
+        assert "Bu kodla abonent tapılmadı" in citizen.html
+    refusals = []
+    for code in (make_subscriber_code(920000), other_code):  # an unknown code and a real one: one answer
+        citizen.submit({"subscriber_code": code})
+        refusals.append(error_summary(citizen.doc)[0][1])
+    assert refusals[0] == refusals[1]
+    assert refusals[0].startswith(f"Son 24 saatda {daily} fərqli abonent kodu yoxladınız")
+    citizen.submit({"subscriber_code": subscriber["code"]})  # a code already looked up today still works
+    assert citizen.response.status_code == 302
+    system.services.clock.advance(hours=24, minutes=1)
+    citizen = auth.login(people["citizen"])  # the session ended meanwhile
+    start(citizen)
+    identify(citizen, other_code)  # a new day
 
 
 def test_the_subscriber_sees_their_own_details_in_full(auth, people, system):
@@ -114,7 +140,7 @@ def test_someone_else_sees_initials_and_the_street_without_the_house(auth, peopl
 
 
 @pytest.mark.parametrize("values, field, message", [
-    ({"serial": "SN999999"}, "meters-0-serial", "abonentin qeydiyyatda 2 sayğacı var"),
+    ({"serial": "SN999999"}, "meters-0-serial", "Bu zavod nömrəsi abonentin qeydiyyatdakı sayğacları arasında yoxdur"),
     ({"value": "123456"}, "meters-0-value", "hesablayıcıda 5 rəqəm var"),
     ({"value": "12a4"}, "meters-0-value", "yalnız rəqəmlərlə"),
     ({"read_on": "2099-01-01"}, "meters-0-read_on", "gələcək tarix ola bilməz"),

@@ -26,7 +26,7 @@ _submit = submit
 @pytest.mark.parametrize("meters", [1, 3])
 def test_happy_path_posts_reading_and_mails_invoice(system, world, meters):
     life = Lifecycle(system)
-    code, serials, seals = _subscriber(system, meters=meters)
+    code, serials, seals = _subscriber(system, meters=meters, fin="5ABC123")  # the citizen's own meters
     iid = _submit(life, world, code, serials, seals, [1206] * meters)
 
     app = life.application(iid)
@@ -50,11 +50,13 @@ def test_happy_path_posts_reading_and_mails_invoice(system, world, meters):
         assert invoice.gross == Decimal("6.00") * meters
         assert invoice.vat == (invoice.gross * Decimal("0.18") / Decimal("1.18")).quantize(Decimal("0.01"))
         assert invoice.pdf_id is not None
-        email = s.scalar(select(Email).where(Email.to_addr == "citizen@example.az"))
-        assert email.status == "sent" and email.attachments == [invoice.pdf_id]
+        # the holder applied: the invoice goes to the address typed in the form and to the one on record
+        emails = s.scalars(select(Email).order_by(Email.to_addr)).all()
+        assert [(e.to_addr, e.status, e.attachments) for e in emails] == [
+            ("abonent@example.az", "sent", [invoice.pdf_id]), ("citizen@example.az", "sent", [invoice.pdf_id])]
         assert not s.scalars(select(WorkItem).where(WorkItem.instance_id == iid, WorkItem.state == "open")).all()
     mails = list((system.settings.path(system.settings.mail.outbox_dir)).glob("*.eml"))
-    assert len(mails) == 1 and "hesab-faktura" in mails[0].read_text(errors="replace")
+    assert len(mails) == 2 and all("hesab-faktura" in m.read_text(errors="replace") for m in mails)
 
 
 def test_conflict_goes_to_inspection_and_the_inspectors_reading_is_posted(system, world):
