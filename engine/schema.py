@@ -1,4 +1,9 @@
-"""Bringing a database to the current schema with Alembic (the migrations live in ``migrations/``)."""
+"""Bringing a database to the current schema with Alembic.
+
+The migrations and their ``alembic.ini`` live in the ``migrations`` package, which the wheel
+carries, so ``saygac migrate`` works from an installed wheel as from a checkout
+(``alembic -c migrations/alembic.ini …`` for Alembic's own commands).
+"""
 from __future__ import annotations
 
 from alembic import command
@@ -6,10 +11,12 @@ from alembic.config import Config
 
 from engine.settings import PROJECT_ROOT
 
+MIGRATIONS = PROJECT_ROOT / "migrations"
+
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["database_url"] = database_url
     return config
 
