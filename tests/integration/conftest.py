@@ -34,13 +34,18 @@ def pg_url():
     admin.close()
 
 
+def empty_database(engine) -> None:
+    """Every table emptied: tests on the session's PostgreSQL database start from nothing."""
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture
 def pg_system(pg_url, tmp_path, clock):
     settings = make_settings(tmp_path, database_url=pg_url)
     system = build_system(settings, clock)
-    with system.db.begin() as conn:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    empty_database(system.db)
     with system.sessions() as session:
         system.deploy_shipped(session)
         session.commit()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine
 
 from engine.models import Account
 from engine.safety import UnsafeForProduction
 from tests.conftest import make_settings
+from tests.integration.conftest import empty_database
 from web import SWEEP_STOP_KEY, create_app
 from web.db import DISPATCHER_KEY
 from worker.dispatch import RqDispatcher
@@ -17,15 +19,17 @@ SAFE = {"app": {"mode": "production", "secret_key": "k" * 40}, "jobs": {"runner"
 
 @pytest.fixture
 def production(pg_url, tmp_path, clock):
+    engine = create_engine(pg_url)
+    empty_database(engine)
+
     def build(**changes):
         sections = {name: {**values, **changes.get(name, {})} for name, values in SAFE.items()}
         return build_system(make_settings(tmp_path, database_url=pg_url, **sections), clock)
 
     built = []
     yield lambda **changes: built.append(build(**changes)) or built[-1]
-    with built[0].sessions() as s:
-        s.execute(Account.__table__.delete())
-        s.commit()
+    empty_database(engine)
+    engine.dispose()
     for system in built:
         system.db.dispose()
 
