@@ -62,6 +62,7 @@ CALL_API = "call_api"
 VIEW_INCIDENTS = "view_incidents"
 ACT_ON_INCIDENT = "act_on_incident"
 MANAGE_ACCOUNTS = "manage_accounts"
+OVERRIDE_CONFLICT = "override_conflict"  # accept a flagged application without a site visit, with a reason
 
 STAFF_LANES = ("operator", "inspector", "unit_head")  # lanes of work items staff do (not "citizen")
 HEAD_GIVES = ("operator", "inspector")  # lanes whose items a unit head may give to a named person
@@ -195,6 +196,7 @@ RULES: dict[str, tuple[str, dict[str, Rule]]] = {
     VIEW_INCIDENTS: ("incident", _UNIT_HEAD_AND_ADMIN),
     ACT_ON_INCIDENT: ("incident", _UNIT_HEAD_AND_ADMIN),
     MANAGE_ACCOUNTS: ("accounts", {"admin": always}),
+    OVERRIDE_CONFLICT: ("application", {"operator": unit, "unit_head": unit}),
 }
 ACTIONS = tuple(RULES)
 

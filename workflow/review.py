@@ -1,5 +1,14 @@
-"""What the operator's review needs besides the form: the configured rejection reasons, each
-meter's reading history and its monthly consumption over the last twelve months."""
+"""What the operator's review needs besides the form: the conflict rule, the configured rejection
+and override reasons, each meter's reading history and its monthly consumption.
+
+The conflict rule: an application is *flagged* when its reading conflicts with the records
+(a plausibility flag the citizen confirmed or staff must weigh, a register rollover, a serial or
+seal that differs from the record) or a photo carries an evidence flag. A flagged application
+reaches "post reading" from the review only with an override that names a configured reason
+and says why in words (:func:`check_decision`); otherwise the operator sends it to an inspector,
+whose reading is the one posted. The diagram's gateway ``conflict_resolved`` holds the same
+condition (``not flagged or override_reason != ""``) on the data the review task hands over.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from workflow.i18n import N_
 from workflow.consumption import monthly_consumption
-from workflow.models import Meter, Reading
+from workflow.models import Application, Meter, Reading
+
+DEFAULT_OVERRIDE_REASONS = (
+    N_("The meter was replaced and the register started again"),
+    N_("The household's use changed (guests, a leak repaired, a new resident)"),
+    N_("The photo clearly shows the declared reading"),
+    N_("The utility's own read confirms the reading"),
+)
 
 DEFAULT_REJECT_REASONS = (
     N_("The photo does not show the meter's register"),
@@ -28,6 +44,31 @@ class ReviewSettings:
 
     reject_reasons: tuple[str, ...] = DEFAULT_REJECT_REASONS
     history_rows: int = 12
+    # reasons an operator may give for accepting a flagged application without a site visit
+    override_reasons: tuple[str, ...] = DEFAULT_OVERRIDE_REASONS
+
+
+FLAG_SEVERITIES = frozenset({"confirm", "inspect"})
+OVERRIDE_NEEDED = N_(
+    "This application conflicts with the records. Send it to an inspector, or accept it with an "
+    "override: choose the reason and say why"
+)
+
+
+def is_flagged(app: Application) -> bool:
+    """True when ``app`` conflicts with the records or its photos (see the module docstring)."""
+    return app.conflict or any(
+        flag.get("severity") in FLAG_SEVERITIES for line in app.lines for flag in line.flags or ())
+
+
+def check_decision(app: Application, decision: str, override_key: str, override_text: str,
+                   settings: ReviewSettings) -> str | None:
+    """The refusal (a message id) for accepting ``app`` this way, or None when allowed."""
+    if decision != "accept" or not is_flagged(app):
+        return None
+    if override_key not in settings.override_reasons or not override_text.strip():
+        return OVERRIDE_NEEDED
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, eventlog
+from engine import audit, eventlog, policy
 from engine.audit import Actor
 from engine.errors import EngineError, NotFound
 from workflow.i18n import Message
 from workflow.models import Application, ApplicationMeter, Meter, Subscriber
 from workflow.precheck import submission_refusals
+from workflow.review import check_decision, is_flagged
 from workflow.services import Services
 from workflow.status import set_status
 
@@ -113,8 +114,23 @@ def enter_readings(ctx: TaskContext, data: dict) -> dict:
 
 @handles("review_application")
 def review_application(ctx: TaskContext, data: dict) -> dict:
+    """Store the operator's decision; a flagged application is accepted only with an override.
+
+    The override (a configured reason and the operator's words) is audited as
+    ``conflict_overridden``; the diagram's ``conflict_resolved`` gateway reads ``flagged`` and
+    ``override_reason`` from the result (see :mod:`workflow.review`).
+    """
     app = _required_app(ctx)
     decision = data["decision"]
+    flagged = is_flagged(app)
+    override_key = (data.get("override_key") or "") if decision == "accept" and flagged else ""
+    override_text = (data.get("override_reason") or "").strip() if override_key else ""
+    refusal = check_decision(app, decision, override_key, override_text, ctx.services.review)
+    if refusal is not None:
+        raise SubmissionRefused([Message(refusal)])
+    if override_key and not policy.allows(ctx.actor, policy.OVERRIDE_CONFLICT,
+                                          policy.Resource("application", unit_id=app.unit_id)):
+        raise policy.Denied(policy.OVERRIDE_CONFLICT, "application")
     app.decision = decision
     app.reject_reason = data.get("reject_reason") or None if decision == "reject" else None
     app.reject_key = data.get("reject_key") or None if decision == "reject" else None
@@ -122,8 +138,15 @@ def review_application(ctx: TaskContext, data: dict) -> dict:
         set_status(ctx.session, app, "inspection", at=ctx.now, instance_id=ctx.instance_id, actor=ctx.actor)
     audit.record(ctx.session, "review_decided", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
                  entity=f"application:{app.id}", detail={"decision": decision, "reason_key": app.reject_key, "reason": app.reject_reason,
-                                                        "instruction": data.get("inspection_instruction")})
-    return {"decision": decision, "inspection_instruction": data.get("inspection_instruction") or ""}
+                                                        "instruction": data.get("inspection_instruction"),
+                                                        "flagged": flagged})
+    if override_key:
+        audit.record(ctx.session, "conflict_overridden", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
+                     entity=f"application:{app.id}", detail={
+                         "number": app.number, "reason_key": override_key, "reason": override_text,
+                         "flags": sorted({fl.get("code", "") for line in app.lines for fl in line.flags or ()})})
+    return {"decision": decision, "inspection_instruction": data.get("inspection_instruction") or "",
+            "flagged": flagged, "override_reason": override_text}
 
 
 @handles("field_inspection")

@@ -123,6 +123,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "view_incidents": {"unit_incident": {"unit_head", "admin"}, "all_incidents": {"admin"}},
     "act_on_incident": {"unit_incident": {"unit_head", "admin"}, "all_incidents": {"admin"}},
     "manage_accounts": {"accounts": {"admin"}},
+    # accepting a flagged application without an inspector's reading: the unit's operators and head
+    "override_conflict": {"app_by_holder": UNIT1_OPERATORS | {"unit_head"},
+                          "app_by_tenant": UNIT1_OPERATORS | {"unit_head"},
+                          "app_other": {"operator_other_unit", "unit_head_other_unit"}},
 }
 
 

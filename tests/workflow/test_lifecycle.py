@@ -21,6 +21,9 @@ def world(system):
 
 _subscriber = new_subscriber
 _submit = submit
+# accepting a flagged application without a site visit: a configured reason and the operator's words
+OVERRIDE = {"decision": "accept", "override_key": "The photo clearly shows the declared reading",
+            "override_reason": "The photo shows the register clearly"}
 
 
 @pytest.mark.parametrize("meters", [1, 3])
@@ -89,6 +92,39 @@ def test_conflict_goes_to_inspection_and_the_inspectors_reading_is_posted(system
         assert invoice.consumption_m3 == 7 and invoice.gross == Decimal("7.00")
 
 
+def test_a_flagged_application_cannot_be_accepted_without_an_override(system, world):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    iid = _submit(life, world, code, serials, seals, [1290])  # 90 m³ in a month: flagged
+    with pytest.raises(SubmissionRefused, match="conflicts with the records"):
+        life.complete(iid, "review_application", world["operator"], {"decision": "accept"}, claim=True)
+    with pytest.raises(SubmissionRefused):  # a configured reason without the operator's words
+        life.complete(iid, "review_application", world["operator"],
+                      {**OVERRIDE, "override_reason": "  "}, claim=True)
+    assert life.open_tasks(iid) == ["review_application"]
+    app = life.application(iid)
+    assert app.status == "in_review"
+    with system.sessions() as s:
+        assert s.scalars(select(Reading).where(Reading.application_id == app.id)).all() == []
+
+
+def test_an_override_with_a_reason_posts_the_citizens_reading_and_is_audited(system, world):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    iid = _submit(life, world, code, serials, seals, [1290])
+    life.complete(iid, "review_application", world["operator"], OVERRIDE, claim=True)
+    assert life.instance(iid).end_event == "executed"
+    app = life.application(iid)
+    with system.sessions() as s:
+        posted = s.scalar(select(Reading).where(Reading.application_id == app.id))
+        assert (posted.value, posted.source) == (1290, "citizen")
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "conflict_overridden"))
+        assert event.actor_id == world["operator"].id and event.instance_id == iid
+        assert event.detail["reason_key"] == OVERRIDE["override_key"]
+        assert event.detail["reason"] == "The photo shows the register clearly"
+        assert event.detail["number"] == app.number and "above_expected" in event.detail["flags"]
+
+
 def test_rejection_ends_rejected_with_reason_mailed(system, world):
     life = Lifecycle(system)
     code, serials, seals = _subscriber(system)
@@ -152,7 +188,7 @@ def test_tariff_change_mid_period_is_prorated_to_the_qepik(system, world):
         code, serial, seal = sub.code, sub.meters[0].serial, sub.meters[0].seal
     # 31 days from 16 Jan to 16 Feb 2021: 16 days at the 2016 tariff, 15 at the 2021 tariff
     iid = _submit(life, world, code, [serial], [seal], [1031], read_on=date(2021, 2, 16))
-    life.complete(iid, "review_application", world["operator"], {"decision": "accept"}, claim=True)
+    life.complete(iid, "review_application", world["operator"], OVERRIDE, claim=True)  # 31 m³: flagged
     with system.sessions() as s:
         invoice = s.scalar(select(Invoice))
         lines = invoice.bill["bill"]["lines"]
@@ -171,7 +207,7 @@ def test_register_rollover_is_billed_as_one_turn_of_the_register(system, world):
     iid = _submit(life, world, code, serials, seals, [7])
     app = life.application(iid)
     assert "rollover" in {fl["code"] for fl in app.lines[0].flags}
-    life.complete(iid, "review_application", world["operator"], {"decision": "accept"}, claim=True)
+    life.complete(iid, "review_application", world["operator"], OVERRIDE, claim=True)
     with system.sessions() as s:
         invoice = s.scalar(select(Invoice))
         assert invoice.consumption_m3 == 12 and invoice.bill["meters"][0]["rollover"] is True

@@ -94,7 +94,7 @@ def test_badly_shaped_scenario_files_are_refused(text, message):
 
 def test_the_scenarios_file_sits_beside_the_diagram():
     path = DIAGRAM_DIR / f"{PROCESS_ID}.scenarios.json"
-    assert scenarios.load(path.read_text(encoding="utf-8")) == SCENARIOS and len(SCENARIOS) == 6
+    assert scenarios.load(path.read_text(encoding="utf-8")) == SCENARIOS and len(SCENARIOS) == 8
 
 
 @pytest.mark.parametrize("scenario", [
@@ -138,3 +138,12 @@ def test_scenarios_left_when_the_time_is_spent_fail_unrun(monkeypatch):
     monkeypatch.setattr(scenarios, "TOTAL_SECONDS", 0.0)
     [result] = scenarios.run_all(PARSED, OPERATIONS, [_by_name("accepted")])
     assert not result.passed and result.message == "not run: the scenarios before it used all the time"
+
+
+def test_a_flagged_application_reaches_post_reading_from_the_review_only_with_an_override():
+    results = {r.name: r for r in scenarios.run_all(PARSED, OPERATIONS, SCENARIOS)}
+    overridden = results["conflict overridden"]
+    assert overridden.passed and "field_inspection" not in overridden.visited
+    unresolved = results["conflict accepted without a reason goes on site"]
+    assert unresolved.passed
+    assert unresolved.visited.index("field_inspection") < unresolved.visited.index("post_reading")
