@@ -25,6 +25,7 @@ const copies = {
   "@bpmn-io/properties-panel/dist/assets/properties-panel.css": "properties-panel.css",
   "bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css": "bpmn-js-bpmnlint.css",
   "axe-core/axe.min.js": "axe.min.js",
+  "chart.js/dist/chart.umd.min.js": "chart.umd.js",
 };
 for (const [from, to] of Object.entries(copies)) {
   const source = join(modules, from);

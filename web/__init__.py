@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from engine.settings import Settings, load_settings
 from web import auth, citizen, db, i18n, inspector, security, staff, tasks
 from web import studio, studio_api
+from web import analytics
 from workflow.system import System, build_system
 
 csrf = CSRFProtect()
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     app.register_blueprint(citizen.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(inspector.bp)
+    app.register_blueprint(analytics.bp)
     _register_error_pages(app)
 
     if settings.app.mode == "embedded" and not app.testing:
