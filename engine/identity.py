@@ -20,12 +20,13 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import policy
+from engine.audit import Actor
 from engine.db import as_utc
 from engine.models import Account, LoginThrottle
 from engine.passwords import hash_password
 
 FIN_RE = re.compile(r"[0-9A-Z]{7}")
-STAFF_ROLES = frozenset({"operator", "unit_head", "inspector", "analyst", "admin"})
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def account_for_fin(db: Session, fin: str, display_name: str | None, at: datetim
 
 
 def is_staff(account: Account) -> bool:
-    return account.role in STAFF_ROLES
+    return policy.is_staff(Actor(id=account.id, role=account.role, label=""))
 
 
 # -- throttling -------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ RELEASE = "release"
 REASSIGN = "reassign"
 ESCALATE = "escalate"
 SEE_QUEUE = "see_queue"
+SEE_FIELD_TASKS = "see_field_tasks"
 SEE_UNIT_DASHBOARD = "see_unit_dashboard"
 VIEW_INSTANCE = "view_instance"
 READ_AUDIT = "read_audit"
@@ -64,6 +65,7 @@ ACT_ON_INCIDENT = "act_on_incident"
 MANAGE_ACCOUNTS = "manage_accounts"
 OVERRIDE_CONFLICT = "override_conflict"  # accept a flagged application without a site visit, with a reason
 
+STAFF_ROLES = frozenset({"operator", "unit_head", "inspector", "analyst", "admin"})
 STAFF_LANES = ("operator", "inspector", "unit_head")  # lanes of work items staff do (not "citizen")
 HEAD_GIVES = ("operator", "inspector")  # lanes whose items a unit head may give to a named person
 
@@ -183,6 +185,7 @@ RULES: dict[str, tuple[str, dict[str, Rule]]] = {
     SEE_QUEUE: ("queue", {"operator": only_lanes(("operator",), unit), "inspector": only_lanes(("inspector",), unit),
                           "unit_head": only_lanes(HEAD_GIVES, unit),
                           "admin": only_lanes(HEAD_GIVES, always)}),
+    SEE_FIELD_TASKS: ("queue", {"inspector": only_lanes(("inspector",), always)}),
     SEE_UNIT_DASHBOARD: ("unit", {"unit_head": unit}),
     VIEW_INSTANCE: ("instance", {"operator": unit, "unit_head": unit, "admin": always}),
     READ_AUDIT: ("audit", _UNIT_HEAD_AND_ADMIN),
@@ -213,6 +216,17 @@ def allows(actor: Actor, action: str, resource: Resource) -> bool:
         return False  # a citizen's draft is theirs alone
     rule = by_role.get(actor.role)
     return rule is not None and bool(rule(actor, resource))
+
+
+def kind_of(action: str) -> str | None:
+    """The kind of resource ``action`` applies to (None for an unknown action)."""
+    entry = RULES.get(action)
+    return entry[0] if entry else None
+
+
+def is_staff(actor: Actor) -> bool:
+    """Staff sign in with a one-time code or the organisation's provider; citizens with their FIN."""
+    return actor.role in STAFF_ROLES
 
 
 def require(actor: Actor, action: str, resource: Resource) -> None:

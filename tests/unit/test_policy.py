@@ -110,6 +110,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "other_unit_item": {"operator_other_unit", "admin"},
     },
     "see_queue": {"review_queue": {*UNIT1_OPERATORS, "unit_head", "admin"}, "inspection_queue": {"inspector_of_unit", "unit_head", "admin"}},
+    "see_field_tasks": {"inspection_queue": {"inspector_assigned", "inspector_of_unit", "inspector_other_unit"}},
     "see_unit_dashboard": {"unit": {"unit_head"}},
     "view_instance": {"instance": {*UNIT1_OPERATORS, "unit_head", "admin"}},
     "read_audit": {"unit_audit": {"unit_head", "admin"}, "all_audit": {"admin"}},

@@ -104,3 +104,11 @@ def test_masked_view_keeps_initials_and_street_only(system, people):
         view = privacy.masked(sub)
         assert (view.name, view.address, view.full, view.phone, view.email) == (
             "Ş. G.", "Bakı, Ş. Mehdiyev küçəsi", False, None, None)
+
+
+def test_logs_carry_ids_never_personal_data(system, people, caplog):
+    caplog.set_level("DEBUG")
+    full_name, address, parts, _documents = run(system, people, holder="someone else")
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    for secret in (*parts, address, HOLDER_FIN, "5ABC123", "abonent@example.az", "citizen@example.az", "+994501234567"):
+        assert secret not in logged, secret
