@@ -34,7 +34,7 @@ class SettingsError(ValueError):
 PACKAGE_SECTIONS = (
     "login", "sessions",  # engine.identity, engine.sessions
     "asan", "card", "oidc_egov", "oidc_staff",  # the login methods (web)
-    "plausibility", "photos", "subscriber_code", "subscriber_lookup", "review",  # workflow.services
+    "plausibility", "photos", "subscriber_code", "subscriber_lookup", "review", "fields",  # workflow.services
 )
 MODES = ("production", "embedded")
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.orm import Session
-from wtforms import Form
+from wtforms import Form, HiddenField, StringField, TextAreaField
+
+from workflow import normalise
 
 
 @dataclass
@@ -26,6 +28,23 @@ class TaskForm(Form):
     def __init__(self, formdata=None, *, context: FormContext, **kwargs):
         self.context = context
         super().__init__(formdata, **kwargs)
+
+    def validate(self, extra_validators=None) -> bool:
+        """Every visible text answer normalised first (``workflow.normalise.text``: NFKC, no
+        control or bidi characters), then the form's own validation; a refusal is the field's error
+        and the answer is kept as typed. Fields inside lists are the list's validator's business."""
+        refused = {}
+        for name, field in self._fields.items():
+            if isinstance(field, StringField) and not isinstance(field, HiddenField) and isinstance(field.data, str):
+                try:
+                    field.data = normalise.text(field.data, multiline=isinstance(field, TextAreaField))
+                except normalise.Refused as err:
+                    refused[name] = self.message(err.message)
+        ok = super().validate(extra_validators)
+        for name, message in refused.items():
+            self._fields[name].errors = [message]  # the reason, not what other checks made of the raw text
+        self._errors = None  # WTForms caches form.errors
+        return ok and not refused
 
     def to_task_data(self) -> dict:
         return {name: f.data for name, f in self._fields.items()}

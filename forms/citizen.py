@@ -24,16 +24,12 @@ from workflow.identifiers import (
     normalize_az_phone,
 )
 from workflow.lookups import LookupThrottled, find_subscriber
+from workflow import normalise
 from workflow.models import Meter
 from workflow.precheck import duplicate_message, open_application_for, precheck
 from workflow.tasks import application_of
 
 NOTES_MAX = 1000
-
-
-def normalize_serial(raw: str | None) -> str:
-    """Serial numbers as printed: upper case, without the spaces and hyphens people type."""
-    return "".join(ch for ch in (raw or "").upper() if ch not in " -\u00a0")
 
 
 class IdentifySubscriberForm(TaskForm):
@@ -82,6 +78,30 @@ class EnterReadingsForm(TaskForm):
     def needs_confirmation(self) -> bool:
         return any(self.warnings.values())
 
+    def _normalised(self, field, normaliser, *args):
+        """The field's value as stored, or its raw value kept with a field error."""
+        try:
+            field.data = normaliser(field.data, *args)
+            return True
+        except normalise.Refused as err:
+            field.errors.append(self.message(err.message))
+            return False
+
+    def validate_email(self, field):
+        try:
+            field.data = normalise.text(field.data)
+        except normalise.Refused as err:
+            raise ValidationError(self.message(err.message)) from None
+
+    def validate_notes(self, field):
+        try:
+            field.data = normalise.text(field.data, multiline=True)
+        except normalise.Refused as err:
+            raise ValidationError(self.message(err.message)) from None
+        if len(field.data) > NOTES_MAX:  # NFKC may lengthen a text
+            raise ValidationError(self.message(Message(N_("Notes must be %(max)d characters or fewer"),
+                                                       {"max": NOTES_MAX})))
+
     def validate_phone(self, field):
         try:
             field.data = normalize_az_phone(field.data)
@@ -95,8 +115,10 @@ class EnterReadingsForm(TaskForm):
         seen = set()
         for entry in field.entries:
             sub = entry.form
-            serial = normalize_serial(sub.serial.data)
-            sub.serial.data = serial
+            serial = sub.serial.data if self._normalised(sub.serial, normalise.code) else None
+            self._normalised(sub.seal, normalise.seal, self.context.services.fields)
+            raw = sub.value.data if self._normalised(sub.value, normalise.digits) else ""
+            date_typed = self._normalised(sub.read_on, lambda v: normalise.ascii_digits(normalise.text(v)))
             if serial and serial not in on_record:
                 sub.serial.errors.append(self.message(N_(  # the same whatever the meters on record
                     "This serial number is not on record for this subscriber. Type the factory number printed "
@@ -104,22 +126,18 @@ class EnterReadingsForm(TaskForm):
             elif serial in seen:
                 sub.serial.errors.append(self.message(N_("This meter is entered twice")))
             seen.add(serial)
-            raw = (sub.value.data or "").replace(" ", "")
-            sub.value.data = raw
-            if raw and not raw.isdigit():
-                sub.value.errors.append(self.message(N_("Enter the reading in whole cubic metres, digits only")))
-            elif raw and serial in on_record and len(raw) > on_record[serial].register_digits:
+            if raw and serial in on_record and len(raw) > on_record[serial].register_digits:
                 sub.value.errors.append(self.message(Message(N_(
                     "The reading has more digits than the meter's register, which has %(digits)s. Type only the black "
                     "digits"),
                     {"digits": on_record[serial].register_digits})))
             when = None
             try:
-                when = date.fromisoformat((sub.read_on.data or "").strip())
-                if when > self.context.today:
+                when = date.fromisoformat(sub.read_on.data) if date_typed else None
+                if when is not None and when > self.context.today:
                     sub.read_on.errors.append(self.message(N_("The reading date cannot be in the future")))
             except ValueError:
-                if (sub.read_on.data or "").strip():
+                if sub.read_on.data:
                     sub.read_on.errors.append(self.message(N_("Enter the date as YYYY-MM-DD")))
             if serial in on_record:
                 open_app = open_application_for(self.context.session, on_record[serial].id, app.id)
@@ -127,6 +145,7 @@ class EnterReadingsForm(TaskForm):
                     sub.serial.errors.append(self.message(duplicate_message(on_record[serial], open_app)))
             if any(f.errors for f in sub) or serial not in on_record or when is None:
                 continue
+            sub.value.data = str(int(raw))  # what is stored, and what "check your answers" shows
             self._precheck(entry, on_record[serial], int(raw), when, app)
         collect_entry_errors(field)
 
@@ -153,9 +172,9 @@ class EnterReadingsForm(TaskForm):
     def to_task_data(self) -> dict:
         return {
             "meters": [
-                {"serial": e.form.serial.data, "seal": (e.form.seal.data or "").strip(),
-                 "value": int(e.form.value.data.replace(" ", "")), "read_on": e.form.read_on.data.strip(),
-                 "photo_id": int(e.form.photo_id.data) if e.form.photo_id.data else None,
+                {"serial": e.form.serial.data, "seal": e.form.seal.data,
+                 "value": int(e.form.value.data), "read_on": e.form.read_on.data,
+                 "photo_id": normalise.record_id(e.form.photo_id.data),
                  "confirmed_flags": (e.form.confirmed.data or "").split()}
                 for e in self.meters.entries
             ],

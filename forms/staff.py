@@ -1,6 +1,7 @@
 """Staff forms: the operator's review, the unit head's escalation, the inspector's visit."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from wtforms import (
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from forms.base import FormContext, TaskForm, collect_entry_errors
+from workflow import normalise
 from workflow.i18n import N_
 from workflow.review import DEFAULT_REJECT_REASONS
 
@@ -87,15 +89,24 @@ class FieldInspectionForm(TaskForm):
             return
         for entry in field.entries:
             sub = entry.form
-            if not (sub.line_id.data or "").isdigit():
+            if normalise.record_id(sub.line_id.data) is None:
                 sub.line_id.errors.append(self.message(N_("This meter is not part of the application")))
-            if not (sub.value.data or "").strip().isdigit():
-                sub.value.errors.append(self.message(N_("Enter the reading on site, digits only")))
+            try:
+                sub.value.data = normalise.digits(sub.value.data, N_("Enter the reading on site, digits only"))
+            except normalise.Refused as err:
+                sub.value.errors.append(self.message(err.message))
+            else:
+                if not sub.value.data:
+                    sub.value.errors.append(self.message(N_("Enter the reading on site, digits only")))
+            try:
+                sub.new_seal.data = normalise.seal(sub.new_seal.data, self.context.services.fields)
+            except normalise.Refused as err:
+                sub.new_seal.errors.append(self.message(err.message))
             if _iso_date(sub.read_on.data) is None:
                 sub.read_on.errors.append(self.message(N_("Enter the visit date, for example 2026-03-31")))
             if sub.seal_intact.data not in ("yes", "no"):
                 sub.seal_intact.errors.append(self.message(N_("Say whether the seal is intact")))
-            elif sub.seal_intact.data == "no" and not (sub.new_seal.data or "").strip():
+            elif sub.seal_intact.data == "no" and not sub.new_seal.data and not sub.new_seal.errors:
                 sub.new_seal.errors.append(self.message(N_("Enter the number of the new seal")))
         collect_entry_errors(field)
 
@@ -103,12 +114,13 @@ class FieldInspectionForm(TaskForm):
         done = self.outcome.data == "done"
         return {
             "outcome": self.outcome.data,
-            "meters": [{"line_id": int(e.form.line_id.data), "value": int(e.form.value.data),
-                        "read_on": e.form.read_on.data.strip(), "visit_time": _clock_time(self.visit_time.data),
+            "meters": [{"line_id": normalise.record_id(e.form.line_id.data), "value": int(e.form.value.data),
+                        "read_on": _iso_date(e.form.read_on.data).isoformat(),
+                        "visit_time": _clock_time(self.visit_time.data),
                         "serial_confirmed": bool(e.form.serial_confirmed.data),
                         "seal_intact": e.form.seal_intact.data == "yes",
-                        "new_seal": (e.form.new_seal.data or "").strip() if e.form.seal_intact.data == "no" else None,
-                        "photo_id": int(e.form.photo_id.data) if (e.form.photo_id.data or "").isdigit() else None}
+                        "new_seal": e.form.new_seal.data if e.form.seal_intact.data == "no" else None,
+                        "photo_id": normalise.record_id(e.form.photo_id.data)}
                        for e in self.meters.entries] if done else [],
             "note": self.note.data or "",
         }
@@ -116,9 +128,12 @@ class FieldInspectionForm(TaskForm):
 
 def _clock_time(value: str | None) -> str | None:
     """"14:30" (or "9.05", "09:05") as "HH:MM", or None."""
-    text = (value or "").strip().replace(".", ":")
+    try:
+        text = normalise.ascii_digits(normalise.text(value)).replace(".", ":")
+    except normalise.Refused:
+        return None
     hours, _sep, minutes = text.partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (re.fullmatch("[0-9]{1,2}", hours) and re.fullmatch("[0-9]{2}", minutes)):
         return None
     h, m = int(hours), int(minutes)
     return f"{h:02d}:{m:02d}" if h < 24 and m < 60 else None
@@ -126,6 +141,6 @@ def _clock_time(value: str | None) -> str | None:
 
 def _iso_date(value: str | None) -> date | None:
     try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
+        return date.fromisoformat(normalise.ascii_digits(normalise.text(value)))
+    except ValueError:  # normalise.Refused is one
         return None

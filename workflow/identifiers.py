@@ -45,6 +45,7 @@ from datetime import date
 from typing import Protocol
 
 from workflow.i18n import Message, N_
+from workflow.normalise import ascii_digits
 
 __all__ = [
     "SubscriberCodeFormat",
@@ -90,8 +91,8 @@ _SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f\u200b\-\u2010-\u2015\u2212.\u00
 
 
 def _fold(raw: str) -> str:
-    """NFKC-fold (full-width digits become ASCII) and drop separators."""
-    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
+    """NFKC-fold, map every Unicode decimal digit to ASCII and drop separators."""
+    return _SEPARATORS.sub("", ascii_digits(unicodedata.normalize("NFKC", raw or "")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ _PHONE_SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f\-\u2010-\u2015\u2212./()\
 def normalize_az_phone(raw: str | None, rules: AzPhoneRules = AzPhoneRules()) -> str:
     """Return an Azerbaijani phone number in E.164 (``+994501234567``) or raise InvalidPhone."""
     example = {"example": "050 123 45 67", "international": "+994 50 123 45 67"}
-    text = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
+    text = _PHONE_SEPARATORS.sub("", ascii_digits(unicodedata.normalize("NFKC", raw or "")))
     if not text:
         raise InvalidPhone(Message(N_("Enter a phone number, like %(example)s"), example), "empty")
     plus = text.startswith("+")

@@ -10,6 +10,7 @@ from engine.files import FileStore
 from engine.settings import Settings
 from workflow.identifiers import SubscriberCodeFormat
 from workflow.lookups import LookupLimits
+from workflow.normalise import FieldRules
 from workflow.photos import PhotoLimits
 from workflow.plausibility import PlausibilityConfig
 from workflow.review import ReviewSettings
@@ -25,6 +26,7 @@ class Services:
     codes: SubscriberCodeFormat
     lookups: LookupLimits = LookupLimits()
     review: ReviewSettings = ReviewSettings()
+    fields: FieldRules = FieldRules()
 
     def now(self) -> datetime:
         return self.clock()
@@ -44,4 +46,5 @@ def build_services(settings: Settings, clock: Callable[[], datetime] | None = No
         codes=settings.section("subscriber_code", SubscriberCodeFormat),
         lookups=settings.section("subscriber_lookup", LookupLimits),
         review=settings.section("review", ReviewSettings),
+        fields=settings.section("fields", FieldRules),
     )
