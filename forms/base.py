@@ -34,10 +34,10 @@ class TaskForm(Form):
         control or bidi characters), then the form's own validation; a refusal is the field's error
         and the answer is kept as typed. Fields inside lists are the list's validator's business."""
         refused = {}
-        for name, field in self._fields.items():
-            if isinstance(field, StringField) and not isinstance(field, HiddenField) and isinstance(field.data, str):
+        for name, answer in self._fields.items():
+            if isinstance(answer, StringField) and not isinstance(answer, HiddenField) and isinstance(answer.data, str):
                 try:
-                    field.data = normalise.text(field.data, multiline=isinstance(field, TextAreaField))
+                    answer.data = normalise.text(answer.data, multiline=isinstance(answer, TextAreaField))
                 except normalise.Refused as err:
                     refused[name] = self.message(err.message)
         ok = super().validate(extra_validators)

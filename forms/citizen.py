@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from engine.audit import SYSTEM
 from forms.base import TaskForm, collect_entry_errors
+from workflow import normalise
 from workflow.i18n import N_, Message
 from workflow.identifiers import (
     InvalidIdentifier,
@@ -24,7 +25,6 @@ from workflow.identifiers import (
     normalize_az_phone,
 )
 from workflow.lookups import LookupThrottled, find_subscriber
-from workflow import normalise
 from workflow.models import Meter
 from workflow.precheck import duplicate_message, open_application_for, precheck
 from workflow.tasks import application_of

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from workflow.i18n import Message, N_
+from workflow.i18n import N_, Message
 from workflow.normalise import ascii_digits
 
 __all__ = [

@@ -158,7 +158,7 @@ def test_operator_sends_to_inspection_and_inspector_records_the_visit_with_a_pho
         assert posted == [(1206, "inspector"), (1209, "inspector")]
         second = app.lines[1]
         assert (second.inspected_seal, second.inspected_seal_intact, second.inspected_serial_ok) == \
-            ("S-NEW-77", False, True)
+            ("SNEW77", False, True)  # stored as normalised: upper case, no hyphens
         assert second.inspected_photo_id is not None and second.inspected_at.strftime("%M") == "30"
 
 
