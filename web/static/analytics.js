@@ -18,7 +18,7 @@
     box.className = "heat-overlay heat-" + node.level;
     box.href = node.url;
     box.setAttribute("data-node", id);
-    box.setAttribute("aria-label", node.title);
+    box.appendChild(text("span", "visually-hidden", node.title + ": "));
     box.appendChild(text("span", "heat-overlay__line", labels.passed + ": " + node.passed));
     box.appendChild(text("span", "heat-overlay__line", labels.waiting + ": " + node.wait_text));
     box.appendChild(text("span", "heat-overlay__line", labels.sla + ": " + node.sla_text));
