@@ -27,15 +27,22 @@ from wtforms.validators import (
 from forms.base import FormContext, TaskForm, collect_entry_errors
 from workflow import normalise
 from workflow.i18n import N_
-from workflow.review import DEFAULT_REJECT_REASONS
+from workflow.review import ReviewSettings, is_flagged
+from workflow.tasks import application_of
 
 
 class ReviewForm(TaskForm):
+    """The operator's decision. For a flagged application (:func:`workflow.review.is_flagged`)
+    "accept" is offered only as an override that needs a configured reason and the operator's
+    words; the task handler checks the same rule (:func:`workflow.review.check_decision`)."""
+
     decision = RadioField(N_("Decision"), choices=[
         SelectChoice("accept", N_("Accept: post the reading and form the invoice")),
         SelectChoice("inspect", N_("Send to an inspector for an on-site check")),
         SelectChoice("reject", N_("Reject")),
     ], validators=[InputRequired(N_("Choose a decision"))])
+    override_key = SelectField(N_("Reason for accepting without a site visit"), choices=[], validate_choice=False)
+    override_reason = TextAreaField(N_("Why the reading can be posted as it is"), validators=[Length(max=1000)])
     reject_key = SelectField(N_("Reason for rejection"), choices=[], validate_choice=False)
     reject_reason = TextAreaField(N_("Reason for rejection (the citizen sees it)"), validators=[Length(max=1000)])
     inspection_instruction = TextAreaField(N_("Instruction for the inspector"), validators=[Length(max=1000)])
@@ -43,11 +50,27 @@ class ReviewForm(TaskForm):
     def __init__(self, formdata=None, *, context: FormContext, **kwargs):
         super().__init__(formdata, context=context, **kwargs)
         self.reject_key.choices = [("", "")] + [(r, r) for r in self.reasons]
+        self.override_key.choices = [("", "")] + [(r, r) for r in self.override_reasons]
+        app = application_of(context.session, context.instance_id)
+        self.flagged = app is not None and is_flagged(app)
+        if self.flagged:
+            self.decision.choices = [
+                SelectChoice("accept", N_("Accept despite the conflict: override, with the reason")),
+                SelectChoice("inspect", N_("Send to an inspector for an on-site check")),
+                SelectChoice("reject", N_("Reject")),
+            ]
+
+    @property
+    def _settings(self) -> ReviewSettings:
+        return getattr(self.context.services, "review", None) or ReviewSettings()
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        review = getattr(self.context.services, "review", None)
-        return review.reject_reasons if review is not None else DEFAULT_REJECT_REASONS
+        return self._settings.reject_reasons
+
+    @property
+    def override_reasons(self) -> tuple[str, ...]:
+        return self._settings.override_reasons
 
     def validate_reject_key(self, field):
         if self.decision.data == "reject" and field.data not in self.reasons:
@@ -56,6 +79,14 @@ class ReviewForm(TaskForm):
     def validate_reject_reason(self, field):
         if self.decision.data == "reject" and not (field.data or "").strip():
             raise ValidationError(self.message(N_("Give the reason for rejection")))
+
+    def validate_override_key(self, field):
+        if self.flagged and self.decision.data == "accept" and field.data not in self.override_reasons:
+            raise ValidationError(self.message(N_("Choose why the application can be accepted without a site visit")))
+
+    def validate_override_reason(self, field):
+        if self.flagged and self.decision.data == "accept" and not (field.data or "").strip():
+            raise ValidationError(self.message(N_("Say in your words why the reading can be posted as it is")))
 
 
 class EscalationForm(TaskForm):

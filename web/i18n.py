@@ -39,6 +39,15 @@ TASK_TITLES = {
     "field_inspection": N_("On-site inspection"),
 }
 
+# Codes of decisions and visit outcomes as staff read them on a timeline (never shown raw).
+DECISION_LABELS = {
+    "accept": N_("accepted"),
+    "inspect": N_("sent for an on-site check"),
+    "reject": N_("rejected"),
+    "done": N_("meter read on site"),
+    "no_access": N_("no access"),
+}
+
 # Messages that WTForms itself formats in English before saygac sees them; listed here so the
 # extractor puts them in the catalogue and :func:`translate` can match them back.
 WTFORMS_MESSAGES = (
@@ -158,5 +167,5 @@ def init_app(app: Flask, settings: Settings) -> Babel:
     babel = Babel(app, locale_selector=make_locale_selector(settings))
     app.before_request(make_remember_locale(settings))
     app.jinja_env.globals.update(t=translate, language_links=language_links, get_locale=get_locale,
-                                 STATUS_LABELS=STATUS_LABELS, TASK_TITLES=TASK_TITLES)
+                                 STATUS_LABELS=STATUS_LABELS, TASK_TITLES=TASK_TITLES, DECISION_LABELS=DECISION_LABELS)
     return babel

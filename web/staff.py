@@ -23,7 +23,7 @@ from web.auth import current_actor, roles_required
 from web.db import get_db, get_system
 from web.i18n import TASK_TITLES, translate
 from workflow.i18n import N_
-from workflow.review import monthly_use, reading_history
+from workflow.review import monthly_use, reading_history, recent_overrides
 from workflow.tasks import application_of
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "application_status": N_("Status changed"), "application_routed": N_("Routed to a unit"),
     "invoice_computed": N_("Invoice computed"), "instance_migrated": N_("Moved to another diagram version"),
     "instance_error": N_("Stopped with an error"),
+    "conflict_overridden": N_("Accepted despite the conflict (override)"),
 }
 
 
@@ -187,7 +188,8 @@ def dashboard():
     at = _now()
     board = workqueue.unit_dashboard(db, actor, at)
     escalations = workqueue.unit_queue(db, actor, workqueue.QueueFilter(per_page=50), at, role="unit_head")
-    return render_template("staff/dashboard.html", board=board, escalations=escalations.items)
+    overrides = recent_overrides(db, actor.unit_id, at - timedelta(days=30))
+    return render_template("staff/dashboard.html", board=board, escalations=escalations.items, overrides=overrides)
 
 
 def _visible_instance(instance_id: int) -> None:

@@ -12,12 +12,13 @@ condition (``not flagged or override_reason != ""``) on the data the review task
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.i18n import N_
+from engine.models import AuditEvent
 from workflow.consumption import monthly_consumption
 from workflow.models import Application, Meter, Reading
 
@@ -69,6 +70,30 @@ def check_decision(app: Application, decision: str, override_key: str, override_
     if override_key not in settings.override_reasons or not override_text.strip():
         return OVERRIDE_NEEDED
     return None
+
+
+@dataclass(frozen=True)
+class Override:
+    """An accepted flagged application, as the unit head's dashboard lists it."""
+
+    at: datetime
+    number: str
+    instance_id: int
+    operator: str
+    reason_key: str
+    reason: str
+
+
+def recent_overrides(session: Session, unit_id: int | None, since: datetime, limit: int = 50) -> list[Override]:
+    """The unit's conflict overrides (audit ``conflict_overridden``) since ``since``, newest first."""
+    rows = session.execute(
+        select(AuditEvent, Application.number)
+        .join(Application, Application.instance_id == AuditEvent.instance_id)
+        .where(AuditEvent.action == "conflict_overridden", AuditEvent.at >= since, Application.unit_id == unit_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)).all()
+    return [Override(at=event.at, number=number or "", instance_id=event.instance_id, operator=event.actor_label,
+                     reason_key=event.detail.get("reason_key", ""), reason=event.detail.get("reason", ""))
+            for event, number in rows]
 
 
 @dataclass(frozen=True)

@@ -216,3 +216,32 @@ def test_instance_view_shows_the_version_diagram_and_the_timeline(auth, people, 
     data = operator.client.get(f"/staff/instances/{sub.instance_id}/progress.json").json
     assert data["current"] == ["review_application"] and "enter_readings" in data["completed"]
     assert 'id="review_application"' in data["xml"]
+
+
+def test_a_flagged_application_is_accepted_only_with_an_override_shown_on_the_timeline_and_dashboard(
+        auth, people, subscriber, system):
+    sub = submit_via_engine(system, people, subscriber, values=(1206, 1290))  # the second meter: flagged
+    operator = auth.login(people["operator"])
+    _claim(operator, sub.review_id)
+    labels = operator.doc.xpath("//input[@name='decision']/following-sibling::label[1]/text()")
+    assert any("istisna" in label for label in labels)  # "accept" is offered only as an override
+    operator.submit({"decision": "accept"}, action=f"/tasks/{sub.review_id}")
+    targets = [target for target, _text in error_summary(operator.doc)]
+    assert targets == ["#override_key", "#override_reason"]
+    reason = system.services.review.override_reasons[2]
+    operator.submit({"decision": "accept", "override_key": reason, "override_reason": "Şəkildə 1290 aydın görünür"},
+                    action=f"/tasks/{sub.review_id}", follow=True)
+    sub.life.run_jobs()
+    with system.sessions() as s:
+        app = s.scalar(select(Application))
+        assert app.status == "executed"
+        assert sorted(r.value for r in s.scalars(select(Reading).where(Reading.application_id == app.id))) == [
+            1206, 1290]
+    head = auth.login(people["unit_head"])
+    head.get(f"/staff/instances/{sub.instance_id}")
+    event = head.doc.xpath("//li[@data-action='conflict_overridden']")[0].text_content()
+    assert "Şəkil bildirilən göstəricini aydın göstərir" in event and "Şəkildə 1290 aydın görünür" in event
+    assert "(accept)" not in head.html  # decision codes are shown in words
+    head.get("/staff/dashboard")
+    row = head.doc.xpath("//table[@data-overrides]/tbody/tr")[0].text_content()
+    assert app.number in row and "Şəkil bildirilən göstəricini aydın göstərir" in row
