@@ -14,7 +14,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import auth, citizen, db, i18n, inspector, security, staff, tasks
+from web import auth, citizen, db, i18n, inspector, outages, security, staff, tasks
 from web import studio, studio_api
 from web import analytics
 from workflow.system import System, build_system
@@ -29,8 +29,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     if system is None:
         system = build_system(settings or load_settings(), clock)
     settings = system.settings
-    with system.sessions() as session:  # production refuses to start with demo accounts
-        system.check_production_safety(session)
+    outages.start_checks(system)  # production refuses an unsafe start; a database that is down does not stop it
 
     app = Flask(__name__)
     app.config.update(
@@ -53,6 +52,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     app.register_blueprint(inspector.bp)
     app.register_blueprint(analytics.bp)
     _register_error_pages(app)
+    outages.init_app(app)
 
     if settings.app.mode == "embedded" and not app.testing:
         from worker.sweep import start_background

@@ -28,7 +28,22 @@ def cmd_migrate(settings, _args) -> int:
         version = system.deploy_shipped(session)
         session.commit()
         print(f"database up to date; process meter_reading at version {version.version}")
-    return 0
+    return cmd_check(settings, _args, system)
+
+
+def cmd_check(settings, _args, system=None) -> int:
+    """Production refusals: every unsafe setting, and demo accounts in the database. Run it before
+    each start (the web tier itself starts while the database is down and checks only settings then)."""
+    from engine import safety
+
+    system = system or _system(settings)
+    with system.sessions() as session:
+        found = safety.problems(settings, session)
+    for problem in found:
+        print(f"unsafe for production: {problem}", file=sys.stderr)
+    if not found and settings.is_production:
+        print("production checks passed")
+    return 1 if found else 0
 
 
 def cmd_seed_demo(settings, args) -> int:
@@ -94,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="saygac", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help=cmd_migrate.__doc__)
+    sub.add_parser("check", help=cmd_check.__doc__)
     seed = sub.add_parser("seed-demo", help="load deterministic demo data into an empty database")
     seed.add_argument("--subscribers", type=int, default=1200)
     serve = sub.add_parser("serve", help=cmd_serve.__doc__)
@@ -104,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("analytics-backfill", help=cmd_analytics_backfill.__doc__)
     args = parser.parse_args(argv)
     settings = load_settings()
-    handler = {"migrate": cmd_migrate, "seed-demo": cmd_seed_demo, "serve": cmd_serve,
+    handler = {"migrate": cmd_migrate, "check": cmd_check, "seed-demo": cmd_seed_demo, "serve": cmd_serve,
                "worker": cmd_worker, "sweep": cmd_sweep,
                "analytics-backfill": cmd_analytics_backfill}[args.command]
     return handler(settings, args)

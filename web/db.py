@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g
+from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from engine import jobs as outbox
-from workflow.system import System
 from worker import make_dispatcher
+from workflow.system import System
 
 log = logging.getLogger(__name__)
 
 SYSTEM_KEY = "saygac"
 DISPATCHER_KEY = "saygac.dispatcher"
+DATABASE_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 
 
 def get_system() -> System:
@@ -37,6 +39,8 @@ def close_db(_exc: BaseException | None = None) -> None:
     if db is not None:
         try:
             db.rollback()
+        except DATABASE_ERRORS:  # the connection died with the database: nothing left to undo
+            log.warning("rolling back the request's session failed: the database is unavailable")
         finally:
             db.close()
 
