@@ -111,7 +111,7 @@ class EnterReadingsForm(TaskForm):
     def validate_meters(self, field):
         app = application_of(self.context.session, self.context.instance_id)
         on_record = {m.serial: m for m in self.context.session.scalars(
-            select(Meter).where(Meter.subscriber_id == app.subscriber_id))} if app else {}
+            select(Meter).where(Meter.subscriber_id == app.subscriber_id, Meter.active.is_(True)))} if app else {}
         seen = set()
         for entry in field.entries:
             sub = entry.form

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     FieldList,
@@ -27,6 +28,7 @@ from wtforms.validators import (
 from forms.base import FormContext, TaskForm, collect_entry_errors
 from workflow import normalise
 from workflow.i18n import N_
+from workflow.models import Meter
 from workflow.review import ReviewSettings, is_flagged
 from workflow.tasks import application_of
 
@@ -102,6 +104,9 @@ class InspectedMeterForm(Form):
         SelectChoice("yes", N_("The seal is intact")), SelectChoice("no", N_("The seal was replaced")),
     ], validators=[Optional()], validate_choice=False)
     new_seal = StringField(N_("New seal number, if the seal was replaced"), validators=[Optional(), Length(max=32)])
+    replaced = BooleanField(N_("The meter was replaced during the visit"))
+    new_serial = StringField(N_("Serial number of the new meter"), validators=[Optional(), Length(max=32)])
+    new_initial = StringField(N_("Reading of the new meter when installed"), validators=[Optional()])
     photo_id = HiddenField()
 
 
@@ -145,7 +150,31 @@ class FieldInspectionForm(TaskForm):
                 sub.seal_intact.errors.append(self.message(N_("Say whether the seal is intact")))
             elif sub.seal_intact.data == "no" and not sub.new_seal.data and not sub.new_seal.errors:
                 sub.new_seal.errors.append(self.message(N_("Enter the number of the new seal")))
+            if sub.replaced.data:
+                self._check_replacement(sub)
         collect_entry_errors(field)
+
+    def _check_replacement(self, sub) -> None:
+        """A replaced meter needs the new serial (not on record yet) and its reading at installation."""
+        try:
+            serial = normalise.code(sub.new_serial.data)
+        except normalise.Refused as err:
+            sub.new_serial.errors.append(self.message(err.message))
+        else:
+            sub.new_serial.data = serial
+            if not serial:
+                sub.new_serial.errors.append(self.message(N_("Enter the serial number of the new meter")))
+            elif self.context.session.scalar(select(Meter.id).where(Meter.serial == serial)) is not None:
+                sub.new_serial.errors.append(self.message(N_("A meter with this serial number is already on record")))
+        try:
+            sub.new_initial.data = normalise.digits(sub.new_initial.data, N_(
+                "Enter the new meter's reading when installed, digits only"))
+        except normalise.Refused as err:
+            sub.new_initial.errors.append(self.message(err.message))
+        else:
+            if not sub.new_initial.data:
+                sub.new_initial.errors.append(self.message(N_(
+                    "Enter the new meter's reading when installed, digits only")))
 
     def to_task_data(self) -> dict:
         done = self.outcome.data == "done"
@@ -157,6 +186,8 @@ class FieldInspectionForm(TaskForm):
                         "serial_confirmed": bool(e.form.serial_confirmed.data),
                         "seal_intact": e.form.seal_intact.data == "yes",
                         "new_seal": e.form.new_seal.data if e.form.seal_intact.data == "no" else None,
+                        "new_serial": e.form.new_serial.data if e.form.replaced.data else None,
+                        "new_initial": int(e.form.new_initial.data) if e.form.replaced.data else None,
                         "photo_id": normalise.record_id(e.form.photo_id.data)}
                        for e in self.meters.entries] if done else [],
             "note": self.note.data or "",

@@ -137,6 +137,9 @@ class ApplicationMeter(Base):
     inspected_seal_intact: Mapped[bool | None] = mapped_column()
     inspected_photo_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     inspected_at: Mapped[datetime | None] = mapped_column(TZ)
+    # the inspector replaced the meter: the new meter's serial and its reading when installed
+    replaced_serial: Mapped[str | None] = mapped_column(String(32))
+    replaced_initial: Mapped[int | None] = mapped_column(Integer)
     posted_reading_id: Mapped[int | None] = mapped_column(ForeignKey("reading.id"))
 
     application: Mapped[Application] = relationship(back_populates="lines")

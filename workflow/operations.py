@@ -19,6 +19,7 @@ from engine.models import StoredFile, Unit
 from engine.operations import OperationContext, OperationRegistry
 from workflow import invoicing, notifications, privacy
 from workflow.documents import format_amount, format_date
+from workflow.findings import record_findings
 from workflow.identifiers import new_application_number
 from workflow.models import Application, Reading
 from workflow.photo_evidence import earlier_photos, ensure_phash, evidence_flags, lookback_start
@@ -156,6 +157,8 @@ def post_reading(ctx: OperationContext, application_id: int) -> dict:
         ctx.session.flush()
         line.posted_reading_id = reading.id
         posted.append(reading.id)
+        if inspected:
+            record_findings(ctx.session, line, at=ctx.now, instance_id=ctx.instance_id)
     _status(ctx, app, "posted", readings=posted)
     return {"readings": len(posted)}
 

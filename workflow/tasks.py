@@ -88,7 +88,8 @@ def identify_subscriber(ctx: TaskContext, data: dict) -> dict:
 def enter_readings(ctx: TaskContext, data: dict) -> dict:
     """Store the draft's meter lines and contact details (replacing any earlier draft lines)."""
     app = _required_app(ctx)
-    meters = {m.serial: m for m in ctx.session.scalars(select(Meter).where(Meter.subscriber_id == app.subscriber_id))}
+    meters = {m.serial: m for m in ctx.session.scalars(select(Meter).where(
+        Meter.subscriber_id == app.subscriber_id, Meter.active.is_(True)))}
     for line in list(app.lines):
         ctx.session.delete(line)
     ctx.session.flush()
@@ -167,6 +168,8 @@ def field_inspection(ctx: TaskContext, data: dict) -> dict:
             line.inspected_seal_intact = entry.get("seal_intact", not entry.get("new_seal"))
             line.inspected_photo_id = entry.get("photo_id")
             line.inspected_at = _visit_at(entry, ctx.now)
+            line.replaced_serial = entry.get("new_serial") or None
+            line.replaced_initial = int(entry["new_initial"]) if line.replaced_serial else None
         if any(line.inspected_value not in (None, line.value) for line in app.lines):
             # the inspector's reading replaced the citizen's: a path of its own in the analytics
             eventlog.record(ctx.session, eventlog.MARKER, ctx.instance_id, ctx.now, node="field_inspection",

@@ -159,6 +159,7 @@ def test_operator_sends_to_inspection_and_inspector_records_the_visit_with_a_pho
         second = app.lines[1]
         assert (second.inspected_seal, second.inspected_seal_intact, second.inspected_serial_ok) == \
             ("SNEW77", False, True)  # stored as normalised: upper case, no hyphens
+        assert second.meter.seal == "SNEW77"  # the new seal is now the one on record
         assert second.inspected_photo_id is not None and second.inspected_at.strftime("%M") == "30"
 
 

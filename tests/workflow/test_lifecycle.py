@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from engine.errors import NotFound
 from engine.models import AuditEvent, Email, Timer, WorkItem
 from tests import factories as f
 from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
-from workflow.models import Application, Invoice, Reading
+from workflow.models import Application, Invoice, Meter, Reading
 from workflow.tasks import SubmissionRefused
 
 
@@ -90,6 +91,60 @@ def test_conflict_goes_to_inspection_and_the_inspectors_reading_is_posted(system
         assert (posted.value, posted.source) == (1207, "inspector")
         invoice = s.scalar(select(Invoice))
         assert invoice.consumption_m3 == 7 and invoice.gross == Decimal("7.00")
+
+
+def _inspect(life, world, iid, entry: dict) -> None:
+    life.complete(iid, "review_application", world["operator"], {"decision": "inspect"}, claim=True)
+    line_id = life.application(iid).lines[0].id
+    today = life.system.services.today().isoformat()
+    life.complete(iid, "field_inspection", world["inspector"], {"outcome": "done", "meters": [
+        {"line_id": line_id, "read_on": today, "visit_time": "11:20", **entry}]}, claim=True)
+
+
+def test_conflict_inspection_posts_the_inspectors_reading_and_the_new_seal(system, world, clock):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    iid = _submit(life, world, code, serials, seals, [1290])
+    _inspect(life, world, iid, {"value": 1209, "seal_intact": False, "new_seal": "PL777001"})
+    assert life.instance(iid).end_event == "executed"
+    with system.sessions() as s:
+        meter = s.scalar(select(Meter).where(Meter.serial == serials[0]))
+        assert meter.seal == "PL777001"
+        last = s.scalar(select(Reading).where(Reading.meter_id == meter.id).order_by(Reading.read_on.desc(),
+                                                                                    Reading.id.desc()))
+        assert (last.value, last.source) == (1209, "inspector")
+        changed = s.scalar(select(AuditEvent).where(AuditEvent.action == "meter_seal_changed"))
+        assert changed.detail == {"serial": serials[0], "from": seals[0], "to": "PL777001"}
+    # the next application is compared with the new seal and starts from the inspector's reading
+    clock.advance(days=30)
+    again = _submit(life, world, code, serials, ["PL777001"], [1215])
+    app = life.application(again)
+    assert not app.conflict and app.lines[0].flags == []
+
+
+def test_a_meter_replaced_on_site_is_closed_and_the_new_one_starts_from_its_first_reading(system, world, clock):
+    life = Lifecycle(system)
+    code, serials, seals = _subscriber(system)
+    iid = _submit(life, world, code, serials, seals, [1290])
+    _inspect(life, world, iid, {"value": 1211, "seal_intact": False, "new_seal": "PL880002",
+                                "new_serial": "SN9000001", "new_initial": 3})
+    with system.sessions() as s:
+        old = s.scalar(select(Meter).where(Meter.serial == serials[0]))
+        new = s.scalar(select(Meter).where(Meter.serial == "SN9000001"))
+        assert not old.active and old.seal == seals[0]
+        assert (new.active, new.seal, new.register_digits, new.subscriber_id) == (
+            True, "PL880002", old.register_digits, old.subscriber_id)
+        assert [(r.value, r.source) for r in s.scalars(select(Reading).where(Reading.meter_id == new.id))] == [
+            (3, "inspector")]
+        final = s.scalar(select(Reading).where(Reading.meter_id == old.id).order_by(Reading.id.desc()))
+        assert (final.value, final.source) == (1211, "inspector")
+        assert s.scalar(select(Invoice)).consumption_m3 == 11  # billed on the old meter up to its last reading
+    # the old meter can no longer be sent; the new one can, and a reading below its first one is refused
+    clock.advance(days=30)
+    with pytest.raises(NotFound, match="not on record"):
+        _submit(life, world, code, serials, seals, [1215])
+    with pytest.raises(SubmissionRefused, match="only counts up"):
+        _submit(life, world, code, ["SN9000001"], ["PL880002"], [2])
 
 
 def test_a_flagged_application_cannot_be_accepted_without_an_override(system, world):
