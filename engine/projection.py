@@ -65,14 +65,22 @@ class Projection:
 
     def snapshot(self, wf: BpmnWorkflow) -> Snapshot:
         """The rows the last save projected from this (just loaded) workflow."""
-        ready = {str(t.id): self._due_at(t) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-        return Snapshot(ready=ready, timers=waiting_timers(wf))
+        ready, timers = scan(wf)
+        return Snapshot(ready={task_id: self._due_at(t) for task_id, t in ready.items()}, timers=timers)
 
-    def sync_work_items(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, now: datetime,
+    def sync(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, now: datetime, before: Snapshot,
+             completed_task_id: str | None = None) -> list[WorkItem]:
+        """Bring the work items and timers up to date after a step; returns the new work items."""
+        ready, timers = scan(wf)
+        created = self.sync_work_items(session, instance, ready, now, before, completed_task_id)
+        sync_timers(session, instance, timers, before)
+        return created
+
+    def sync_work_items(self, session: Session, instance: ProcessInstance, ready: dict, now: datetime,
                         before: Snapshot, completed_task_id: str | None = None) -> list[WorkItem]:
         """Cancel the items whose task is no longer ready, move changed SLA due dates, insert the new
-        items; ``completed_task_id`` is the item the step itself completed."""
-        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+        items; ``ready`` holds the READY user tasks by id, ``completed_task_id`` is the item the step
+        itself completed."""
         known = {task_id: due for task_id, due in before.ready.items() if task_id != completed_task_id}
         gone = [task_id for task_id in known if task_id not in ready]
         if gone:
@@ -122,23 +130,29 @@ class Projection:
         return min(dues) if dues else None
 
 
-def waiting_timers(wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
-    """Task id → (event name, due time) of every timer event the workflow waits for."""
-    waiting = {}
-    for task in wf.get_tasks(state=TaskState.WAITING):
+def scan(wf: BpmnWorkflow) -> tuple[dict, dict[str, tuple[str, datetime]]]:
+    """One walk of the task tree: the READY user tasks by id, and task id → (event name, due
+    time) of every timer event the workflow waits for."""
+    ready, timers = {}, {}
+    for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if task.state == TaskState.READY:
+            if task.task_spec.manual:
+                ready[str(task.id)] = task
+            continue
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(definition, TimerEventDefinition):
             value = task._get_internal_data("event_value")
             if isinstance(value, dict):  # a cycle timer
                 value = value.get("next")
             if isinstance(value, str):
-                waiting[str(task.id)] = (task.task_spec.name, datetime.fromisoformat(value))
-    return waiting
+                timers[str(task.id)] = (task.task_spec.name, datetime.fromisoformat(value))
+    return ready, timers
 
 
-def sync_timers(session: Session, instance: ProcessInstance, wf: BpmnWorkflow, before: Snapshot) -> None:
-    """Mark the timers no longer waited for done; insert or re-arm the new and moved ones."""
-    waiting = waiting_timers(wf)
+def sync_timers(session: Session, instance: ProcessInstance, waiting: dict[str, tuple[str, datetime]],
+                before: Snapshot) -> None:
+    """Mark the timers no longer waited for done; insert or re-arm the new and moved ones
+    (``waiting``: task id → (event name, due time), from :func:`scan`)."""
     gone = [task_id for task_id in before.timers if task_id not in waiting]
     if gone:
         session.execute(update(Timer).where(

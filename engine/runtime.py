@@ -32,7 +32,7 @@ from engine.errors import EngineError, NotFound, OperationFailed, WorkItemConfli
 from engine.migration import Assessment
 from engine.models import ProcessInstance, ProcessVersion, Timer, WorkItem
 from engine.operations import OperationContext, OperationRegistry
-from engine.projection import NEW_INSTANCE, Describe, LaneRules, Projection, Snapshot, is_async, sync_timers
+from engine.projection import NEW_INSTANCE, Describe, LaneRules, Projection, Snapshot, is_async
 from engine.scripting import SafeScriptEngine
 from engine.serialization import STATE_FORMAT, StateSerializer
 from engine.specs import SpecRegistry
@@ -298,9 +298,7 @@ class Runtime:
                                queue=ENGINE_QUEUE, now=step.now, dedupe_key=f"task:{task.id}")
             if job is not None:
                 result.jobs.append(job.id)
-        result.new_items = self.projection.sync_work_items(session, instance, wf, step.now, step.before,
-                                                           step.completed_task_id)
-        sync_timers(session, instance, wf, step.before)
+        result.new_items = self.projection.sync(session, instance, wf, step.now, step.before, step.completed_task_id)
         if instance.status != previous and instance.status in ("completed", "error"):
             step.note(f"instance_{instance.status}", detail={"end_event": instance.end_event})
             if instance.status == "error":
