@@ -351,7 +351,7 @@ def run_outbox_job(world: EngineWorld, job_id: int, steps=None):
     rt, sessions = world.runtime, world.sessions
     t0 = time.perf_counter()
     with sessions() as s:
-        job = outbox.claim(s, job_id, rt.clock())
+        job = outbox.claim(s, job_id, rt.clock(), LEASE)
         s.commit()
         args = dict(job.args)
     t1 = time.perf_counter()
