@@ -32,7 +32,14 @@ from engine.errors import EngineError, NotFound, OperationFailed, WorkItemConfli
 from engine.migration import Assessment
 from engine.models import ProcessInstance, ProcessVersion, Timer, WorkItem
 from engine.operations import OperationContext, OperationRegistry
-from engine.projection import NEW_INSTANCE, Describe, LaneRules, Projection, Snapshot, is_async
+from engine.projection import (
+    NEW_INSTANCE,
+    Describe,
+    LaneRules,
+    Projection,
+    Snapshot,
+    is_async,
+)
 from engine.scripting import SafeScriptEngine
 from engine.serialization import STATE_FORMAT, StateSerializer
 from engine.specs import SpecRegistry
