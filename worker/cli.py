@@ -31,12 +31,23 @@ def work(settings: Settings, queues: tuple[str, ...] = ALL, burst: bool = False)
     """Run an rq worker until asked to stop (SIGTERM/SIGINT), reconnecting after outages."""
     import redis
     from rq import Queue
-    from rq.worker import RoundRobinWorker
+    from rq.worker import RoundRobinWorker, SimpleWorker
 
     from worker.connection import redis_client
     from worker.rq_entry import prepare
 
-    class Worker(RoundRobinWorker):
+    class Worker(SimpleWorker):
+        """Runs each job in this process (rq's ``SimpleWorker``), taking the queues in turn.
+
+        Not rq's default fork per job: a job here is a few database statements and tens of
+        milliseconds, and a forked work horse starts cold every time (a new database connection,
+        an empty SQL compilation cache, copied page tables), which cost more than the job itself
+        (``bench/worker_jobs.py``). Run in this process, jobs share the warm connection pool and
+        caches. A job that brings the process down takes the worker with it: the process manager
+        restarts it, and the job's lease expires so the sweep sends it again.
+        """
+
+        reorder_queues = RoundRobinWorker.reorder_queues
         stop_asked = False
 
         def request_stop(self, signum, frame):

@@ -6,6 +6,7 @@ import logging
 from worker.connection import redis_client
 from worker.dispatch import RqDispatcher
 from worker.jobs import execute
+from worker.warm import warm_up
 from workflow.system import System
 
 log = logging.getLogger(__name__)
@@ -14,9 +15,10 @@ _dispatcher: RqDispatcher | None = None
 
 
 def prepare(system: System) -> None:
-    """Build the system once in the worker's main process; forked job processes inherit it
-    (the connection pool is still empty then, so no connection is shared across a fork)."""
+    """Build and warm up the system once in the worker's main process (``worker.warm``: fonts,
+    parsed specs), before its first job; the warm-up leaves the connection pool empty."""
     global _system, _dispatcher
+    warm_up(system)
     _system = system
     _dispatcher = RqDispatcher(system, redis_client(system.settings))
 
