@@ -10,8 +10,9 @@ lifecycle i + 1 of any), medians:
 2. **floor**: plain SQLAlchemy Core on PostgreSQL making the same durable writes as the engine
    with trivial operations, in the same 6 commits (start; identify; enter readings; claim and
    accept the review; the async job's claim; its run): the instance row with a state as large
-   as saygac's, each work item inserted and completed, the SLA timer, the job row, the audit
-   rows, a row lock per step; no ORM, nothing read that is not needed;
+   as saygac's, each work item inserted and completed, the timers, the job row, the audit rows and
+   the analytics event rows (one INSERT each per step), a row lock per step; no ORM, no pool
+   pre-ping, nothing read that is not needed;
 3. **saygac, trivial operations**: ``engine.runtime.Runtime`` with the same trivial operations
    (``bench.engine_overhead.engine_lifecycle``: one session and commit per step, the job run as
    the worker runs it);
@@ -41,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import create_engine, event, insert, select, text, update
 
 from bench import demo_world
 from bench.engine_overhead import (
@@ -51,7 +52,7 @@ from bench.engine_overhead import (
     parse_raw,
     raw_lifecycle,
 )
-from engine.db import make_engine
+from engine.eventlog import ProcessEvent
 from engine.models import AuditEvent, Job, ProcessInstance, Timer, WorkItem
 from worker.dispatch import InlineDispatcher
 
@@ -103,6 +104,12 @@ class Floor:
             {"action": a, "actor_id": None, "actor_label": "x", "instance_id": instance_id, "entity": None,
              "detail": {}, "address": None, "at": now} for a in actions])
 
+    def _events(self, c, now, instance_id, *kinds):
+        c.execute(insert(ProcessEvent.__table__), [
+            {"kind": k, "at": now, "instance_id": instance_id, "version_id": self.version_id, "node": "n",
+             "unit_id": None, "role": None, "work_item_id": None, "reference": None, "due_at": None,
+             "detail": None} for k in kinds])
+
     def _item(self, c, now, instance_id, name, role, **kw) -> int:
         return c.scalar(insert(WorkItem).returning(WorkItem.id).values(
             instance_id=instance_id, task_id=f"{instance_id}-{name}", task_name=name, created_at=now,
@@ -125,10 +132,12 @@ class Floor:
             c.execute(insert(Timer).values(instance_id=iid, task_id=f"{iid}-t0", event_name="t", due_at=now,
                                            state="waiting"))
             self._audit(c, now, iid, "instance_started")
+            self._events(c, now, iid, "instance_started", "task_ready")
         with self.db.begin() as c:  # identify_subscriber
             self._step(c, now, iid, item, s[1], self.citizen_id)
             item = self._item(c, now, iid, "enter_readings", "citizen", assignee_id=self.citizen_id)
             self._audit(c, now, iid, "task_completed")
+            self._events(c, now, iid, "task_completed", "task_ready")
         with self.db.begin() as c:  # enter_readings: the draft timer ends, the review's SLA timer starts
             self._step(c, now, iid, item, s[2], self.citizen_id)
             item = self._item(c, now, iid, "review_application", "operator", unit_id=self.unit_id)
@@ -136,6 +145,7 @@ class Floor:
             c.execute(insert(Timer).values(instance_id=iid, task_id=f"{iid}-t1", event_name="t", due_at=now,
                                            state="waiting"))
             self._audit(c, now, iid, "task_completed")
+            self._events(c, now, iid, "task_completed", "task_ready")
         with self.db.begin() as c:  # the operator claims and accepts: the async job is written
             c.execute(update(WorkItem).where(WorkItem.id == item, WorkItem.state == "open").values(
                 claimed_by_id=self.operator_id, lease_until=now + timedelta(minutes=30)))
@@ -145,6 +155,7 @@ class Floor:
                 status="pending", attempts=0, max_attempts=3, run_after=now, created_at=now, updated_at=now))
             c.execute(update(Timer).where(Timer.instance_id == iid, Timer.task_id == f"{iid}-t1").values(state="done"))
             self._audit(c, now, iid, "work_item_claimed", "task_completed")
+            self._events(c, now, iid, "task_claimed", "task_completed")
         with self.db.begin() as c:  # the job's claim
             c.execute(update(Job).where(Job.id == job, Job.status == "pending").values(
                 status="running", attempts=Job.attempts + 1, updated_at=now))
@@ -153,6 +164,7 @@ class Floor:
             c.execute(update(ProcessInstance).where(ProcessInstance.id == iid).values(
                 state=s[4], status="completed", end_event="executed", updated_at=now))
             self._audit(c, now, iid, "task_ran", "instance_completed")
+            self._events(c, now, iid, "job_run", "job_run", "instance_ended")
             c.execute(update(Job).where(Job.id == job).values(status="done", updated_at=now))
 
 
@@ -203,7 +215,7 @@ def main() -> None:
         sizes = saygac_state_sizes(world)
         with world.sessions() as s:
             version_id = s.scalar(text("SELECT id FROM process_version"))
-        floor_db = make_engine(args.postgres)
+        floor_db = create_engine(args.postgres)  # plain SQLAlchemy: no pre-ping, default pool
         floor = Floor(floor_db, version_id, world.citizen.id, world.operator.id, world.unit_id, sizes)
         spec, subspecs = parse_raw()
 
