@@ -9,9 +9,9 @@ One run:
    each acceptance leaves one outbox job ``run_task`` for the worker (render the invoice PDF,
    then notify the subscriber: two async steps, one job) that creates one ``send_email`` job;
 2. starts ``--workers`` real worker processes with the production command (``python -m worker
-   work``: jobs run in the worker process, warmed up at start) and waits until they listen; with
-   ``--fork``, rq's default forking worker instead (one work horse per job, forked from the same
-   warmed-up process), for comparison;
+   work``: warmed up at start, then a work horse forked per job) and waits until they listen;
+   with ``--in-process``, ``python -m worker work --in-process`` (jobs run in the worker
+   process), for comparison;
 3. sends every invoice job to the queue at once and waits until the outbox has run them and
    the e-mail jobs they created;
 4. prints, from rq's own records, the time each job took inside the worker (``started_at`` to
@@ -49,26 +49,6 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 TARGET_P50_MS = 30.0
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_COMMAND = [sys.executable, "-m", "worker", "work"]
-FORK_COMMAND = [sys.executable, "-c", "from bench.worker_jobs import forking_worker; forking_worker()"]
-
-
-def forking_worker() -> None:
-    """rq's default worker (a forked work horse per job) after the same preparation and warm-up."""
-    from rq import Queue
-    from rq.worker import RoundRobinWorker
-
-    from engine.settings import load_settings
-    from worker.cli import _system
-    from worker.connection import redis_client
-    from worker.rq_entry import prepare
-
-    settings = load_settings()
-    prepare(_system(settings))
-    connection = redis_client(settings, blocking=True)
-    RoundRobinWorker([Queue(name, connection=connection) for name in ALL], connection=connection).work(
-        with_scheduler=False)
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -128,14 +108,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=200, help="invoice jobs (one per application)")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--fork", action="store_true", help="rq's forking worker instead of saygac's")
+    parser.add_argument("--in-process", action="store_true", help="jobs in the worker process, no fork per job")
     parser.add_argument("--subscribers", type=int, default=6000)
     parser.add_argument("--postgres", default=os.environ.get("SAYGAC_BENCH_WORKER_POSTGRES", DEFAULT_PG))
     parser.add_argument("--redis", default=os.environ.get("SAYGAC_BENCH_WORKER_REDIS", DEFAULT_REDIS))
     args = parser.parse_args()
     redis = Redis.from_url(args.redis)
     redis.flushdb()
-    kind = "rq's forking worker (a work horse per job)" if args.fork else "saygac's worker (jobs in the process)"
+    kind = "worker --in-process (jobs in the process)" if args.in_process else "worker (a forked work horse per job)"
     print(f"saygac worker jobs: {args.jobs} invoice jobs, {args.workers} x {kind}, "
           f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="saygac-bench-worker-") as tmpdir:
@@ -153,7 +133,7 @@ def main() -> None:
               f"{time.perf_counter() - t0:.1f} s; {len(invoice_jobs)} invoice jobs waiting in the outbox")
         system.db.dispose()
         env = demo_world.environment(args.postgres, tmp, args.redis)
-        procs = start_workers(args.workers, env, redis, tmp, FORK_COMMAND if args.fork else WORKER_COMMAND)
+        procs = start_workers(args.workers, env, redis, tmp, WORKER_COMMAND + (["--in-process"] if args.in_process else []))
         try:
             cpu0 = sum(cpu_seconds(p.pid) for p in procs)
             started = time.perf_counter()

@@ -1,6 +1,6 @@
 """The worker's own entry point (``python -m worker`` or ``saygac-worker``); never imports Flask.
 
-    saygac-worker work [--queue engine --queue mail] [--burst]   an rq worker
+    saygac-worker work [--queue engine --queue mail] [--burst] [--in-process]   an rq worker
     saygac-worker sweep                                           the sweep (exactly one per installation)
 
 Both survive Redis and database outages: the rq worker is rebuilt with a growing pause
@@ -27,8 +27,17 @@ def _system(settings: Settings):
     return build_system(settings)
 
 
-def work(settings: Settings, queues: tuple[str, ...] = ALL, burst: bool = False) -> int:
-    """Run an rq worker until asked to stop (SIGTERM/SIGINT), reconnecting after outages."""
+def work(settings: Settings, queues: tuple[str, ...] = ALL, burst: bool = False, in_process: bool = False) -> int:
+    """Run an rq worker until asked to stop (SIGTERM/SIGINT), reconnecting after outages.
+
+    By default each job runs in a work horse forked from this (warmed-up) process, so a job that
+    kills its process costs only that attempt. ``in_process`` runs the jobs in this process
+    instead (rq's ``SimpleWorker``): about a third of the CPU per job, since a fork starts cold
+    (a new database connection, an empty SQL compilation cache, copy-on-write faults), but a job
+    that brings the process down takes the worker with it until the process manager restarts it
+    (the job's lease then expires and the sweep sends it again). ``bench/worker_jobs.py`` measures
+    both.
+    """
     import redis
     from rq import Queue
     from rq.worker import RoundRobinWorker, SimpleWorker
@@ -36,18 +45,8 @@ def work(settings: Settings, queues: tuple[str, ...] = ALL, burst: bool = False)
     from worker.connection import redis_client
     from worker.rq_entry import prepare
 
-    class Worker(SimpleWorker):
-        """Runs each job in this process (rq's ``SimpleWorker``), taking the queues in turn.
-
-        Not rq's default fork per job: a job here is a few database statements and tens of
-        milliseconds, and a forked work horse starts cold every time (a new database connection,
-        an empty SQL compilation cache, copied page tables), which cost more than the job itself
-        (``bench/worker_jobs.py``). Run in this process, jobs share the warm connection pool and
-        caches. A job that brings the process down takes the worker with it: the process manager
-        restarts it, and the job's lease expires so the sweep sends it again.
-        """
-
-        reorder_queues = RoundRobinWorker.reorder_queues
+    class Worker(SimpleWorker if in_process else RoundRobinWorker):
+        reorder_queues = RoundRobinWorker.reorder_queues  # the queues in turn, in both kinds
         stop_asked = False
 
         def request_stop(self, signum, frame):
@@ -93,12 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     work_cmd = sub.add_parser("work", help="an rq worker on the saygac queues")
     work_cmd.add_argument("--queue", action="append", choices=ALL, help="listen only to this queue (repeatable)")
     work_cmd.add_argument("--burst", action="store_true", help="quit when the queues are empty")
+    work_cmd.add_argument("--in-process", action="store_true",
+                          help="run jobs in the worker process instead of a forked one per job (less CPU per job)")
     sub.add_parser("sweep", help="the sweep (run exactly one)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     if args.command == "work":
-        return work(settings, tuple(args.queue or ALL), burst=args.burst)
+        return work(settings, tuple(args.queue or ALL), burst=args.burst, in_process=args.in_process)
     return sweep(settings)
 
 
