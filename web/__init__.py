@@ -14,7 +14,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import auth, citizen, db, i18n, inspector, outages, security, staff, tasks
+from web import auth, citizen, db, i18n, incidents, inspector, outages, security, staff, tasks
 from web import studio, studio_api
 from web import analytics
 from workflow.system import System, build_system
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     app.register_blueprint(citizen.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(inspector.bp)
+    app.register_blueprint(incidents.bp)
     app.register_blueprint(analytics.bp)
     _register_error_pages(app)
     outages.init_app(app)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine.mail import queue_email
 from engine.models import Email, Incident
 from tests.integration import processes
+from tests.integration.incident_page import incident_rows
 
 
 class SlowToAnswer:
@@ -65,5 +66,7 @@ def test_a_crash_after_the_server_accepted_a_message_sends_it_again_once_with_th
             assert message.message_id == inbox.messages[0]["Message-ID"]
             (incident,) = s.scalars(select(Incident).where(Incident.email_id == email_id)).all()
             assert (incident.kind, incident.status) == ("possibly_sent", "open")
+        (row,) = incident_rows(pg_system, "possibly_sent")
+        assert int(row.get("data-incident")) == incident.id and "citizen@example.az" in row.text_content()
     finally:
         server.stop()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from engine import jobs as outbox
 from engine.models import AuditEvent, Incident, Job
 from tests.integration import fault_jobs, processes
+from tests.integration.incident_page import incident_rows
 from worker.queues import ENGINE
 
 
@@ -74,3 +75,7 @@ def test_jobs_that_always_fail_or_kill_their_process_end_failed_with_an_incident
     time.sleep(2)  # failed for good: nothing runs them again
     assert (_job(pg_system, failing).attempts, _job(pg_system, killing).attempts) == (3, 3)
     assert worker.poll() is None  # a job killing its work horse does not take the worker down
+
+    rows = incident_rows(pg_system, "job_failed")  # and an administrator finds both on the incidents page
+    assert {int(r.get("data-incident")) for r in rows} == {incidents[failing].id, incidents[killing].id}
+    assert any("lease expired" in r.text_content() for r in rows)
