@@ -71,7 +71,7 @@ def test_cancelling_a_failed_job_stops_it_for_good(system, people, subscriber, a
     browser = auth.login(admin)
     browser.get("/admin/incidents")
     (row,) = browser.doc.xpath("//tr[@data-kind='job_failed']")
-    cancel = [form for form in row.xpath(".//form") if form.action.endswith("/cancel")][0]
+    cancel = next(form for form in row.xpath(".//form") if form.action.endswith("/cancel"))
     browser.submit(action=cancel.action)
     browser.follow()
     assert browser.doc.xpath("//p[@data-no-incidents]")
