@@ -41,6 +41,7 @@ from engine.scripting import SafeScriptEngine
 
 MAX_STEPS = 200
 MAX_SCENARIOS = 100
+MAX_NESTING = 32
 MAX_ENGINE_STEPS = 5_000
 SCENARIO_SECONDS = 1.0
 TOTAL_SECONDS = 5.0
@@ -72,6 +73,8 @@ def load(text: str | bytes) -> list[dict]:
     """Parse and check the shape of a scenarios file."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ScenarioError("the scenarios are not valid JSON: nested too deeply") from None
     except (ValueError, TypeError) as err:
         raise ScenarioError(f"the scenarios are not valid JSON: {err}") from None
     if isinstance(data, dict):
@@ -80,9 +83,25 @@ def load(text: str | bytes) -> list[dict]:
     return data
 
 
+def _too_deep(value, limit: int) -> bool:
+    """True if lists and objects in ``value`` nest more than ``limit`` levels (walked without recursion)."""
+    todo = [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            todo.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            todo.extend((v, depth + 1) for v in item)
+    return False
+
+
 def validate_shape(data) -> None:
     if not isinstance(data, list) or len(data) > MAX_SCENARIOS:
         raise ScenarioError(f"scenarios must be a list of at most {MAX_SCENARIOS} objects")
+    if _too_deep(data, MAX_NESTING):
+        raise ScenarioError(f"the scenarios nest lists and objects more than {MAX_NESTING} levels deep")
     names = set()
     for i, sc in enumerate(data, 1):
         if not isinstance(sc, dict) or not isinstance(sc.get("name"), str) or not sc["name"].strip():
@@ -163,6 +182,8 @@ def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario:
         return ScenarioResult(name, False, str(err), visited=visited)
     except (SpiffWorkflowException, EngineError) as err:
         return ScenarioResult(name, False, f"the diagram failed: {_root_cause(err)}", visited=visited)
+    except RecursionError:
+        return ScenarioResult(name, False, "the scenario's data is nested too deeply", visited=visited)
     return ScenarioResult(name, True, "", end=end, visited=visited)
 
 

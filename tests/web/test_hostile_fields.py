@@ -69,7 +69,7 @@ def _inputs(doc) -> dict:
     values = {el.get("name"): el.get("value") or "" for el in doc.xpath("//input[@name]")}
     for el in doc.xpath("//textarea[@name]"):
         text = el.text or ""
-        values[el.get("name")] = text[1:] if text.startswith("\n") else text
+        values[el.get("name")] = text.removeprefix("\n")
     return values
 
 

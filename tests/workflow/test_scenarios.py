@@ -86,6 +86,9 @@ def test_a_diagram_passing_a_parameter_the_operation_lacks_fails_its_scenarios()
     (json.dumps([{"name": "a", "expect": {"ends": "executed"}}]), "'ends' is not an expectation"),
     (json.dumps([{"name": "a", "expect": {"visited": 3}}]), "expect 'visited' must be a list of element ids"),
     (json.dumps([{"name": "a", "expect": {"end": ["executed"]}}]), "expect 'end' must be an element id"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    (json.dumps([{"name": "a", "steps": [{"task": "t", "data": {"x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}]}]),
+     "nest lists and objects more than 32 levels deep"),
 ])
 def test_badly_shaped_scenario_files_are_refused(text, message):
     with pytest.raises(scenarios.ScenarioError, match=message):
