@@ -37,8 +37,8 @@ def test_invoice_and_mail_are_produced_by_the_worker_process(pg_system, pg_url, 
 
     def finished():
         with pg_system.sessions() as s:
-            email = s.scalar(select(Email))
-            return s.get(ProcessInstance, iid).status == "completed" and email and email.status == "sent"
+            statuses = [email.status for email in s.scalars(select(Email))]
+            return s.get(ProcessInstance, iid).status == "completed" and statuses == ["sent", "sent"]
 
     assert processes.wait(finished), "the worker did not finish the instance (its output: process-0.log)"
     with pg_system.sessions() as s:
@@ -46,5 +46,6 @@ def test_invoice_and_mail_are_produced_by_the_worker_process(pg_system, pg_url, 
         assert instance.end_event == "executed"
         assert s.scalar(select(Invoice)).pdf_id is not None
         assert {j.status for j in s.scalars(select(Job))} == {"done"}
-        assert s.scalar(select(Email)).status == "sent"
-    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+        # the invoice to the holder's address on record, the outcome to the applicant (not the holder)
+        assert sorted(email.to_addr for email in s.scalars(select(Email))) == ["abonent@example.az", "citizen@example.az"]
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 2

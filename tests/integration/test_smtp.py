@@ -51,14 +51,19 @@ def test_the_invoice_arrives_by_smtp_with_the_pdf_attached(tmp_path, clock, smtp
     code, serials, seals = new_subscriber(system)
     iid = submit(life, people, code, serials, seals, [1206])
     life.complete(iid, "review_application", people["operator"], {"decision": "accept"}, claim=True)
-    assert len(inbox.messages) == 1
-    message = inbox.messages[0]
-    assert message["To"] == "citizen@example.az"
-    assert "hesab-faktura" in message["Subject"]
-    body = message.get_body(("plain",)).get_content()
+    # The citizen applied for a meter that is not theirs: the invoice goes to the holder's address on
+    # record, the applicant gets the outcome without the holder's data.
+    by_recipient = {message["To"]: message for message in inbox.messages}
+    assert sorted(by_recipient) == ["abonent@example.az", "citizen@example.az"]
+    invoice = by_recipient["abonent@example.az"]
+    assert "hesab-faktura" in invoice["Subject"]
+    body = invoice.get_body(("plain",)).get_content()
     assert "Gülməmmədov" in body and "Ödəniləcək məbləğ: 6,00 AZN (ƏDV daxil)" in body
-    (pdf,) = [part for part in message.iter_attachments()]
+    (pdf,) = [part for part in invoice.iter_attachments()]
     assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
+    status = by_recipient["citizen@example.az"]
+    assert "Gülməmmədov" not in status.get_body(("plain",)).get_content()
+    assert list(status.iter_attachments()) == []
     system.db.dispose()
 
 
