@@ -1,4 +1,11 @@
-"""The Flask application factory (Flask tutorial style).
+"""The Flask application factory (Flask tutorial style) and the core every audience shares.
+
+The audiences each have a package with its blueprints and templates: ``citizen``, ``tasks``
+(user-task pages for citizens and staff), ``staff`` (queue, dashboard, inspector), ``studio`` and
+``login``. The core is this factory, ``auth`` (who is signed in), ``db`` (the request's unit of
+work), ``i18n``, ``security`` (headers), ``uploads``, ``cli`` and the shared templates (base
+layout, macros, error pages).
+
 
 ``create_app`` builds (or takes) the :class:`~workflow.system.System`, keeps it in
 ``app.extensions["saygac"]``, and wires the request's unit of work, the job dispatcher,
@@ -14,9 +21,15 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import auth, citizen, db, i18n, incidents, inspector, outages, security, staff, tasks
-from web import studio, studio_api
-from web import analytics
+from web import auth, db, i18n, incidents, outages, security
+from web.analytics import views as analytics
+from web.citizen import views as citizen
+from web.login.registry import METHODS as LOGIN_METHODS
+from web.staff import inspector
+from web.staff import views as staff
+from web.studio import api as studio_api
+from web.studio import pages as studio
+from web.tasks import views as tasks
 from workflow.system import System, build_system
 
 csrf = CSRFProtect()
@@ -43,7 +56,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     db.init_app(app, system)
     i18n.init_app(app, settings)
     csrf.init_app(app)
-    auth.init_app(app)
+    auth.init_app(app, LOGIN_METHODS)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(studio.bp)
     app.register_blueprint(studio_api.bp)

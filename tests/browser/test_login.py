@@ -7,7 +7,7 @@ import re
 from babel.support import Translations
 
 from engine.settings import PROJECT_ROOT
-from web.login_asan import DECLINED
+from web.login.asan import DECLINED
 
 AZ = Translations.load(str(PROJECT_ROOT / "web" / "translations"), ["az"])
 

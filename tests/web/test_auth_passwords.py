@@ -13,8 +13,8 @@ from engine.settings import PROJECT_ROOT
 from tests import factories as f
 from tests.web.conftest import PASSWORD, Browser
 from tests.web.test_auth import FAILED
-from web import login_account
-from web.auth import LOCKED as LOCKED_MSGID
+from web.login import account as login_account
+from web.login.common import LOCKED as LOCKED_MSGID
 
 AZ = Translations.load(str(PROJECT_ROOT / "web" / "translations"), ["az"])
 LOCKED = AZ.gettext(LOCKED_MSGID).split("%(time)s")[0]  # the lock message in Azerbaijani, before the time

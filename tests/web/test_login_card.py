@@ -16,7 +16,7 @@ from tests import factories as f
 from tests.conftest import make_settings
 from tests.web.conftest import Browser
 from web import create_app
-from web.identity.ca import MiniCA, pem
+from web.login.identity.ca import MiniCA, pem
 from workflow.system import build_system
 
 PROXY = "10.0.0.5"

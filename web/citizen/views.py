@@ -14,14 +14,14 @@ from sqlalchemy import select
 
 from engine.models import Account, StoredFile, WorkItem
 from web.auth import current_actor, roles_required
-from web.citizen_pages import consumption_chart, held_subscribers, timeline
+from web.citizen.pages import consumption_chart, held_subscribers, timeline
 from web.db import get_db, get_system
-from web.task_pages import subscriber_view
+from web.tasks.pages import subscriber_view
 from workflow.documents import ReceiptDocument, ReceiptMeterLine, render_receipt_pdf
 from workflow.models import Application, Invoice
 from workflow.photos import PhotoRejected, make_thumbnail
 
-bp = Blueprint("citizen", __name__)
+bp = Blueprint("citizen", __name__, template_folder="templates")
 
 RECEIPT_CONFIRMATION = ("Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür "
                         "edirik. Nəticə e-poçt ünvanınıza göndəriləcək; müraciətin statusunu "

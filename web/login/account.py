@@ -20,7 +20,7 @@ from web.auth import current_actor, login_required, login_settings, now, roles_r
 from web.db import get_db
 from workflow.i18n import N_
 
-bp = Blueprint("login_account", __name__)
+bp = Blueprint("login_account", __name__, template_folder="templates")
 
 RULE_MESSAGES = {
     "too_short": N_("The new password must be at least %(n)d characters long"),
@@ -109,5 +109,6 @@ def reset(account_id: int):
     return render_template("auth/admin_reset.html", form=form, errors=errors, person=person)
 
 
-def init_app(app) -> None:
+def init_app(app, system) -> dict[str, bool]:
     app.register_blueprint(bp)
+    return {}

@@ -20,14 +20,15 @@ from wtforms import Form, StringField
 
 from engine import audit
 from engine.models import Account
-from web.auth import anonymous_actor, now, safe_next, sign_in_person
+from web.auth import anonymous_actor, now
+from web.login.common import safe_next, sign_in_person
 from web.db import get_db, get_system
-from web.identity import certs
-from web.identity.asan import GatewayError, HttpAsanGateway, SimulatorGateway
+from web.login.identity import certs
+from web.login.identity.asan import GatewayError, HttpAsanGateway, SimulatorGateway
 from workflow.i18n import N_
 
 log = logging.getLogger(__name__)
-bp = Blueprint("login_asan", __name__)
+bp = Blueprint("login_asan", __name__, template_folder="templates")
 GATEWAY_KEY = "saygac.asan_gateway"
 SETTINGS_KEY = "saygac.asan"
 PENDING_KEY = "asan"
@@ -213,7 +214,8 @@ def demo_people(system) -> dict[str, tuple[str, str]]:
     return {f"{100001 + n}": (fin, name) for n, (fin, name) in enumerate(rows)}
 
 
-def init_app(app, system) -> None:
+def init_app(app, system) -> dict[str, bool]:
+    enabled: dict[str, bool] = {}
     settings = system.settings.section("asan", AsanSettings)
     gateway, anchors = make_gateway(app, settings, system)
     if isinstance(gateway, SimulatorGateway):
@@ -221,5 +223,6 @@ def init_app(app, system) -> None:
     app.extensions[SETTINGS_KEY] = settings
     app.extensions[GATEWAY_KEY] = gateway
     app.extensions["saygac.asan_anchors"] = anchors
-    app.extensions["saygac.login_methods"]["asan"] = gateway is not None
+    enabled["asan"] = gateway is not None
     app.register_blueprint(bp)
+    return enabled

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, render_template, request
 
 from engine import audit
-from web.auth import anonymous_actor, now, safe_next, sign_in_person
+from web.auth import anonymous_actor, now
+from web.login.common import safe_next, sign_in_person
 from web.db import get_db, get_system
-from web.identity import certs
+from web.login.identity import certs
 from workflow.i18n import N_
 
 log = logging.getLogger(__name__)
-bp = Blueprint("login_card", __name__)
+bp = Blueprint("login_card", __name__, template_folder="templates")
 SETTINGS_KEY = "saygac.card"
 
 NO_CERTIFICATE = N_("No signature card was found. Put the card into the reader, then start again; your browser asks which certificate to use and for its PIN.")
@@ -82,11 +83,13 @@ def start():
     return sign_in_person(db, person, "card", safe_next(), at)
 
 
-def init_app(app, system) -> None:
+def init_app(app, system) -> dict[str, bool]:
+    enabled: dict[str, bool] = {}
     settings = system.settings.section("card", CardSettings)
     if settings.enabled:
         networks = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
         anchors = certs.load_pem_bundle(system.settings.path(settings.ca_bundle))
         app.extensions[SETTINGS_KEY] = (settings, networks, anchors)
-    app.extensions["saygac.login_methods"]["card"] = settings.enabled
+    enabled["card"] = settings.enabled
     app.register_blueprint(bp)
+    return enabled

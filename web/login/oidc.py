@@ -2,7 +2,7 @@
 
 ``/login/oidc/<provider>`` starts an attempt (state, nonce and PKCE verifier kept in the signed
 session, one at a time) and sends the browser to the provider; the callback takes the attempt
-out of the session (so a replayed callback finds nothing), and :mod:`web.identity.oidc` checks
+out of the session (so a replayed callback finds nothing), and :mod:`web.login.identity.oidc` checks
 everything the provider sent. e-gov resolves to the FIN's account, created at the first login;
 the staff provider signs in only an existing staff account with that FIN (role and unit from
 the account, never from the token).
@@ -14,14 +14,15 @@ import logging
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session
 
 from engine import audit, identity
-from web.auth import anonymous_actor, now, safe_next, sign_in, sign_in_person
+from web.auth import anonymous_actor, now, sign_in
+from web.login.common import safe_next, sign_in_person
 from web.db import get_db
-from web.identity.certs import Person
-from web.identity.oidc import OidcClient, OidcRefused, OidcSettings
+from web.login.identity.certs import Person
+from web.login.identity.oidc import OidcClient, OidcRefused, OidcSettings
 from workflow.i18n import N_
 
 log = logging.getLogger(__name__)
-bp = Blueprint("login_oidc", __name__)
+bp = Blueprint("login_oidc", __name__, template_folder="templates")
 CLIENTS_KEY = "saygac.oidc_clients"
 PENDING_KEY = "oidc"
 PROVIDERS = {"egov": ("oidc_egov", "egov"), "staff": ("oidc_staff", "staff_oidc")}  # name: (section, method)
@@ -84,7 +85,8 @@ def _refused(message: str):
     return render_template("auth/refused.html", message=message), 400
 
 
-def init_app(app, system) -> None:
+def init_app(app, system) -> dict[str, bool]:
+    enabled: dict[str, bool] = {}
     clients = {}
     base = system.settings.app.base_url.rstrip("/")
     for provider, (section, _method) in PROVIDERS.items():
@@ -92,6 +94,7 @@ def init_app(app, system) -> None:
         if settings.enabled:
             clients[provider] = OidcClient(settings, f"{base}/login/oidc/{provider}/callback")
     app.extensions[CLIENTS_KEY] = clients
-    app.extensions["saygac.login_methods"]["egov"] = "egov" in clients
-    app.extensions["saygac.login_methods"]["staff_oidc"] = "staff" in clients
+    enabled["egov"] = "egov" in clients
+    enabled["staff_oidc"] = "staff" in clients
     app.register_blueprint(bp)
+    return enabled

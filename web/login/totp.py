@@ -19,11 +19,12 @@ from wtforms import Form, StringField
 
 from engine import audit, identity
 from engine.models import Account
-from web.auth import anonymous_actor, current_actor, locked_message, login_required, login_settings, now, sign_in
+from web.auth import anonymous_actor, current_actor, login_required, login_settings, now, sign_in
+from web.login.common import locked_message
 from web.db import get_db, get_system
 from workflow.i18n import N_
 
-bp = Blueprint("login_totp", __name__)
+bp = Blueprint("login_totp", __name__, template_folder="templates")
 
 PENDING_KEY = "pending_login"
 ENROL_KEY = "pending_totp_secret"
@@ -153,5 +154,6 @@ def _qr(account: Account | None):
     return Response(out.getvalue(), mimetype="image/svg+xml")
 
 
-def init_app(app) -> None:
+def init_app(app, system) -> dict[str, bool]:
     app.register_blueprint(bp)
+    return {}

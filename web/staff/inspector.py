@@ -26,14 +26,14 @@ from forms import FormContext
 from forms.staff import FieldInspectionForm
 from web.auth import current_actor, roles_required
 from web.db import dispatch_jobs, get_db, get_system
-from web.task_pages import holder_name, initial_data, inspection_instruction, line_views
-from web.tasks import collect_errors
+from web.tasks.pages import holder_name, initial_data, inspection_instruction, line_views
+from web.tasks.views import collect_errors
 from web.uploads import MISSING_PHOTO, PhotoState, require_photos, take_photos
 from workflow.i18n import N_, Message
 from workflow.tasks import application_of
 
 log = logging.getLogger(__name__)
-bp = Blueprint("inspector", __name__, url_prefix="/inspector")
+bp = Blueprint("inspector", __name__, url_prefix="/inspector", template_folder="templates")
 
 CAMERA_ACCEPT = "image/jpeg,image/png"
 MISSING_SITE_PHOTO = Message(N_("Take a photo of the meter"))

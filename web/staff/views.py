@@ -26,7 +26,7 @@ from workflow.i18n import N_
 from workflow.review import monthly_use, reading_history, recent_overrides
 from workflow.tasks import application_of
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
 QUEUE_ROLES = ("operator", "unit_head", "admin")
 VIEW_LABELS = {

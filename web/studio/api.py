@@ -17,11 +17,11 @@ from engine.models import ProcessInstance, ProcessVersion
 from engine.scenarios import ScenarioError, validate_shape
 from web.auth import current_actor, login_required
 from web.db import get_db, get_system
-from web.studio import MAX_FILES, STUDIO_ROLES, _safe_name, get_draft, version_or_404
+from web.studio.pages import MAX_FILES, STUDIO_ROLES, _safe_name, get_draft, version_or_404
 from workflow.operations import OPERATIONS
 from workflow.process import PROCESS_ID
 
-bp = Blueprint("studio_api", __name__, url_prefix="/studio/api")
+bp = Blueprint("studio_api", __name__, url_prefix="/studio/api", template_folder="templates")
 MAX_BATCH = 50
 
 

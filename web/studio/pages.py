@@ -1,7 +1,7 @@
 """The analyst studio's pages: versions, the draft in the modeler, upload and download, diff, migration.
 
 Only analysts and admins see anything under ``/studio``; for everyone else it does not exist
-(404). The JSON endpoints the modeler calls are in :mod:`web.studio_api`. The draft is a row
+(404). The JSON endpoints the modeler calls are in :mod:`web.studio.api`. The draft is a row
 (``process_draft``), so it survives sign-out and is shared by the analysts of a process.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from web.db import get_db, get_system
 from web.security import CSP
 from workflow.process import PROCESS_ID
 
-bp = Blueprint("studio", __name__, url_prefix="/studio")
+bp = Blueprint("studio", __name__, url_prefix="/studio", template_folder="templates")
 STUDIO_ROLES = ("analyst", "admin")
 SCENARIOS_FILE = f"{PROCESS_ID}.scenarios.json"
 MAX_FILES = 10

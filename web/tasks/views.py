@@ -33,9 +33,9 @@ from engine.errors import EngineError, NotFound, WorkItemError
 from engine.models import Account, StoredFile, WorkItem
 from forms import FORMS, FormContext
 from web.auth import current_actor, login_required, roles_required
-from web.citizen_pages import timeline
+from web.citizen.pages import timeline
 from web.db import dispatch_jobs, get_db, get_system
-from web.task_pages import (
+from web.tasks.pages import (
     SEVERITY_LABELS,
     blank_meter_block,
     holder_name,
@@ -49,7 +49,7 @@ from workflow.models import Application, ApplicationMeter, Invoice
 from workflow.tasks import application_of
 
 log = logging.getLogger(__name__)
-bp = Blueprint("tasks", __name__)
+bp = Blueprint("tasks", __name__, template_folder="templates")
 
 STAFF_ROLES = ("operator", "unit_head", "inspector")
 

@@ -1,5 +1,5 @@
 """Identity adapters without Flask: certificates (signature card, Asan İmza), the Asan İmza
-gateways, OpenID Connect; the views that use them are ``web/login_*.py``."""
+gateways, OpenID Connect; the views that use them are the modules of :mod:`web.login`."""
 
 
 class Refused(Exception):

@@ -14,7 +14,7 @@ runs in front of the national service)::
       → 200 {"state": "pending" | "confirmed" | "declined" | "expired", "certificate": "<PEM>"}
 
 :class:`SimulatorGateway` keeps requests in memory and issues certificates from its own
-:class:`~web.identity.ca.MiniCA`; a demo page plays the phone. :func:`simulator_wsgi` serves a
+:class:`~web.login.identity.ca.MiniCA`; a demo page plays the phone. :func:`simulator_wsgi` serves a
 simulator over the same HTTP contract, so the HTTP adapter is tested against a real server.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Protocol
 
 import requests
 
-from web.identity.ca import MiniCA, pem
+from web.login.identity.ca import MiniCA, pem
 
 STATES = ("pending", "confirmed", "declined", "expired")
 

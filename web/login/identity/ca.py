@@ -1,7 +1,7 @@
 """A small certification authority: the Asan İmza simulator's, and the tests' own.
 
 Issues real certificates (EC P-256, SHA-256) with the FIN in the subject's ``serialNumber`` and
-real CRLs, so the verification code in :mod:`web.identity.certs` runs on the same kind of data
+real CRLs, so the verification code in :mod:`web.login.identity.certs` runs on the same kind of data
 a national CA produces. Never used to trust anything in production: there the CA bundle and CRL
 are files the operator configures.
 """

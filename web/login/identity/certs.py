@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from web.identity import Refused
+from web.login.identity import Refused
 
 FIN_IN_TEXT = re.compile(r"(?:^|[^0-9A-Z])([0-9A-Z]{7})(?:$|[^0-9A-Z])")
 

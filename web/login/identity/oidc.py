@@ -19,7 +19,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from web.identity import Refused
+from web.login.identity import Refused
 
 ALGORITHMS = ["RS256", "ES256", "PS256"]
 
