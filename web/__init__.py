@@ -21,11 +21,11 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import auth, db, i18n, incidents, outages, security
+from web import auth, db, i18n, outages, security
 from web.analytics import views as analytics
 from web.citizen import views as citizen
 from web.login.registry import METHODS as LOGIN_METHODS
-from web.staff import inspector
+from web.staff import incidents, inspector
 from web.staff import views as staff
 from web.studio import api as studio_api
 from web.studio import pages as studio

@@ -20,7 +20,7 @@ from web.db import dispatch_jobs, get_db, get_system
 from workflow.i18n import N_
 from workflow.incident_board import act, board, may_view_board, unit_of
 
-bp = Blueprint("incidents", __name__, url_prefix="/admin/incidents")
+bp = Blueprint("incidents", __name__, url_prefix="/admin/incidents", template_folder="templates")
 
 KIND_LABELS = {
     "job_failed": N_("A background step failed after all its attempts"),
