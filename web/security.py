@@ -1,4 +1,11 @@
-"""Secret key, session cookie flags, security headers on every response, safe redirects."""
+"""Secret key, session cookie flags, security headers on every response, safe redirects.
+
+Every response's security headers come from :func:`set_security_headers`, the one place:
+a CSP without inline script (a page may narrow its own through ``g.csp``; the studio allows
+inline styles for its diagram editors), ``frame-ancestors 'none'`` and ``X-Frame-Options``,
+``nosniff``, ``Referrer-Policy``, a ``Permissions-Policy`` switching off devices the service
+never uses, ``no-store`` on pages, and HSTS in production.
+"""
 from __future__ import annotations
 
 import os
@@ -6,13 +13,16 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from engine.settings import Settings
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()"
+HSTS = "max-age=31536000; includeSubDomains"  # production only: the embedded mode serves plain HTTP on loopback
 SECRET_KEY_FILE = "var/secret_key"
+HSTS_KEY = "saygac.hsts"
 
 
 def secret_key(settings: Settings) -> str:
@@ -60,6 +70,9 @@ def set_security_headers(response):
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
+    headers["Permissions-Policy"] = PERMISSIONS
+    if current_app.extensions.get(HSTS_KEY):
+        headers["Strict-Transport-Security"] = HSTS
     if request.endpoint != "static":
         # pages carry personal data: no shared or back-button cache
         headers.setdefault("Cache-Control", "no-store")
@@ -79,4 +92,5 @@ def is_safe_next(target: str | None) -> bool:
 def init_app(app: Flask, settings: Settings) -> None:
     app.config["SECRET_KEY"] = secret_key(settings)
     configure_cookies(app, settings)
+    app.extensions[HSTS_KEY] = settings.is_production
     app.after_request(set_security_headers)

@@ -150,3 +150,32 @@ def test_the_login_page_offers_egov_when_configured(world):
     browser.get("/login")
     assert browser.doc.xpath("//a[@href='/login/oidc/egov']")
     assert browser.doc.xpath("//a[@href='/login/oidc/staff']")
+
+
+def test_the_embedded_egov_simulator_offers_the_demo_citizens_to_the_real_client(tmp_path, clock):
+    import requests
+    from lxml import html as lxml_html
+
+    system = build_system(make_settings(tmp_path), clock)  # the shipped settings: issuer = "simulator"
+    Base.metadata.create_all(system.db)
+    with system.sessions() as s:
+        s.add(Account(username="demo-citizen", fin="5DEMO01", display_name="Aysel Məmmədova", role="citizen",
+                      is_demo=True, active=True, failed_logins=0))
+        s.commit()
+    app = create_app(system=system, config={"TESTING": True})
+    browser = Browser(app.test_client())
+    browser.get("/login/oidc/egov")
+    chooser = requests.get(browser.response.headers["Location"], allow_redirects=False, timeout=5)
+    assert chooser.status_code == 200
+    form = lxml_html.fromstring(chooser.text).forms[0]
+    assert form.xpath(".//button[@name='fin']/@value") == ["5DEMO01"]
+    fields = dict(form.fields, fin="5DEMO01")
+    answer = requests.get(urlsplit(chooser.url)._replace(query="").geturl(), params=fields, allow_redirects=False,
+                          timeout=5)
+    back = urlsplit(answer.headers["Location"])
+    browser.get(back.path + "?" + back.query)
+    assert browser.response.status_code == 302
+    with system.sessions() as s:
+        assert s.scalar(select(AuditEvent.detail).where(AuditEvent.action == "login")) == {"method": "egov"}
+    app.extensions["saygac.oidc_clients"]["egov"].simulator.stop()
+    system.db.dispose()

@@ -14,7 +14,8 @@ from worker.dispatch import RqDispatcher
 from workflow.system import build_system
 
 SAFE = {"app": {"mode": "production", "secret_key": "k" * 40}, "jobs": {"runner": "rq"},
-        "mail": {"transport": "smtp"}, "asan": {"gateway": ""}}
+        "mail": {"transport": "smtp"}, "asan": {"gateway": ""},
+        "card": {"simulator": False}, "oidc_egov": {"issuer": ""}}
 
 
 @pytest.fixture
@@ -39,6 +40,8 @@ def test_a_safe_production_start_uses_rq_and_secure_cookies(production):
     assert isinstance(app.extensions[DISPATCHER_KEY], RqDispatcher)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert SWEEP_STOP_KEY not in app.extensions  # rq's scheduler wakes timers, not a thread
+    response = app.test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
 def test_production_refuses_to_start_while_demo_accounts_exist(production):

@@ -12,6 +12,8 @@ SAFE = {
     "jobs": {"runner": "rq"},
     "mail": {"transport": "smtp"},
     "asan": {"gateway": ""},
+    "card": {"simulator": False},
+    "oidc_egov": {"issuer": ""},
 }
 
 
@@ -47,7 +49,7 @@ def test_each_unsafe_setting_is_refused_with_its_own_message(changes, named):
 
 def test_every_problem_is_listed_at_once():
     settings = load_settings(environ={"SAYGAC_APP__MODE": "production"})  # the shipped file's embedded choices
-    assert len(safety.problems(settings)) == 5  # key, SQLite, inline jobs, mail folder, Asan simulator
+    assert len(safety.problems(settings)) == 7  # key, SQLite, inline jobs, mail folder, three simulators
 
 
 def test_the_embedded_mode_is_not_judged_by_production_rules():

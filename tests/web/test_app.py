@@ -19,6 +19,8 @@ def test_static_files_and_pages_carry_the_security_headers(client):
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"), url
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["Permissions-Policy"].startswith("camera=(), microphone=(), geolocation=()")
+        assert "Strict-Transport-Security" not in response.headers  # plain HTTP on loopback in embedded mode
         response.close()
     assert client.get("/login").headers["Cache-Control"] == "no-store"
 

@@ -34,7 +34,7 @@ def _app(tmp_path, clock, ca, crl_days=7):
     crl = tmp_path / "card.crl"
     crl.write_bytes(ca.crl(now=clock.now, days=crl_days).public_bytes(serialization.Encoding.DER))
     settings = make_settings(tmp_path, card={"trusted_proxies": [PROXY, "fd00::/8"], "ca_bundle": str(bundle),
-                                             "crl_file": str(crl)})
+                                             "crl_file": str(crl), "simulator": False})
     system = build_system(settings, clock)
     Base.metadata.create_all(system.db)
     with system.sessions() as s:
@@ -132,7 +132,10 @@ def test_no_certificate_presented(world):
     assert _reasons(system) == ["no_certificate"]
 
 
-def test_the_card_is_off_unless_configured(app):
+def test_the_card_is_off_unless_configured(tmp_path, clock):
+    system = build_system(make_settings(tmp_path, card={"simulator": False}), clock)
+    Base.metadata.create_all(system.db)
+    app = create_app(system=system, config={"TESTING": True})
     assert app.test_client().get("/login/card").status_code == 404
     browser = Browser(app.test_client())
     browser.get("/login")
@@ -149,3 +152,21 @@ def test_staff_cannot_use_a_citizen_method(world, ca, clock):
     browser.get("/tasks")
     assert browser.response.status_code == 302
     assert _reasons(system) == ["staff_method"]
+
+
+def test_the_embedded_simulator_offers_the_demo_cards_and_verifies_them_like_real_ones(tmp_path, clock):
+    system = build_system(make_settings(tmp_path), clock)  # the shipped settings: the simulator is on
+    Base.metadata.create_all(system.db)
+    with system.sessions() as s:
+        s.add(Account(username="demo-citizen", fin="5DEMO01", display_name="Aysel Məmmədova", role="citizen",
+                      is_demo=True, active=True, failed_logins=0))
+        s.commit()
+    app = create_app(system=system, config={"TESTING": True, "WTF_CSRF_ENABLED": False})
+    browser = Browser(app.test_client())
+    browser.get("/login/card")
+    assert browser.doc.xpath("//button[@data-card]/@data-card") == ["5DEMO01"]
+    assert browser.client.post("/login/card", data={"fin": "9NOCARD"}).status_code == 400  # no such card
+    response = browser.client.post("/login/card", data={"fin": "5DEMO01"})
+    assert response.status_code == 302
+    with system.sessions() as s:
+        assert s.scalar(select(AuditEvent.detail).where(AuditEvent.action == "login")) == {"method": "card"}

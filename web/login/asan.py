@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
-from sqlalchemy import select
 from wtforms import Form, StringField
 
-from engine import audit
-from engine.models import Account
+from engine import audit, identity
 from web.auth import anonymous_actor, now
 from web.login.common import safe_next, sign_in_person
 from web.db import get_db, get_system
@@ -208,10 +206,7 @@ def make_gateway(app, settings: AsanSettings, system):
 def demo_people(system) -> dict[str, tuple[str, str]]:
     """Asan İmza user IDs 100001, 100002, … for the demo citizens with a FIN (in user-name order)."""
     with system.sessions() as s:
-        rows = s.execute(select(Account.fin, Account.display_name)
-                         .where(Account.is_demo.is_(True), Account.role == "citizen", Account.fin.is_not(None))
-                         .order_by(Account.username)).all()
-    return {f"{100001 + n}": (fin, name) for n, (fin, name) in enumerate(rows)}
+        return {f"{100001 + n}": person for n, person in enumerate(identity.demo_citizens(s).items())}
 
 
 def init_app(app, system) -> dict[str, bool]:

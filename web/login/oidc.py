@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from engine import audit, identity
 from web.auth import anonymous_actor, now, sign_in
@@ -19,10 +19,12 @@ from web.login.common import safe_next, sign_in_person
 from web.db import get_db
 from web.login.identity.certs import Person
 from web.login.identity.oidc import OidcClient, OidcRefused, OidcSettings
+from web.login.identity.oidc_simulator import SimulatedProvider
 from workflow.i18n import N_
 
 log = logging.getLogger(__name__)
 bp = Blueprint("login_oidc", __name__, template_folder="templates")
+SIMULATOR = "simulator"  # issuer = "simulator": the embedded mode's provider (production refuses it)
 CLIENTS_KEY = "saygac.oidc_clients"
 PENDING_KEY = "oidc"
 PROVIDERS = {"egov": ("oidc_egov", "egov"), "staff": ("oidc_staff", "staff_oidc")}  # name: (section, method)
@@ -36,6 +38,8 @@ def _client(provider: str) -> OidcClient:
     client = current_app.extensions[CLIENTS_KEY].get(provider)
     if client is None:
         abort(404)
+    if isinstance(client, SimulatedProvider):
+        return client.client(url_for("login_oidc.callback", provider=provider, _external=True))
     return client
 
 
@@ -81,6 +85,11 @@ def callback(provider: str):
     return sign_in_person(db, person, method, attempt.get("next"), at)
 
 
+def _demo_citizens(system) -> dict[str, str]:
+    with system.sessions() as session:
+        return identity.demo_citizens(session)
+
+
 def _refused(message: str):
     return render_template("auth/refused.html", message=message), 400
 
@@ -91,8 +100,14 @@ def init_app(app, system) -> dict[str, bool]:
     base = system.settings.app.base_url.rstrip("/")
     for provider, (section, _method) in PROVIDERS.items():
         settings = system.settings.section(section, OidcSettings)
-        if settings.enabled:
-            clients[provider] = OidcClient(settings, f"{base}/login/oidc/{provider}/callback")
+        redirect_uri = f"{base}/login/oidc/{provider}/callback"
+        if settings.issuer == SIMULATOR:
+            if system.settings.is_production:
+                log.warning("[%s] the simulator never runs in production: this sign-in is off", section)
+                continue
+            clients[provider] = SimulatedProvider(settings, lambda: _demo_citizens(system))
+        elif settings.enabled:
+            clients[provider] = OidcClient(settings, redirect_uri)
     app.extensions[CLIENTS_KEY] = clients
     enabled["egov"] = "egov" in clients
     enabled["staff_oidc"] = "staff" in clients
