@@ -101,11 +101,12 @@ def set_queue_refs(session: Session, refs: dict[int, str]) -> None:
         session.execute(update(Job), [{"id": job_id, "queue_ref": ref} for job_id, ref in refs.items()])
 
 
-def queued_refs(session: Session, older_than: datetime, limit: int = 1000) -> dict[int, str | None]:
-    return dict(session.execute(
-        select(Job.id, Job.queue_ref).where(Job.status == "queued", Job.updated_at < older_than)
+def queued_refs(session: Session, older_than: datetime, limit: int = 1000) -> list[tuple[int, str | None, datetime]]:
+    """(id, queue_ref, queued at) of jobs queued before ``older_than``."""
+    return [tuple(row) for row in session.execute(
+        select(Job.id, Job.queue_ref, Job.updated_at).where(Job.status == "queued", Job.updated_at < older_than)
         .order_by(Job.id).limit(limit)
-    ).all())
+    )]
 
 
 def requeue(session: Session, job_ids: list[int], now: datetime) -> int:

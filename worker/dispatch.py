@@ -14,6 +14,7 @@ from datetime import timedelta
 from redis import Redis
 
 from engine import jobs as outbox
+from engine.db import as_utc
 from worker.jobs import execute
 from workflow.system import System
 
@@ -115,9 +116,13 @@ class RqDispatcher:
             if not refs:
                 session.rollback()
                 return 0
-            found = RqJob.fetch_many([ref or "" for ref in refs.values()], connection=self.connection)
-            lost = [job_id for job_id, rq_job in zip(refs, found)
-                    if rq_job is None or rq_job.get_status(refresh=False) in LOST_STATES]
+            found = RqJob.fetch_many([ref or "" for _id, ref, _at in refs], connection=self.connection)
+            # a worker that took the entry claims the row within moments; "started" long ago and
+            # still queued means the worker died between taking the entry and claiming the row
+            started_long_ago = now - timedelta(seconds=self.system.settings.jobs.lease_seconds)
+            lost = [job_id for (job_id, _ref, queued_at), rq_job in zip(refs, found)
+                    if rq_job is None or rq_job.get_status(refresh=False) in LOST_STATES
+                    or (rq_job.get_status(refresh=False) == "started" and as_utc(queued_at) < started_long_ago)]
             count = outbox.requeue(session, lost, now)
             session.commit()
         if count:
