@@ -102,13 +102,15 @@ class World:
     operator: Actor
     operator_name: str
     submissions: list[Submission]
+    operators: dict[int, Actor]  # unit id -> an operator of the unit
 
     def citizen(self, i: int) -> Actor:
         return self.citizens[i % len(self.citizens)]
 
 
-def seed_world(system: System, *, subscribers: int = 1200, citizens: int = 200) -> World:
-    """Deploy the shipped diagram, seed the demo data and ``citizens`` more citizen accounts."""
+def seed_world(system: System, *, subscribers: int = 1200, citizens: int = 200, unit_code: str | None = "U-YSM") -> World:
+    """Deploy the shipped diagram, seed the demo data, ``citizens`` more citizen accounts and an
+    operator per unit; the submissions are for ``unit_code``'s subscribers (None: every unit's)."""
     today = system.services.today()
     with system.sessions() as s:
         system.deploy_shipped(s)
@@ -119,29 +121,37 @@ def seed_world(system: System, *, subscribers: int = 1200, citizens: int = 200) 
             {"username": name, "display_name": f"Vətəndaş {k}", "role": "citizen", "password_hash": password,
              "is_demo": False, "active": True, "failed_logins": 0, "email": f"{name}@saygac.invalid"}
             for k, name in enumerate(names)])
+        s.execute(insert(Account.__table__), [
+            {"username": f"bench-operator-{unit.code}", "display_name": f"Operator {unit.code}", "role": "operator",
+             "unit_id": unit.id, "is_demo": False, "active": True, "failed_logins": 0}
+            for unit in s.scalars(select(Unit))])
         s.commit()
     with system.sessions() as s:
         ids = dict(s.execute(select(Account.username, Account.id).where(Account.username.in_(names))).all())
         operator = s.scalar(select(Account).where(Account.username == "demo-operator"))
-        plan = submissions(s, today)
+        plan = submissions(s, today, unit_code)
         actors = [Actor(id=ids[name], role="citizen", label=name) for name in names]
         op = Actor(id=operator.id, role="operator", label=operator.display_name, unit_id=operator.unit_id)
+        operators = {a.unit_id: Actor(id=a.id, role="operator", label=a.display_name, unit_id=a.unit_id)
+                     for a in s.scalars(select(Account).where(Account.username.like("bench-operator-%")))}
     return World(system=system, citizens=actors, citizen_names=names, operator=op, operator_name="demo-operator",
-                 submissions=plan)
+                 submissions=plan, operators=operators)
 
 
-def submissions(session, today: date) -> list[Submission]:
-    """A plausible next reading for every one-meter subscriber of the Yasamal unit: the last
-    reading plus the meter's average daily use since its first reading, times the days since."""
-    unit_id = session.scalar(select(Unit.id).where(Unit.code == "U-YSM"))
+def submissions(session, today: date, unit_code: str | None = "U-YSM") -> list[Submission]:
+    """A plausible next reading for every one-meter subscriber of the unit (None: of every unit):
+    the last reading plus the meter's average daily use since its first reading, times the days since."""
     one_meter = (select(Meter.subscriber_id).group_by(Meter.subscriber_id).having(func.count(Meter.id) == 1))
-    rows = session.execute(
+    query = (
         select(Subscriber.code, Meter.serial, Meter.seal, Meter.register_digits,
                func.min(Reading.read_on), func.min(Reading.value), func.max(Reading.read_on), func.max(Reading.value))
         .join(Meter, Meter.subscriber_id == Subscriber.id).join(Reading, Reading.meter_id == Meter.id)
-        .where(Subscriber.unit_id == unit_id, Subscriber.id.in_(one_meter))
+        .where(Subscriber.id.in_(one_meter))
         .group_by(Subscriber.code, Meter.serial, Meter.seal, Meter.register_digits)
-        .order_by(Subscriber.code)).all()
+        .order_by(Subscriber.code))
+    if unit_code is not None:
+        query = query.where(Subscriber.unit_id == select(Unit.id).where(Unit.code == unit_code).scalar_subquery())
+    rows = session.execute(query).all()
     out = []
     for code, serial, seal, digits, first_on, first_value, last_on, last_value in rows:
         days = (last_on - first_on).days
@@ -154,10 +164,10 @@ def submissions(session, today: date) -> list[Submission]:
 
 
 def build(url: str, tmp: Path, redis_url: str | None = None, *, subscribers: int = 1200,
-          citizens: int = 200) -> World:
+          citizens: int = 200, unit_code: str | None = "U-YSM") -> World:
     prepare_database(url)
     system = build_system(bench_settings(url, tmp, redis_url))
-    return seed_world(system, subscribers=subscribers, citizens=citizens)
+    return seed_world(system, subscribers=subscribers, citizens=citizens, unit_code=unit_code)
 
 
 LEASE = timedelta(minutes=30)
@@ -182,18 +192,18 @@ def submit(world: World, i: int) -> int:
              "read_on": system.services.today().isoformat(), "photo_id": None}
     with system.sessions() as s:
         result = system.complete_task(s, _item(result, "enter_readings"), citizen, {
-            "meters": [meter], "phone": "+994501234567", "email": f"{citizen.label}@saygac.invalid", "notes": ""})
+            "meters": [meter], "phone": "+994501234567", "email": f"{citizen.label}@example.az", "notes": ""})
         s.commit()
     return _item(result, "review_application")
 
 
-def accept(world: World, review_item_id: int) -> list[int]:
+def accept(world: World, review_item_id: int, operator: Actor | None = None) -> list[int]:
     """The operator claims and accepts; returns the outbox jobs it created (invoice, e-mail)."""
     from engine.workitems import claim
 
-    system = world.system
+    system, operator = world.system, operator or world.operator
     with system.sessions() as s:
-        claim(s, review_item_id, world.operator, system.services.now(), LEASE)
-        result = system.complete_task(s, review_item_id, world.operator, {"decision": "accept"})
+        claim(s, review_item_id, operator, system.services.now(), LEASE)
+        result = system.complete_task(s, review_item_id, operator, {"decision": "accept"})
         s.commit()
     return list(result.jobs)
