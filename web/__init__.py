@@ -3,7 +3,7 @@
 The audiences each have a package with its blueprints and templates: ``citizen``, ``tasks``
 (user-task pages for citizens and staff), ``staff`` (queue, dashboard, inspector), ``studio`` and
 ``login``. The core is this factory, ``auth`` (who is signed in), ``db`` (the request's unit of
-work), ``i18n``, ``security`` (headers), ``uploads``, ``cli`` and the shared templates (base
+work), ``i18n``, ``security`` (headers), ``static_files`` (cache lifetimes), ``uploads``, ``cli`` and the shared templates (base
 layout, macros, error pages).
 
 
@@ -21,7 +21,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import auth, db, i18n, outages, security
+from web import auth, db, i18n, outages, security, static_files
 from web.analytics import views as analytics
 from web.citizen import views as citizen
 from web.login.registry import METHODS as LOGIN_METHODS
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
         WTF_CSRF_TIME_LIMIT=8 * 3600,  # a long form (several meters, photos) must not expire under a person
     )
     security.init_app(app, settings)
+    static_files.init_app(app)
     if config:
         app.config.update(config)
 
