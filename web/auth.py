@@ -75,13 +75,23 @@ def load_user(user_id: str) -> User | None:
         account_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    with get_system().sessions() as s:  # its own unit of work: the touch commits whatever the view does
-        live = login_sessions.touch(s, session.get(TOKEN_KEY), account_id, now(), session_settings())
-        s.commit()
+    db = get_db()
+    # The touch (a time-out ending the session, last_seen at most once a minute) is committed
+    # whatever the view does. Sign-in is checked before a view begins its unit of work, so the
+    # request's own session does it and commits only when the touch wrote something; a view that
+    # has begun already gets a session of its own for it.
+    touch_db = get_system().sessions() if db.in_transaction() else db
+    try:
+        live = login_sessions.touch(touch_db, session.get(TOKEN_KEY), account_id, now(), session_settings())
+        if touch_db is not db or touch_db.dirty:
+            touch_db.commit()
+    finally:
+        if touch_db is not db:
+            touch_db.close()
     if not live:
         g.session_ended = True
         return None
-    account = get_db().get(Account, account_id)
+    account = db.get(Account, account_id)
     if account is None or not account.active:
         return None
     return User(account)
