@@ -39,6 +39,12 @@ DONE_MESSAGES = {
 }
 
 
+@bp.app_template_global("may_view_incidents")
+def may_view_incidents() -> bool:
+    """For the header's link: whether the signed-in person may open the incidents page."""
+    return may_view_board(current_actor())
+
+
 @bp.route("")
 @login_required
 def index():

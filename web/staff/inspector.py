@@ -19,15 +19,15 @@ from sqlalchemy.orm import Session
 from engine import workqueue
 from engine.audit import Actor
 from engine.db import as_utc
-from engine.errors import EngineError, NotFound, WorkItemError
+from engine.errors import NotFound, WorkItemError
 from engine.models import Account, WorkItem
 from engine.workitems import check_can_complete, get_for
 from forms import FormContext
 from forms.staff import FieldInspectionForm
 from web.auth import current_actor, roles_required
-from web.db import dispatch_jobs, get_db, get_system
+from web.db import DATABASE_ERRORS, dispatch_jobs, get_db, get_system
 from web.tasks.pages import holder_name, initial_data, inspection_instruction, line_views
-from web.tasks.views import collect_errors
+from web.tasks.views import collect_errors, report_step_failure
 from web.uploads import MISSING_PHOTO, PhotoState, require_photos, take_photos
 from workflow.i18n import N_, Message
 from workflow.tasks import application_of
@@ -143,10 +143,11 @@ def _submit(db: Session, item: WorkItem, form: FieldInspectionForm, actor: Actor
         db.rollback()
         flash(_("Claim this task before you complete it."), "error")
         return redirect(url_for("inspector.task", item_id=item.id))
-    except EngineError:
+    except DATABASE_ERRORS:
+        raise  # the database is away: the 503 page says so
+    except Exception as err:  # noqa: BLE001 - any failure of the step: the inspector is told, an administrator too
         db.rollback()
-        log.exception("completing field inspection %s failed", item.id)
-        flash(_("The form could not be saved. Check the details and try again."), "error")
+        report_step_failure(item, actor, err)
         return redirect(url_for("inspector.task", item_id=item.id))
     dispatch_jobs()
     if done:

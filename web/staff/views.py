@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine import incidents as incident_store
 from engine import workqueue
 from engine.db import as_utc
 from engine.errors import NotFound, WorkItemError
@@ -20,6 +21,7 @@ from engine.models import Account, WorkItem
 from engine.progress import instance_progress
 from engine.workitems import get_for
 from web.auth import current_actor, roles_required
+from web.staff.incidents import KIND_LABELS
 from web.db import get_db, get_system
 from web.i18n import TASK_TITLES, translate
 from workflow.i18n import N_
@@ -205,7 +207,8 @@ def instance(instance_id: int):
     events = timeline(db, instance_id)
     return render_template("staff/instance.html", instance_id=instance_id, events=events,
                            application=application_of(db, instance_id), action_labels=ACTION_LABELS,
-                           progress=instance_progress(db, get_system().runtime, instance_id))
+                           progress=instance_progress(db, get_system().runtime, instance_id),
+                           incidents=incident_store.for_instance(db, instance_id), kind_labels=KIND_LABELS)
 
 
 @bp.route("/instances/<int:instance_id>/progress.json")

@@ -8,6 +8,7 @@ are claimed first. Items a person may not see do not exist for them (404, never 
 from __future__ import annotations
 
 import logging
+import traceback
 from datetime import datetime, timedelta
 
 from flask import (
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import FieldList, FormField
 
-from engine import workitems
+from engine import incidents, workitems
 from engine.audit import Actor
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, WorkItemError
@@ -34,7 +35,7 @@ from engine.models import Account, StoredFile, WorkItem
 from forms import FORMS, FormContext
 from web.auth import current_actor, login_required, roles_required
 from web.citizen.pages import timeline
-from web.db import dispatch_jobs, get_db, get_system
+from web.db import DATABASE_ERRORS, dispatch_jobs, get_db, get_system
 from web.tasks.pages import (
     SEVERITY_LABELS,
     blank_meter_block,
@@ -273,13 +274,34 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
         db.rollback()
         flash(_conflict_message(db, item.id, actor, at), "error")
         return redirect(url_for("tasks.task", item_id=item.id))
-    except EngineError:
+    except DATABASE_ERRORS:
+        raise  # the database is away: the 503 page says so
+    except Exception as err:  # noqa: BLE001 - any failure of the step: the person is told, an administrator too
         db.rollback()
-        log.exception("completing work item %s failed", item.id)
-        flash(_("The form could not be saved. Check the details and try again."), "error")
+        report_step_failure(item, actor, err)
         return redirect(url_for("tasks.task", item_id=item.id))
     dispatch_jobs()
     return redirect(_after_completion(db, item.instance_id, actor))
+
+
+def report_step_failure(item: WorkItem, actor: Actor, err: Exception) -> None:
+    """A step that raised while a person completed it: nothing was saved (the caller rolled
+    back); an incident records the error for an administrator and the person is told what
+    failed, with the incident's number, instead of being left to try the same form for ever."""
+    log.exception("completing work item %s (%s) failed", item.id, item.task_name)
+    system = get_system()
+    with system.sessions() as session:
+        incident = incidents.open_incident(
+            session, "step_failed", f"step {item.task_name} failed for {actor.label} (task {item.id})",
+            error=traceback.format_exc(), now=system.services.now(), instance_id=item.instance_id)
+        session.commit()
+    if isinstance(err, EngineError):  # its message is written for the person completing the step
+        flash(_("This step could not be completed: %(reason)s. Nothing was saved. The failure is recorded as "
+                "incident %(number)s for an administrator.", reason=str(err), number=incident.id), "error")
+    else:
+        flash(_("This step could not be completed because of an internal error (%(error)s). Nothing was saved. "
+                "The failure is recorded as incident %(number)s for an administrator.",
+                error=type(err).__name__, number=incident.id), "error")
 
 
 @bp.route("/tasks/<int:item_id>/claim", methods=("POST",))
