@@ -15,15 +15,14 @@ from tests import factories as f
 from tests.conftest import make_settings
 from tests.integration.conftest import empty_database
 from tests.integration.tcp_proxy import TcpProxy
+from tests.integration.test_production_safety import SAFE  # the settings production accepts
 from tests.web.conftest import Browser
 from web import create_app
 from web.cli import cmd_check
 from workflow.system import build_system
 
 CONNECT_TIMEOUT = 2
-PRODUCTION = {"app": {"mode": "production", "secret_key": "k" * 40}, "jobs": {"runner": "rq"},
-              "mail": {"transport": "smtp"}, "asan": {"gateway": ""},
-              "database": {"connect_timeout_seconds": CONNECT_TIMEOUT, "pool_timeout_seconds": 2}}
+PRODUCTION = {**SAFE, "database": {"connect_timeout_seconds": CONNECT_TIMEOUT, "pool_timeout_seconds": 2}}
 
 
 @pytest.fixture
