@@ -7,6 +7,7 @@ everything else (retries that became due, jobs whose enqueue failed, jobs a Redi
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections import deque
 from datetime import timedelta
@@ -30,7 +31,7 @@ class InlineDispatcher:
     def __init__(self, system: System, max_rounds: int = 1000):
         self.system = system
         self.max_rounds = max_rounds
-        self._running = False
+        self._local = threading.local()  # per thread: each request thread runs its own jobs
 
     def dispatch(self, job_ids: list[int]) -> None:
         self._run(deque(job_ids))
@@ -44,9 +45,9 @@ class InlineDispatcher:
         return 0  # nothing stands between the outbox and the runner
 
     def _run(self, queue: deque) -> int:
-        if self._running or not queue:  # a job's own commit asked again: the running loop has them
+        if getattr(self._local, "running", False) or not queue:  # asked again from inside a job of this thread
             return 0
-        self._running = True
+        self._local.running = True
         ran = 0
         try:
             while queue and ran < self.max_rounds:
@@ -54,7 +55,7 @@ class InlineDispatcher:
                 queue.extend(created)
                 ran += 1
         finally:
-            self._running = False
+            self._local.running = False
         return ran
 
 
