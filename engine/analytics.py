@@ -9,19 +9,20 @@ Definitions used throughout:
   *Waiting* is ready → first claim (ready → completion when nobody claimed it, e.g. a citizen's
   own task); *working* is first claim → completion (zero when never claimed).
 * A visit *broke its SLA* when it has a due time and was completed after it.
-* A visit counts for a range when it became ready in the range; an instance (a *case*) counts
-  for paths and cycle time when it ended in the range, and for "applications per day" when it
-  started in it. A case's unit is the last unit its events name.
+* A visit counts for a range when it was completed in the range ("passed"); what waits now comes
+  from the open work items. An instance (a *case*) counts for paths and cycle time when it ended
+  in the range, and for "applications per day" when it was submitted in it (its first event with
+  a unit: the step that routed it). A case's unit is the last unit its events name.
 * Percentiles interpolate linearly between ranks (as PostgreSQL's ``percentile_cont``).
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.db import as_utc
@@ -36,6 +37,7 @@ from engine.eventlog import (
     TASK_READY,
     ProcessEvent,
 )
+from engine.models import ProcessInstance, WorkItem
 
 CYCLE_BUCKETS_DAYS = (1, 2, 3, 5, 10, 20)  # cycle-time histogram edges; the last bucket is open
 
@@ -54,6 +56,7 @@ class Scope:
 class Visit:
     work_item_id: int
     instance_id: int
+    version_id: int
     node: str
     unit_id: int | None
     reference: str | None
@@ -117,8 +120,8 @@ def _events(session: Session, scope: Scope, kinds: Iterable[str], *conditions) -
 
 
 def visits(session: Session, scope: Scope, node: str | None = None) -> list[Visit]:
-    """User-task visits that became ready in the scope's range (and unit)."""
-    ready = [ProcessEvent.kind == TASK_READY, ProcessEvent.at >= scope.start, ProcessEvent.at < scope.end]
+    """User-task visits completed in the scope's range (and unit)."""
+    ready = [ProcessEvent.kind == TASK_COMPLETED, ProcessEvent.at >= scope.start, ProcessEvent.at < scope.end]
     if scope.unit_ids is not None:
         ready.append(ProcessEvent.unit_id.in_(scope.unit_ids))
     if node is not None:
@@ -129,8 +132,8 @@ def visits(session: Session, scope: Scope, node: str | None = None) -> list[Visi
                       ProcessEvent.work_item_id.in_(ids)):
         at = as_utc(ev.at)
         if ev.kind == TASK_READY:
-            found[ev.work_item_id] = Visit(ev.work_item_id, ev.instance_id, ev.node, ev.unit_id, ev.reference,
-                                           at, due_at=as_utc(ev.due_at))
+            found[ev.work_item_id] = Visit(ev.work_item_id, ev.instance_id, ev.version_id, ev.node, ev.unit_id,
+                                           ev.reference, at, due_at=as_utc(ev.due_at))
             continue
         visit = found.get(ev.work_item_id)
         if visit is None:
@@ -139,58 +142,65 @@ def visits(session: Session, scope: Scope, node: str | None = None) -> list[Visi
             visit.claimed_at = at
         elif ev.kind in (TASK_COMPLETED, TASK_CANCELLED) and visit.ended_at is None:
             visit.ended_at, visit.completed = at, ev.kind == TASK_COMPLETED
-    return list(found.values())
+    return [v for v in found.values() if v.completed]
+
+
+def open_counts(session: Session, scope: Scope) -> dict[str, int]:
+    """User tasks waiting now, per node (from the open work items, whatever the range)."""
+    stmt = (select(WorkItem.task_name, func.count()).join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
+            .where(WorkItem.state == "open", ProcessInstance.version_id.in_(scope.version_ids))
+            .group_by(WorkItem.task_name))
+    if scope.unit_ids is not None:
+        stmt = stmt.where(WorkItem.unit_id.in_(scope.unit_ids))
+    return dict(session.execute(stmt).all())
+
+
+def summarise(group: list[Visit]) -> dict:
+    """Passed, median and p90 waiting and working seconds, breaches and their share of a node's visits."""
+    waits = [v.waiting for v in group]
+    works = [v.working for v in group]
+    breached = sum(v.breached for v in group)
+    return {"passed": len(group),
+            "wait_median": percentile(waits, 0.5), "wait_p90": percentile(waits, 0.9),
+            "work_median": percentile(works, 0.5), "work_p90": percentile(works, 0.9),
+            "breached": breached, "breach_share": breached / len(group) if group else None}
 
 
 def node_stats(session: Session, scope: Scope) -> dict[str, dict]:
-    """Per user-task node: visits passed (completed), waiting now, median and p90 waiting and
-    working seconds, and the share of passed visits that broke their SLA."""
+    """Per user-task node: visits passed (completed) in the range with their median and p90 waiting
+    and working seconds and the share that broke their SLA, and how many wait there now."""
     by_node: dict[str, list[Visit]] = defaultdict(list)
     for visit in visits(session, scope):
         by_node[visit.node].append(visit)
-    stats = {}
-    for node, group in sorted(by_node.items()):
-        done = [v for v in group if v.completed]
-        waits = [v.waiting for v in done]
-        works = [v.working for v in done]
-        breached = sum(v.breached for v in done)
-        stats[node] = {
-            "passed": len(done),
-            "open": sum(v.ended_at is None for v in group),
-            "wait_median": percentile(waits, 0.5), "wait_p90": percentile(waits, 0.9),
-            "work_median": percentile(works, 0.5), "work_p90": percentile(works, 0.9),
-            "breached": breached, "breach_share": breached / len(done) if done else None,
-        }
-    return stats
+    waiting = open_counts(session, scope)
+    return {node: {**summarise(by_node.get(node, [])), "open": waiting.get(node, 0)}
+            for node in sorted(set(by_node) | set(waiting))}
 
 
 def node_instances(session: Session, scope: Scope, node: str, now: datetime, slowest: int = 10) -> dict:
     """Instances waiting at ``node`` now (oldest first) and the slowest that passed it in the range."""
-    ended = select(ProcessEvent.work_item_id).where(
-        ProcessEvent.kind.in_((TASK_COMPLETED, TASK_CANCELLED)), ProcessEvent.node == node,
-        ProcessEvent.version_id.in_(scope.version_ids))
-    units = [ProcessEvent.unit_id.in_(scope.unit_ids)] if scope.unit_ids is not None else []
-    waiting = session.execute(
-        select(ProcessEvent.instance_id, ProcessEvent.reference, ProcessEvent.unit_id, ProcessEvent.at)
-        .where(ProcessEvent.version_id.in_(scope.version_ids), ProcessEvent.kind == TASK_READY,
-               ProcessEvent.node == node, ProcessEvent.work_item_id.not_in(ended), *units)
-        .order_by(ProcessEvent.at, ProcessEvent.id).limit(50)).all()
-    done = sorted((v for v in visits(session, scope, node) if v.completed),
+    stmt = (select(WorkItem.instance_id, WorkItem.reference, WorkItem.unit_id, WorkItem.created_at)
+            .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
+            .where(WorkItem.state == "open", WorkItem.task_name == node,
+                   ProcessInstance.version_id.in_(scope.version_ids))
+            .order_by(WorkItem.created_at, WorkItem.id).limit(50))
+    if scope.unit_ids is not None:
+        stmt = stmt.where(WorkItem.unit_id.in_(scope.unit_ids))
+    done = sorted(visits(session, scope, node),
                   key=lambda v: (-(v.ended_at - v.ready_at).total_seconds(), v.instance_id))[:slowest]
     return {
         "waiting": [{"instance_id": r[0], "reference": r[1], "unit_id": r[2],
-                     "seconds": (now - as_utc(r[3])).total_seconds()} for r in waiting],
+                     "seconds": (now - as_utc(r[3])).total_seconds()} for r in session.execute(stmt)],
         "slowest": [{"instance_id": v.instance_id, "reference": v.reference, "unit_id": v.unit_id,
                      "seconds": (v.ended_at - v.ready_at).total_seconds()} for v in done],
     }
 
 
-def cases(session: Session, scope: Scope, by: str = "ended") -> list[Case]:
-    """Instances that ended (``by="ended"``) or started (``"started"``) in the range, with their
-    unit, the user tasks they visited, markers and escalations."""
-    kind = INSTANCE_ENDED if by == "ended" else INSTANCE_STARTED
+def cases(session: Session, scope: Scope) -> list[Case]:
+    """Instances that ended in the range, with their unit, the user tasks they visited, markers
+    and escalations."""
     ids = select(ProcessEvent.instance_id).where(
-        ProcessEvent.version_id.in_(scope.version_ids), ProcessEvent.kind == kind,
+        ProcessEvent.version_id.in_(scope.version_ids), ProcessEvent.kind == INSTANCE_ENDED,
         ProcessEvent.at >= scope.start, ProcessEvent.at < scope.end)
     found: dict[int, Case] = {}
     for ev in _events(session, scope, (INSTANCE_STARTED, INSTANCE_ENDED, TASK_READY, ESCALATION, MARKER),
@@ -245,59 +255,17 @@ def paths(session: Session, scope: Scope, classify: Callable[[Case], str]) -> li
     return sorted(result, key=lambda p: (-p["count"], p["path"]))
 
 
-def _week(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def charts(session: Session, scope: Scope, classify: Callable[[Case], str], direct_path: str) -> dict:
-    """The figures behind the charts: applications per day and week, cycle-time histogram, backlog
-    per unit at the end of each day, accepted directly out of finished per week (week, direct,
-    finished), SLA breaches per unit."""
-    started = cases(session, scope, by="started")
-    per_day = Counter(c.started_at.date() for c in started if c.started_at)
-    per_week = Counter(_week(d) for d in per_day.elements())
-    ended = cases(session, scope)
-    direct: dict[date, list[bool]] = defaultdict(list)
-    for case in ended:
-        if case.end_node is not None:
-            direct[_week(case.ended_at.date())].append(classify(case) == direct_path)
-    breaches: Counter = Counter()
-    for visit in visits(session, scope):
-        if visit.breached:
-            breaches[visit.unit_id] += 1
-    return {
-        "per_day": sorted(per_day.items()), "per_week": sorted(per_week.items()),
-        "cycle_histogram": cycle_histogram(c.cycle_seconds for c in ended if c.cycle_seconds is not None),
-        "backlog": backlog(session, scope),
-        "direct_share": [(week, sum(flags), len(flags)) for week, flags in sorted(direct.items())],
-        "breaches_per_unit": sorted(breaches.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)),
-    }
-
-
-def backlog(session: Session, scope: Scope) -> dict[int | None, list[tuple[date, int]]]:
-    """Per unit, how many instances were open at the end of each day of the range."""
-    alive = or_(and_(ProcessEvent.kind == INSTANCE_STARTED, ProcessEvent.at < scope.end),
-                and_(ProcessEvent.kind == INSTANCE_ENDED, ProcessEvent.at >= scope.start))
-    starts, ends, units = {}, {}, {}
-    ids = select(ProcessEvent.instance_id).where(ProcessEvent.version_id.in_(scope.version_ids), alive)
-    for ev in _events(session, scope, (INSTANCE_STARTED, INSTANCE_ENDED, TASK_READY),
-                      ProcessEvent.instance_id.in_(ids)):
-        if ev.unit_id is not None:
-            units[ev.instance_id] = ev.unit_id
-        if ev.kind == INSTANCE_STARTED:
-            starts[ev.instance_id] = as_utc(ev.at)
-        elif ev.kind == INSTANCE_ENDED:
-            ends[ev.instance_id] = as_utc(ev.at)
-    days = []
-    day = scope.start
-    while day < scope.end:
-        days.append(min(day + timedelta(days=1), scope.end))
-        day += timedelta(days=1)
-    result: dict[int | None, list[tuple[date, int]]] = {}
-    for unit in sorted({units.get(i) for i in starts}, key=lambda u: (u is None, u or 0)):
-        if scope.unit_ids is not None and unit not in scope.unit_ids:
-            continue
-        mine = [i for i in starts if units.get(i) == unit]
-        result[unit] = [((cut - timedelta(seconds=1)).date(),
-                         sum(starts[i] < cut and (i not in ends or ends[i] >= cut) for i in mine)) for cut in days]
-    return result
+def submissions(session: Session, scope: Scope) -> list[tuple[int, int, int, datetime]]:
+    """Instances submitted in the range, i.e. whose first event with a unit (the step that routed
+    them) falls in it: (instance, version, unit, time)."""
+    candidates = select(ProcessEvent.instance_id).where(
+        ProcessEvent.version_id.in_(scope.version_ids), ProcessEvent.kind == TASK_READY,
+        ProcessEvent.unit_id.is_not(None), ProcessEvent.at >= scope.start, ProcessEvent.at < scope.end)
+    first: dict[int, tuple[int, int, int, datetime]] = {}
+    for ev in session.execute(
+            select(ProcessEvent.instance_id, ProcessEvent.version_id, ProcessEvent.unit_id, ProcessEvent.at)
+            .where(ProcessEvent.instance_id.in_(candidates), ProcessEvent.unit_id.is_not(None))
+            .order_by(ProcessEvent.instance_id, ProcessEvent.id)):
+        first.setdefault(ev[0], (ev[0], ev[1], ev[2], as_utc(ev[3])))
+    return [row for row in first.values() if row[3] >= scope.start
+            and (scope.unit_ids is None or row[2] in scope.unit_ids)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import engine.analytics_rollup  # noqa: F401
 import engine.eventlog  # noqa: F401
 import engine.models  # noqa: F401
 import workflow.models  # noqa: F401

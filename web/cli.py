@@ -94,14 +94,17 @@ def cmd_sweep(settings, _args) -> int:
 
 
 def cmd_analytics_backfill(settings, _args) -> int:
-    """Fill the process event log for instances that ran before it existed (safe to run again)."""
+    """Fill the process event log for instances that ran before it existed (safe to run again), then
+    rebuild the analytics rollup."""
     from engine.eventlog_backfill import backfill
 
     system = _system(settings)
     with system.sessions() as session:
         written = backfill(session)
         session.commit()
-    print(f"process event log: {written} events written")
+        system.refresh_analytics(session, force=True)
+        session.commit()
+    print(f"process event log: {written} events written; analytics rollup rebuilt")
     return 0
 
 

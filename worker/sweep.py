@@ -1,8 +1,8 @@
 """The sweep: one long-running singleton (per installation) that every few seconds wakes
 instances whose timers are due, releases expired work-item leases, turns the jobs of dead
 workers (expired job leases) into retries or failures, returns to pending the jobs the queue
-lost, and sends every due job. Each pass logs one line and records its time
-(:mod:`engine.heartbeats`, for health checks); a pass that fails (database or Redis away) is
+lost, sends every due job, and refreshes the analytics rollup every few minutes. Each pass logs
+one line and records its time (:mod:`engine.heartbeats`, for health checks); a pass that fails (database or Redis away) is
 logged and the next one follows with a growing pause, never an exit.
 """
 from __future__ import annotations
@@ -48,6 +48,9 @@ def sweep(system: System, dispatcher) -> Pass:
         session.commit()
     done.lost = dispatcher.recover_lost()
     done.sent = dispatcher.dispatch_due()
+    with system.sessions() as session:  # the analytics rollup, every few minutes
+        if system.refresh_analytics(session):
+            session.commit()
     with system.sessions() as session:
         heartbeats.beat(session, heartbeats.SWEEP, system.services.now(), asdict(done))
         session.commit()

@@ -15,6 +15,22 @@ from __future__ import annotations
 from engine.analytics import Case
 from workflow.tasks import OVERRIDDEN
 
+_ROUTED = ("start", "citizen_draft", "draft_start", "identify_subscriber", "enter_readings", "draft_end",
+           "register_application", "check_plausibility", "route_to_unit", "assign_unit", "review_application",
+           "review_decision")
+_POSTED = ("post_reading", "compute_invoice", "render_invoice", "notify_subscriber", "executed")
+_VISITED = ("field_inspection", "inspection_outcome")
+# the diagram elements each path goes through, to highlight it
+PATH_NODES = {
+    "accepted_directly": _ROUTED + _POSTED,
+    "inspected": _ROUTED + _VISITED + _POSTED,
+    "overridden": _ROUTED + _VISITED + _POSTED,
+    "rejected": _ROUTED + ("notify_rejection", "rejected"),
+    "escalated": _ROUTED + ("review_sla", "escalate_review", "handle_escalation") + _POSTED,
+    "abandoned": ("start", "citizen_draft", "draft_start", "identify_subscriber", "enter_readings", "draft_expired",
+                  "discard_draft", "abandoned"),
+    "other": (),
+}
 PATHS = ("accepted_directly", "inspected", "overridden", "rejected", "escalated", "abandoned", "other")
 DIRECT = "accepted_directly"
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import engine.models  # noqa: F401  (registers the engine's tables)
 import workflow.models  # noqa: F401  (registers the domain's tables)
-from engine import safety
+from engine import analytics_rollup, safety
 from engine.audit import Actor
 from engine.checks import DeployRules, checker
 from engine.db import make_engine, make_session_factory
@@ -24,6 +25,7 @@ from engine.scenarios import load as load_scenarios
 from engine.settings import Settings
 from engine.specs import SpecRegistry, read_directory
 from forms import FORMS
+from workflow.analytics import classify
 from workflow.operations import OPERATIONS
 from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID, describe, due_policy
 from workflow.services import Services, build_services
@@ -57,6 +59,17 @@ class System:
             return handler(ctx, form_data)
 
         return self.runtime.complete(session, item_id, actor, prepare)
+
+    def refresh_analytics(self, session: Session, force: bool = False) -> bool:
+        """Bring the analytics rollup up to date when it is due (the sweep calls this); ``force``
+        rebuilds it from the first event now. Returns whether it ran; the caller commits."""
+        zone, now = self.settings.app.timezone, self.services.now()
+        if not force:
+            return analytics_rollup.refresh_due(session, now, zone, classify)
+        today = now.astimezone(ZoneInfo(zone)).date()
+        analytics_rollup.refresh(session, analytics_rollup.first_day(session, zone) or today, today, zone,
+                                 classify, now)
+        return True
 
     def check_production_safety(self, session: Session) -> None:
         """Refuse a production start with every unsafe setting named (``engine.safety``)."""

@@ -7,21 +7,25 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from engine import analytics
+from engine import analytics, analytics_rollup
 from engine.models import ProcessVersion
 from tests.browser.staff_support import actor, submitted_review
 from web.analytics.views import hours_filter, share_filter
 
 
 def _expected(live) -> dict:
-    """The figures the engine computes for the page's default filter (the last 30 days, all units)."""
+    """The figures the page shows for its default filter (the last 30 days, all versions and units),
+    from the rollup the sweep refreshes (refreshed here)."""
     zone = ZoneInfo(live.system.settings.app.timezone)
     today = live.system.services.today()
     start = datetime.combine(today - timedelta(days=29), datetime.min.time(), tzinfo=zone)
     end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     with live.system.sessions() as s:
+        live.system.refresh_analytics(s, force=True)
+        s.commit()
         ids = tuple(s.scalars(select(ProcessVersion.id)))
-        return analytics.node_stats(s, analytics.Scope(ids, start, end))
+        open_now = analytics.open_counts(s, analytics.Scope(ids, start, end))
+        return analytics_rollup.node_stats(s, analytics_rollup.Days(ids, today - timedelta(days=29), today), open_now)
 
 
 def test_heat_overlays_show_the_figures_and_pages_pass_axe(live, page, axe, shot):

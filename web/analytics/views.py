@@ -15,13 +15,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from engine import analytics, analytics_export, policy
+from engine import analytics, analytics_export, analytics_rollup, policy
 from engine.errors import DiagramError
 from web.analytics.filters import Filter, read_filter
 from web.auth import current_actor, roles_required
 from web.db import get_db, get_system
 from web.i18n import TASK_TITLES, translate
-from workflow.analytics import DIRECT, PATHS, classify
+from workflow.analytics import DIRECT, PATH_NODES, PATHS
 from workflow.i18n import N_
 from workflow.process import PROCESS_ID
 
@@ -86,30 +86,41 @@ def _nodes(stats: dict) -> list[dict]:
 
 
 def _paths(found: list[dict]) -> list[dict]:
-    return [{**p, "label": translate(PATH_LABELS.get(p["path"], p["path"]))} for p in found]
+    return [{**p, "label": translate(PATH_LABELS.get(p["path"], p["path"])), "nodes": PATH_NODES.get(p["path"], ())}
+            for p in found]
+
+
+def _days(flt: Filter, version_ids: tuple[int, ...] | None = None) -> analytics_rollup.Days:
+    scope = flt.scope(_zone())
+    return analytics_rollup.Days(version_ids or scope.version_ids, flt.start, flt.end, scope.unit_ids)
+
+
+def _node_stats(flt: Filter, version_ids: tuple[int, ...] | None = None) -> list[dict]:
+    days = _days(flt, version_ids)
+    open_now = analytics.open_counts(get_db(), analytics.Scope(days.version_ids, flt.scope(_zone()).start,
+                                                               flt.scope(_zone()).end, days.unit_ids))
+    return _nodes(analytics_rollup.node_stats(get_db(), days, open_now))
 
 
 @bp.route("/")
 @roles_required(*ROLES)
 def index():
     flt = _filter()
-    scope = flt.scope(_zone())
     db = get_db()
-    nodes = _nodes(analytics.node_stats(db, scope))
-    paths = _paths(analytics.paths(db, scope, classify))
-    charts = analytics.charts(db, scope, classify, DIRECT)
+    nodes = _node_stats(flt)
+    paths = _paths(analytics_rollup.paths(db, _days(flt)))
+    charts = analytics_rollup.charts(db, _days(flt), DIRECT)
     unit_codes = {u.id: u.code for u in flt.units}
     return render_template(
         "analytics/index.html", flt=flt, nodes=nodes, paths=paths, charts=charts, unit_codes=unit_codes,
         cycle_labels=[translate(label) for label in CYCLE_LABELS], heat_steps=HEAT_STEPS_HOURS,
-        computed_at=_now(), heat_url=url_for("analytics.heat", **flt.args()))
+        computed_at=analytics_rollup.refreshed_at(db), heat_url=url_for("analytics.heat", **flt.args()))
 
 
 @bp.route("/heat.json")
 @roles_required(*ROLES)
 def heat():
     flt = _filter()
-    scope = flt.scope(_zone())
     db = get_db()
     version = flt.version or flt.versions[0]  # all versions: drawn on the latest diagram
     xml = next((text for name, text in version.files.items() if name.endswith(".bpmn")), None)
@@ -121,8 +132,8 @@ def heat():
                          "wait_text": f'{hours_filter(n["wait_median"])} / {hours_filter(n["wait_p90"])}',
                          "sla_text": share_filter(n["breach_share"]),
                          "url": url_for("analytics.node", node=n["node"], **flt.args())}
-             for n in _nodes(analytics.node_stats(db, scope))}
-    paths = [{"path": p["path"], "nodes": p["nodes"]} for p in analytics.paths(db, scope, classify)]
+             for n in _node_stats(flt)}
+    paths = [{"path": p["path"], "nodes": p["nodes"]} for p in _paths(analytics_rollup.paths(db, _days(flt)))]
     labels = {"passed": _("passed"), "waiting": _("waiting, median / 90th percentile"),
               "sla": _("over SLA"), "open": _("waiting now")}
     return jsonify({"xml": xml, "nodes": nodes, "paths": paths, "labels": labels})
@@ -162,15 +173,13 @@ def compare():
     picked = [p or d for p, d in zip(picked, defaults)]
     sides = []
     for version in picked:
-        scope = flt.scope(_zone())
-        scope = analytics.Scope((version.id,), scope.start, scope.end, scope.unit_ids)
-        sides.append({"version": version, "nodes": {n["node"]: n for n in _nodes(analytics.node_stats(db, scope))},
-                      "paths": {p["path"]: p for p in _paths(analytics.paths(db, scope, classify))}})
+        sides.append({"version": version, "nodes": {n["node"]: n for n in _node_stats(flt, (version.id,))},
+                      "paths": {p["path"]: p for p in _paths(analytics_rollup.paths(db, _days(flt, (version.id,))))}})
     node_names = sorted(set(sides[0]["nodes"]) | set(sides[1]["nodes"]))
     path_names = [p for p in PATHS if p in sides[0]["paths"] or p in sides[1]["paths"]]
     return render_template("analytics/compare.html", flt=flt, sides=sides, node_names=node_names,
                            path_names=path_names, path_labels={k: translate(v) for k, v in PATH_LABELS.items()},
-                           node_title=node_title, error=error, computed_at=_now())
+                           node_title=node_title, error=error, computed_at=analytics_rollup.refreshed_at(db))
 
 
 def _export(kind: str):
