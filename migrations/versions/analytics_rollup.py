@@ -1,7 +1,7 @@
 """analytics: daily and monthly rollups of the event log
 
 Revision ID: analytics_rollup
-Revises: analytics_event_log
+Revises: inspection_findings
 Create Date: 2026-12-02 14:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'analytics_rollup'
-down_revision = 'analytics_event_log'
+down_revision = 'inspection_findings'
 branch_labels = None
 depends_on = None
 
