@@ -205,9 +205,10 @@ def new_application():
     db = get_db()
     actor = current_actor()
     result = get_system().start_application(db, actor)
-    db.commit()
+    target = _next_item_url(db, result.instance.id, actor) or url_for("tasks.task_list")  # before the commit:
+    db.commit()  # after it the connection goes back to the pool, and another read would take one again
     dispatch_jobs()
-    return redirect(_next_item_url(db, result.instance.id, actor) or url_for("tasks.task_list"))
+    return redirect(target)
 
 
 @bp.route("/tasks/<int:item_id>", methods=("GET", "POST"))
@@ -250,25 +251,29 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
         photos = take_photos(db, form.meters.entries, actor, system.services)
         change = request.form.get("change")
         if _block_action(form) is not None or change:  # add / remove a meter, "change" a row: no validation yet
+            page = _render(db, item, form, errors=collect_errors(form, photos), photos=photos, at=at, focus=change)
             if photos.saved:
                 db.commit()
-            return _render(db, item, form, errors=collect_errors(form, photos), photos=photos, at=at,
-                           focus=change)
+            return page
         require_photos(form.meters.entries, photos)
     valid = form.validate()
     errors = collect_errors(form, photos)
     # A re-shown form keeps what this request stored: the photos that did arrive (never asked for
     # again) and the counted code lookups (the throttle). Validation writes nothing else.
+    # Pages are rendered before the commit: after it the connection goes back to the pool, and
+    # the page's reads would take one again.
     if not valid or errors:
+        page = _render(db, item, form, errors=errors, photos=photos, at=at)
         db.commit()
-        return _render(db, item, form, errors=errors, photos=photos, at=at)
+        return page
     if item.form_key == "enter_readings" and (form.needs_confirmation or "final" not in request.form):
-        db.commit()
         # readings the rules flag are confirmed or corrected first; then "check your answers"
-        return _render(db, item, form, photos=photos, at=at,
-                       step="confirm" if form.needs_confirmation else "preview")
+        page = _render(db, item, form, photos=photos, at=at, step="confirm" if form.needs_confirmation else "preview")
+        db.commit()
+        return page
     try:
         system.complete_task(db, item.id, actor, form.to_task_data())
+        target = _after_completion(db, item.instance_id, actor)
         db.commit()
     except WorkItemError:
         db.rollback()
@@ -281,7 +286,7 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
         report_step_failure(item, actor, err)
         return redirect(url_for("tasks.task", item_id=item.id))
     dispatch_jobs()
-    return redirect(_after_completion(db, item.instance_id, actor))
+    return redirect(target)
 
 
 def report_step_failure(item: WorkItem, actor: Actor, err: Exception) -> None:
