@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.calendar import WorkingCalendar
@@ -12,7 +11,7 @@ from engine.models import ProcessInstance
 from engine.projection import LaneRules
 from engine.settings import Settings
 from engine.workitems import WorkItemFields
-from workflow.models import Application
+from workflow.tasks import application_of
 
 PROCESS_ID = "meter_reading"
 DIAGRAM_DIR = Path(__file__).resolve().parent / "diagrams"
@@ -33,7 +32,7 @@ def due_policy(settings: Settings):
 
 def describe(session: Session, instance: ProcessInstance, task, info: dict) -> WorkItemFields:
     """Who a ready task belongs to and what the queue shows of it, from the application's row."""
-    app = session.scalar(select(Application).where(Application.instance_id == instance.id))
+    app = application_of(session, instance.id)
     if info["role"] == "citizen" or app is None:
         return WorkItemFields(assignee_id=instance.started_by_id, unit_id=app.unit_id if app else None,
                               reference=app.number if app else None,

@@ -56,7 +56,17 @@ def handles(form_key: str):
 
 
 def application_of(session: Session, instance_id: int) -> Application | None:
-    return session.scalar(select(Application).where(Application.instance_id == instance_id))
+    """The instance's application, read once per transaction: a step's handler, operations and
+    work-item description all ask for it, and within one transaction it is the same row."""
+    found = session.info.setdefault("saygac.application_of", {})
+    transaction = session.get_transaction()
+    known = found.get(instance_id)
+    if known is not None and known[0] is transaction and known[1] in session:
+        return known[1]
+    app = session.scalar(select(Application).where(Application.instance_id == instance_id))
+    if app is not None:
+        found[instance_id] = (transaction, app)
+    return app
 
 
 def _required_app(ctx: TaskContext) -> Application:
