@@ -9,13 +9,15 @@ import threading
 import pytest
 from sqlalchemy.engine import make_url
 
+from bench.outages import TcpProxy
 from engine.models import Account
 from engine.safety import UnsafeForProduction
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.integration.conftest import empty_database
-from tests.integration.tcp_proxy import TcpProxy
-from tests.integration.test_production_safety import SAFE  # the settings production accepts
+from tests.integration.test_production_safety import (
+    SAFE,  # the settings production accepts
+)
 from tests.web.conftest import Browser
 from web import create_app
 from web.cli import cmd_check

@@ -4,13 +4,13 @@ was down runs within one sweep pass of its return. A Redis server of the test's 
 spare port, so the shared one is never stopped."""
 from __future__ import annotations
 
-import subprocess
 import time
 from dataclasses import replace
 
 import pytest
 import redis as redis_lib
 
+from bench.outages import RedisServer
 from engine import jobs as outbox
 from engine.models import AuditEvent, Job
 from tests.integration import fault_jobs, processes
@@ -19,36 +19,6 @@ from worker.dispatch import RqDispatcher
 from worker.queues import ENGINE
 
 SWEEP_SECONDS = 1.0
-
-
-class RedisServer:
-    def __init__(self, tmp_path):
-        self.port = processes.free_port()
-        self.dir = tmp_path
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        client = redis_lib.Redis.from_url(self.url, socket_connect_timeout=1)
-
-        def up():
-            try:
-                return client.ping()
-            except redis_lib.ConnectionError:
-                return False
-
-        assert processes.wait(up, timeout=10), "redis-server did not start"
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture

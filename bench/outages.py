@@ -1,10 +1,18 @@
-"""A TCP proxy in front of the shared PostgreSQL that a test can close (connections refused),
-make hang (connections accepted, nothing answered) or open again, without touching the server."""
+"""Outages on demand, for fault tests and ``bench/faults.py``, without touching shared servers.
+
+- :class:`TcpProxy` in front of PostgreSQL: ``close()`` refuses connections and cuts the open
+  ones (the database is down or restarting), ``hang()`` accepts and never answers, ``open()``
+  forwards again.
+- :class:`RedisServer`: a ``redis-server`` of one's own on a spare port, without persistence,
+  stopped (SIGKILL) and started again.
+"""
 from __future__ import annotations
 
 import random
 import socket
+import subprocess
 import threading
+import time
 
 
 def _spare_port() -> int:
@@ -108,3 +116,35 @@ class TcpProxy:
             except OSError:
                 pass
             sock.close()
+
+
+class RedisServer:
+    def __init__(self, directory):
+        self.port = _spare_port()
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
