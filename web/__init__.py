@@ -3,8 +3,9 @@
 The audiences each have a package with its blueprints and templates: ``citizen``, ``tasks``
 (user-task pages for citizens and staff), ``staff`` (queue, dashboard, inspector), ``studio`` and
 ``login``. The core is this factory, ``auth`` (who is signed in), ``db`` (the request's unit of
-work), ``i18n``, ``security`` (headers), ``static_files`` (cache lifetimes), ``uploads``, ``cli`` and the shared templates (base
-layout, macros, error pages).
+work), ``i18n``, ``security`` (headers), ``static_files`` (cache lifetimes), ``ids`` (numbers in
+addresses), ``errors`` (error pages), ``uploads``, ``cli`` and the shared templates (base layout,
+macros, error pages).
 
 
 ``create_app`` builds (or takes) the :class:`~workflow.system.System`, keeps it in
@@ -17,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from flask import Flask, render_template
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import auth, db, i18n, outages, security, static_files
+from web import auth, db, errors, i18n, ids, outages, security, static_files
 from web.analytics import views as analytics
 from web.citizen import views as citizen
 from web.login.registry import METHODS as LOGIN_METHODS
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     if config:
         app.config.update(config)
 
+    ids.init_app(app)  # before the blueprints: every <int:...> is a bounded record id
     db.init_app(app, system)
     i18n.init_app(app, settings)
     csrf.init_app(app)
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     app.register_blueprint(inspector.bp)
     app.register_blueprint(incidents.bp)
     app.register_blueprint(analytics.bp)
-    _register_error_pages(app)
+    errors.init_app(app)
     outages.init_app(app)
 
     if settings.app.mode == "embedded" and not app.testing:
@@ -75,24 +77,6 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
         app.extensions[SWEEP_STOP_KEY] = start_background(
             system, app.extensions[db.DISPATCHER_KEY], settings.jobs.timer_sweep_seconds)
     return app
-
-
-def _register_error_pages(app: Flask) -> None:
-    @app.errorhandler(404)
-    def not_found(_err):
-        return render_template("errors/404.html"), 404
-
-    @app.errorhandler(405)
-    def method_not_allowed(_err):
-        return render_template("errors/405.html"), 405
-
-    @app.errorhandler(413)
-    def too_large(_err):
-        return render_template("errors/413.html"), 413
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(_err):
-        return render_template("errors/csrf.html"), 400
 
 
 __all__ = ["create_app", "csrf"]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.audit import Actor
 from engine.models import StoredFile
 from workflow.i18n import N_, Message
+from workflow.normalise import record_id
 from workflow.photos import PhotoRejected, inspect_upload
 from workflow.services import Services
 
@@ -44,9 +45,8 @@ def _clean_name(name: str | None) -> str | None:
 
 
 def own_photo(session: Session, raw_id: str | None, actor: Actor) -> StoredFile | None:
-    try:
-        file_id = int(raw_id or "")
-    except ValueError:
+    file_id = record_id(raw_id)
+    if file_id is None:
         return None
     stored = session.get(StoredFile, file_id)
     if stored is None or stored.kind != PHOTO_KIND or stored.owner_id != actor.id:

@@ -25,6 +25,7 @@ from web.staff.incidents import KIND_LABELS
 from web.db import get_db, get_system
 from web.i18n import TASK_TITLES, translate
 from workflow.i18n import N_
+from workflow.normalise import record_id
 from workflow.review import monthly_use, reading_history, recent_overrides
 from workflow.tasks import application_of
 
@@ -102,10 +103,8 @@ def reject_reasons() -> tuple[str, ...]:
 
 
 def _int_arg(name: str, default: int) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except ValueError:
-        return default
+    """A page number or size from the address; anything but 1 to 2,147,483,647 is the default."""
+    return record_id(request.args.get(name)) or default
 
 
 @bp.route("/queue")
@@ -165,7 +164,9 @@ def reassign(item_id: int):
     error = None
     if request.method == "POST":
         try:
-            to_id = int(request.form.get("account_id") or "0")
+            to_id = record_id(request.form.get("account_id"))
+            if to_id is None:
+                raise ValueError("no such person")
             workqueue.reassign(db, item.id, actor, to_id, _now(), _lease())
             db.commit()
         except (ValueError, WorkItemError):

@@ -18,6 +18,7 @@ from engine.scenarios import ScenarioError, validate_shape
 from web.auth import current_actor, login_required
 from web.db import get_db, get_system
 from web.studio.pages import MAX_FILES, STUDIO_ROLES, _safe_name, get_draft, version_or_404
+from workflow.normalise import record_id
 from workflow.operations import OPERATIONS
 from workflow.process import PROCESS_ID
 
@@ -34,6 +35,15 @@ def only_analysts():
 
 def _problem(err: DiagramError) -> dict:
     return {"element_id": err.element_id, "message": err.message, "file": err.file, "line": err.line}
+
+
+def _body() -> dict:
+    """The JSON object sent, or {} for anything else: not JSON, not an object, nested too deeply."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _error(message: str, status: int = 400, **extra):
@@ -57,7 +67,7 @@ def version_json(number: int):
 
 @bp.put("/draft")
 def save_draft():
-    body = request.get_json(silent=True)
+    body = _body()
     if not isinstance(body, dict) or not isinstance(body.get("files"), dict):
         return _error(_("The draft could not be read."))
     files = body["files"]
@@ -99,7 +109,7 @@ def check():
 
 @bp.post("/deploy")
 def deploy():
-    body = request.get_json(silent=True) or {}
+    body = _body()
     reason = str(body.get("reason") or "").strip()[:1000]
     db = get_db()
     draft = get_draft(db)
@@ -122,14 +132,14 @@ def deploy():
 @bp.post("/migrate")
 def migrate():
     """Move a batch of waiting instances from one version to another; the page sends batches."""
-    body = request.get_json(silent=True) or {}
+    body = _body()
     db = get_db()
-    try:
-        source = version_or_404(db, int(body.get("source")))
-        target = version_or_404(db, int(body.get("target")))
-        ids = [int(i) for i in body.get("ids", [])][:MAX_BATCH]
-    except (TypeError, ValueError):
+    given = body.get("ids", [])
+    numbers = [record_id(body.get("source")), record_id(body.get("target"))]
+    ids = [record_id(i) for i in given[:MAX_BATCH]] if isinstance(given, list) else [None]
+    if None in numbers or None in ids:
         return _error(_("Choose the versions and the instances to move."))
+    source, target = version_or_404(db, numbers[0]), version_or_404(db, numbers[1])
     if source.id == target.id:
         return _error(_("Choose two different versions."))
     allowed = set(db.scalars(select(ProcessInstance.id).where(

@@ -30,6 +30,7 @@ from engine.scenarios import load as load_scenarios
 from web.auth import current_actor, login_required
 from web.db import get_db, get_system
 from web.security import CSP
+from workflow.normalise import record_id
 from workflow.process import PROCESS_ID
 
 bp = Blueprint("studio", __name__, url_prefix="/studio", template_folder="templates")
@@ -202,8 +203,8 @@ def diff_page():
     db = get_db()
     numbers = list(db.scalars(select(ProcessVersion.version).where(ProcessVersion.process_id == PROCESS_ID)
                               .order_by(ProcessVersion.version)))
-    a = request.args.get("from", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
-    b = request.args.get("to", type=int) or numbers[-1]
+    a = record_id(request.args.get("from")) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
+    b = record_id(request.args.get("to")) or numbers[-1]
     old, new = version_or_404(db, a), version_or_404(db, b)
     result = versions.diff(old.files, new.files)
     return render_template("studio/diff.html", numbers=numbers, old=old, new=new, diff=result,
@@ -215,8 +216,8 @@ def migrate_page():
     db = get_db()
     numbers = list(db.scalars(select(ProcessVersion.version).where(ProcessVersion.process_id == PROCESS_ID)
                               .order_by(ProcessVersion.version)))
-    source_n = request.args.get("source", type=int)
-    target_n = request.args.get("target", type=int) or numbers[-1]
+    source_n = record_id(request.args.get("source"))
+    target_n = record_id(request.args.get("target")) or numbers[-1]
     plan, error, source, target = None, None, None, None
     if source_n:
         source, target = version_or_404(db, source_n), version_or_404(db, target_n)
