@@ -275,6 +275,9 @@ class AuditEvent(Base):
     """Who did what to which instance or record, when, and from which address."""
 
     __tablename__ = "audit_event"
+    # one account's events of one kind in a time window (the subscriber-code lookup throttle asks
+    # on every lookup): an index range, not a scan of the window's events of every account
+    __table_args__ = (Index("ix_audit_event_actor_action_at", "actor_id", "action", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
