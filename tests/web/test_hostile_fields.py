@@ -133,3 +133,29 @@ def test_the_normalised_preview_is_what_is_stored(auth, people, subscriber, syst
             shown["meters-0-serial"], shown["meters-0-seal"], 1206, shown["meters-0-read_on"])
         assert (app.phone, app.email, app.notes) == (shown["phone"], shown["email"], shown["notes"])
 
+
+
+def test_hostile_subscriber_codes_are_refused_with_a_field_error(auth, people, subscriber, system):
+    citizen = auth.login(people["citizen"])
+    start(citizen)
+    page = citizen.response.request.path
+    tried = refused = server_errors = 0
+    unexplained = []
+    for raw in CORPUS:
+        tried += 1
+        citizen.get(page)
+        citizen.submit({"subscriber_code": raw})
+        if citizen.response.status_code >= 500:
+            server_errors += 1
+            continue
+        if [target for target, _text in error_summary(citizen.doc)] == ["#subscriber_code"]:
+            refused += 1
+        else:
+            unexplained.append((raw, citizen.response.status_code))
+    print(f"\nsubscriber code corpus: {tried} tried; refused with a field error {refused}; server errors "
+          f"{server_errors}; hangs 0")
+    assert unexplained == [] and server_errors == 0 and refused == tried
+    # the same code written in Arabic-Indic digits is the subscriber's code
+    citizen.get(page)
+    citizen.submit({"subscriber_code": subscriber["code"].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))})
+    assert citizen.response.status_code == 302, error_summary(citizen.doc)
