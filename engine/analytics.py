@@ -113,10 +113,11 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def _events(session: Session, scope: Scope, kinds: Iterable[str], *conditions) -> list[ProcessEvent]:
-    stmt = select(ProcessEvent).where(ProcessEvent.version_id.in_(scope.version_ids),
+def _events(session: Session, scope: Scope, kinds: Iterable[str], *conditions) -> list:
+    """Event rows (plain rows, not ORM objects: a year is millions of them) in log order."""
+    stmt = select(ProcessEvent.__table__).where(ProcessEvent.version_id.in_(scope.version_ids),
                                       ProcessEvent.kind.in_(tuple(kinds)), *conditions)
-    return list(session.scalars(stmt.order_by(ProcessEvent.id)))
+    return list(session.execute(stmt.order_by(ProcessEvent.id)))
 
 
 def visits(session: Session, scope: Scope, node: str | None = None) -> list[Visit]:

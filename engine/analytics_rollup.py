@@ -24,10 +24,12 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    and_,
     case,
     delete,
     func,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -167,7 +169,7 @@ def _refresh_month(session: Session, month: date) -> None:
                                               (CaseDay, "path", ("cases",), ("cycle_hist",))):
         session.execute(delete(table).where(table.grain == "m", table.day == month))
         merged: dict[tuple, dict] = {}
-        for row in session.scalars(select(table).where(table.grain == "d", table.day >= month,
+        for row in session.execute(select(table.__table__).where(table.grain == "d", table.day >= month,
                                                        table.day < following)):
             group = (row.version_id, row.unit_id, getattr(row, key))
             acc = merged.setdefault(group, {c: 0 for c in count_cols} | {h: Counter() for h in hist_cols}
@@ -261,19 +263,21 @@ def _pieces(days: Days) -> list[tuple[str, date, date]]:
     return pieces
 
 
-def _rows(session: Session, table, days: Days, *conditions) -> list:
-    found = []
+def _rows(session: Session, table, days: Days, *conditions, columns: tuple = ()) -> list:
+    """The rows (plain rows, of ``columns`` or whole) covering the range, in one query: month rows
+    inside it, day rows at its edges."""
     units = [table.unit_id.in_(days.unit_ids)] if days.unit_ids is not None else []
-    for grain, start, stop in _pieces(days):
-        found += session.scalars(select(table).where(table.grain == grain, table.day >= start, table.day <= stop,
-                                                     table.version_id.in_(days.version_ids), *units, *conditions))
-    return found
+    pieces = or_(*(and_(table.grain == grain, table.day >= start, table.day <= stop)
+                   for grain, start, stop in _pieces(days)))
+    return list(session.execute(select(*(columns or (table.__table__,))).where(
+        pieces, table.version_id.in_(days.version_ids), *units, *conditions)))
 
 
 def node_stats(session: Session, days: Days, open_now: dict[str, int]) -> dict[str, dict]:
     """As :func:`engine.analytics.node_stats`, from the rollup (percentiles within 10%)."""
     by_node: dict[str, list[NodeDay]] = defaultdict(list)
-    for row in _rows(session, NodeDay, days):
+    for row in _rows(session, NodeDay, days, columns=(NodeDay.node, NodeDay.passed, NodeDay.breached,
+                                                      NodeDay.wait_hist, NodeDay.work_hist)):
         by_node[row.node].append(row)
     stats = {}
     for node in sorted(set(by_node) | set(open_now)):
@@ -291,7 +295,8 @@ def node_stats(session: Session, days: Days, open_now: dict[str, int]) -> dict[s
 def paths(session: Session, days: Days) -> list[dict]:
     """As :func:`engine.analytics.paths` (without the visited nodes), from the rollup."""
     by_path: dict[str, list[CaseDay]] = defaultdict(list)
-    for row in _rows(session, CaseDay, days, CaseDay.path != SUBMITTED):
+    for row in _rows(session, CaseDay, days, CaseDay.path != SUBMITTED,
+                     columns=(CaseDay.path, CaseDay.cases, CaseDay.cycle_hist)):
         by_path[row.path].append(row)
     total = sum(r.cases for rows in by_path.values() for r in rows)
     result = []
@@ -329,10 +334,10 @@ def charts(session: Session, days: Days, direct_path: str) -> dict:
             direct[_week(day)][0] += accepted or 0
             direct[_week(day)][1] += finished
     cycle = [0] * (len(CYCLE_BUCKETS_DAYS) + 1)
-    for row in _rows(session, CaseDay, days, ended):
+    for row in _rows(session, CaseDay, days, ended, columns=(CaseDay.cycle_days,)):
         cycle = [a + b for a, b in zip(cycle, row.cycle_days)]
     breaches: Counter = Counter()
-    for row in _rows(session, NodeDay, days, NodeDay.breached > 0):
+    for row in _rows(session, NodeDay, days, NodeDay.breached > 0, columns=(NodeDay.unit_id, NodeDay.breached)):
         breaches[row.unit_id or None] += row.breached
     return {
         "per_day": [(day, n) for day, n, _a, _f in rows if n],
