@@ -221,7 +221,7 @@ def main() -> None:
             "p50": entry.get_response_time_percentile(0.5), "p95": entry.get_response_time_percentile(0.95),
             "max": entry.max_response_time}
     requests = StatsEntry(env.stats, "every request", "")
-    for (name, method), entry in env.stats.entries.items():
+    for (_name, method), entry in env.stats.entries.items():
         if method != "JOURNEY":
             requests.extend(entry)
     errors = [{"name": e.name, "error": str(e.error)[:300], "count": e.occurrences}

@@ -17,7 +17,7 @@ import os
 import random
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from sqlalchemy import create_engine, text
@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the database when it already holds the items")
     args = parser.parse_args()
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ensure_database(args.postgres)
     db = create_engine(args.postgres)
     if not (args.keep and filled(db) == args.items):

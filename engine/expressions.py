@@ -259,7 +259,7 @@ class _Interpreter:
 
     def _Compare(self, node):
         left = self.run(node.left)
-        for op, comparator in zip(node.ops, node.comparators):
+        for op, comparator in zip(node.ops, node.comparators, strict=False):
             right = self.run(comparator)
             self.charge(self.weigh(left) + self.weigh(right))
             if not _CMPOPS[type(op)](left, right):
@@ -292,7 +292,7 @@ class _Interpreter:
     def _Dict(self, node):
         if any(k is None for k in node.keys):
             raise EvaluationError("'**' in a dictionary is not allowed")
-        return self.built({self.run(k): self.run(v) for k, v in zip(node.keys, node.values)})
+        return self.built({self.run(k): self.run(v) for k, v in zip(node.keys, node.values, strict=False)})
 
     def _Call(self, node):
         name = node.func.id

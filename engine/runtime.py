@@ -15,7 +15,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -80,7 +80,7 @@ class Runtime:
         self.lanes = lanes
         self.describe = describe
         self.services = services
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.projection = Projection(lanes, describe, default_due)
         self.serializer = StateSerializer()
 

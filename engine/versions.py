@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import scenarios as scenario_runner
 from engine.audit import Actor, record
-from engine.diagrams import BPMN_NS, parse_xml
+from engine.diagrams import parse_xml
 from engine.errors import DiagramError, EngineError
 from engine.models import ProcessInstance, ProcessVersion
 from engine.operations import OperationRegistry

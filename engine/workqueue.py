@@ -173,8 +173,8 @@ def unit_people(session: Session, head: Actor, role: str) -> list[Account]:
 
 def queue_areas(session: Session, actor: Actor, role: str = "operator") -> list[str]:
     """The districts that have open items in the actor's queue (the district filter's choices)."""
-    return [a for a in session.scalars(select(WorkItem.area).where(_scope(actor, role), WorkItem.area.is_not(None))
-                                       .distinct().order_by(WorkItem.area))]
+    return list(session.scalars(select(WorkItem.area).where(_scope(actor, role), WorkItem.area.is_not(None))
+                                       .distinct().order_by(WorkItem.area)))
 
 
 def instance_visible(session: Session, actor: Actor, instance_id: int) -> bool:

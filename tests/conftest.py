@@ -1,7 +1,7 @@
 """Shared fixtures: settings in a temporary folder, a real database, the shipped diagram deployed."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ class Clock:
     """The engine's clock, moved forward by tests that need time to pass (timers, leases)."""
 
     def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.now = datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now

@@ -121,7 +121,7 @@ class RqDispatcher:
             # a worker that took the entry claims the row within moments; "started" long ago and
             # still queued means the worker died between taking the entry and claiming the row
             started_long_ago = now - timedelta(seconds=self.system.settings.jobs.lease_seconds)
-            lost = [job_id for (job_id, _ref, queued_at), rq_job in zip(refs, found)
+            lost = [job_id for (job_id, _ref, queued_at), rq_job in zip(refs, found, strict=False)
                     if rq_job is None or rq_job.get_status(refresh=False) in LOST_STATES
                     or (rq_job.get_status(refresh=False) == "started" and as_utc(queued_at) < started_long_ago)]
             count = outbox.requeue(session, lost, now)

@@ -9,17 +9,16 @@ with ``FPDF.text`` at computed positions (``_Page``), not ``cell``, which is 20 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Sequence
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from workflow.billing import Bill, BillLine
-
 from workflow.pdf_fonts import (  # noqa: F401  (re-exported for callers)
     DEFAULT_FONT_DIR,
     DEFAULT_UTILITY_NAME,
@@ -28,7 +27,6 @@ from workflow.pdf_fonts import (  # noqa: F401  (re-exported for callers)
     _fonts,
     _OutputProducer,
 )
-
 
 # --------------------------------------------------------------------------- formatting
 
@@ -242,7 +240,7 @@ class _Page(FPDF):
         def heading_row() -> None:
             self.style(8.5, bold=True)
             x = self.l_margin
-            for column, width in zip(columns, widths):
+            for column, width in zip(columns, widths, strict=False):
                 self.rect(x, self.y, width, header_height, style="DF")
                 self.put(x, self.y, width, header_height, column.heading, column.align, self.PAD)
                 x += width
@@ -255,7 +253,7 @@ class _Page(FPDF):
                 heading_row()
             self.style(9)
             x = self.l_margin
-            for column, width, text in zip(columns, widths, row):
+            for column, width, text in zip(columns, widths, row, strict=False):
                 self.rect(x, self.y, width, row_height)
                 self.put(x, self.y, width, row_height, text, column.align, self.PAD)
                 x += width

@@ -28,5 +28,5 @@ class Message:
         return {"text": self.text, "params": dict(self.params)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Message":
+    def from_dict(cls, data: dict) -> Message:
         return cls(text=data["text"], params=dict(data.get("params") or {}))

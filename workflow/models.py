@@ -4,7 +4,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, utcnow
@@ -36,7 +46,7 @@ class Subscriber(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
 
-    meters: Mapped[list["Meter"]] = relationship(back_populates="subscriber", order_by="Meter.id")
+    meters: Mapped[list[Meter]] = relationship(back_populates="subscriber", order_by="Meter.id")
 
     @property
     def full_name(self) -> str:
@@ -112,7 +122,7 @@ class Application(Base):
     submitted_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(TZ)
 
-    lines: Mapped[list["ApplicationMeter"]] = relationship(back_populates="application", order_by="ApplicationMeter.id")
+    lines: Mapped[list[ApplicationMeter]] = relationship(back_populates="application", order_by="ApplicationMeter.id")
     subscriber: Mapped[Subscriber] = relationship()
 
 

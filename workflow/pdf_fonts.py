@@ -44,8 +44,6 @@ from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
 from fpdf.syntax import Name, PDFArray, PDFContentStream
 
-
-
 DEFAULT_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 FONT_FAMILY = "dejavu"
@@ -231,7 +229,7 @@ class _OutputProducer(OutputProducer):
     CIDToGIDMap, FontFile2), with the expensive parts from the cache.
     """
 
-    fpdf: "FPDF"
+    fpdf: FPDF
 
     def _add_fonts(self, *args, **kwargs):
         fpdf = self.fpdf

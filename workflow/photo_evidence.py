@@ -22,9 +22,9 @@ photo so that the review page can show both side by side.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Sequence
 
 from PIL import Image
 from sqlalchemy import select
@@ -37,6 +37,8 @@ from workflow.i18n import N_, Message
 from workflow.models import Application, ApplicationMeter
 from workflow.photos import MEDIA_TYPES, PhotoLimits, hamming, perceptual_hash, sanitize_image
 from workflow.plausibility import Flag
+
+DEFAULT_LIMITS = PhotoLimits()  # frozen: safe to share as a default
 
 __all__ = [
     "PROCESS_PHOTO_JOB", "PHOTO_QUEUE", "PHOTO_KIND", "SANITIZED_KIND", "EarlierPhoto", "PhotoFlag",
@@ -175,7 +177,7 @@ def evidence_flags(
     taken_at: datetime | None,
     declared_date: date,
     earlier: Sequence[EarlierPhoto],
-    limits: PhotoLimits = PhotoLimits(),
+    limits: PhotoLimits = DEFAULT_LIMITS,
 ) -> tuple[Flag, ...]:
     """Soft flags for staff (severity "inspect"); a photo is never refused for these.
 

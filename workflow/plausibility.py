@@ -46,12 +46,13 @@ owed, not a "lower than previous" reading.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from workflow.consumption import consumption as register_consumption
-from workflow.i18n import Message, N_
+from workflow.i18n import N_, Message
 
 __all__ = [
     "SOURCES",
@@ -96,7 +97,7 @@ class ReadingHistory:
         object.__setattr__(self, "readings", tuple(sorted(items, key=lambda r: r.date)))
 
     @classmethod
-    def of(cls, readings: Iterable[tuple[date, int, str]]) -> "ReadingHistory":
+    def of(cls, readings: Iterable[tuple[date, int, str]]) -> ReadingHistory:
         return cls(tuple(readings))
 
     def __len__(self) -> int:
@@ -161,7 +162,7 @@ class Flag:
         return {"code": self.code, "severity": self.severity, "message": self.message.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Flag":
+    def from_dict(cls, data: dict) -> Flag:
         return cls(data["code"], data["severity"], Message.from_dict(data["message"]))
 
 
@@ -202,7 +203,7 @@ class PlausibilityResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PlausibilityResult":
+    def from_dict(cls, data: dict) -> PlausibilityResult:
         return cls(
             flags=tuple(Flag.from_dict(f) for f in data.get("flags", ())),
             consumption_m3=data.get("consumption_m3"),
@@ -224,7 +225,7 @@ def _consumptions(readings: list[PostedReading], register_digits: int | None) ->
     consumption) or the register size is unknown: such pairs are left out.
     """
     out = []
-    for a, b in zip(readings, readings[1:]):
+    for a, b in zip(readings, readings[1:], strict=False):
         days = (b.date - a.date).days
         if days <= 0:
             continue

@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.i18n import Message, N_
+from workflow.i18n import N_, Message
 from workflow.models import Application, ApplicationMeter, Meter, Reading
 from workflow.plausibility import (
     DeclaredReading,

@@ -17,9 +17,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.i18n import N_
 from engine.models import AuditEvent
 from workflow.consumption import monthly_consumption
+from workflow.i18n import N_
 from workflow.models import Application, Meter, Reading
 
 DEFAULT_OVERRIDE_REASONS = (

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from engine.files import FileStore
@@ -40,7 +40,7 @@ def build_services(settings: Settings, clock: Callable[[], datetime] | None = No
     return Services(
         settings=settings,
         files=FileStore(settings.path(settings.files.root)),
-        clock=clock or (lambda: datetime.now(timezone.utc)),
+        clock=clock or (lambda: datetime.now(UTC)),
         plausibility=settings.section("plausibility", PlausibilityConfig),
         photos=settings.section("photos", PhotoLimits),
         codes=settings.section("subscriber_code", SubscriberCodeFormat),

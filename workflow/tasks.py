@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -203,7 +203,7 @@ def _visit_at(entry: dict, now: datetime) -> datetime:
     if not when:
         return now
     local = datetime.combine(_date(entry["read_on"]), time.fromisoformat(when), tzinfo=ZoneInfo(VISIT_ZONE))
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def _date(value) -> date:

@@ -6,9 +6,8 @@ Create Date: 2026-12-02 14:00:00
 
 Existing instances get their events from ``saygac analytics-backfill``.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'analytics_event_log'
 down_revision = 'reliability_leases_incidents'

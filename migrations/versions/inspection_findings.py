@@ -4,9 +4,8 @@ Revision ID: inspection_findings
 Revises: analytics_event_log
 Create Date: 2026-12-02 14:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'inspection_findings'
 down_revision = 'analytics_event_log'

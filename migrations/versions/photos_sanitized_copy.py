@@ -4,9 +4,8 @@ Revision ID: photos_sanitized_copy
 Revises: 0004
 Create Date: 2026-12-02 13:50:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'photos_sanitized_copy'
 down_revision = '0004'

@@ -4,9 +4,8 @@ Revision ID: reliability_leases_incidents
 Revises: photos_sanitized_copy
 Create Date: 2026-12-02 13:33:28.641216
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'reliability_leases_incidents'
 down_revision = 'photos_sanitized_copy'

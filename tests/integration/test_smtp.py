@@ -59,7 +59,7 @@ def test_the_invoice_arrives_by_smtp_with_the_pdf_attached(tmp_path, clock, smtp
     assert "hesab-faktura" in invoice["Subject"]
     body = invoice.get_body(("plain",)).get_content()
     assert "Gülməmmədov" in body and "Ödəniləcək məbləğ: 6,00 AZN (ƏDV daxil)" in body
-    (pdf,) = [part for part in invoice.iter_attachments()]
+    (pdf,) = list(invoice.iter_attachments())
     assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
     status = by_recipient["citizen@example.az"]
     assert "Gülməmmədov" not in status.get_body(("plain",)).get_content()

@@ -71,5 +71,5 @@ def test_a_year_of_readings_with_a_rollover_is_charted_as_the_invoice_bills_it()
     months = sorted({d.replace(day=1) for d, _ in dated})
     chart = monthly_consumption([(5, dated)], months)
     billed = [bill_meter(a, da, b, db, 5, list(STANDARD_TARIFFS), "population", "baku")[0].m3
-              for (da, a), (db, b) in zip(dated, dated[1:])]
+              for (da, a), (db, b) in zip(dated, dated[1:], strict=False)]
     assert sum(m3 or 0 for m3 in chart.values()) == sum(billed) == 12 * 11

@@ -112,7 +112,7 @@ def test_every_district_has_its_unit(seeded):
     session, _summary, _seconds = seeded
     units = {u.code: u for u in session.scalars(select(Unit))}
     assert CENTRAL_UNIT in units and units[CENTRAL_UNIT].name == "Mərkəzi dispetçer xidməti"
-    for district, (name, _city, unit_code, region) in DISTRICTS.items():
+    for _name, _city, unit_code, region in DISTRICTS.values():
         unit = units[unit_code]
         assert unit.head_email == f"head.{unit_code.lower()}@saygac.invalid"
         assert unit.region == region
@@ -217,9 +217,9 @@ def test_twelve_monthly_readings_rising_except_at_a_rollover(seeded, history):
         assert len({(d.year, d.month) for d in dates}) == 12
         assert all(16 <= d.day <= 24 for d in dates[:-1])
         assert TODAY - timedelta(days=40) <= dates[-1] <= TODAY - timedelta(days=20)
-        assert all(a < b for a, b in zip(dates, dates[1:]))
+        assert all(a < b for a, b in zip(dates, dates[1:], strict=False))
         wraps = 0
-        for (_d1, a, _s1), (_d2, b, _s2) in zip(rows, rows[1:]):
+        for (_d1, a, _s1), (_d2, b, _s2) in zip(rows, rows[1:], strict=False):
             assert 0 <= b < modulus
             if b < a:
                 wraps += 1
@@ -239,7 +239,7 @@ def test_consumption_and_sources_are_plausible(seeded, history):
         monthly = 0.0
         for m in sub.meters:
             rows = history[m.id]
-            used = sum((b - a) % 10 ** m.register_digits for (_x, a, _y), (_z, b, _w) in zip(rows, rows[1:]))
+            used = sum((b - a) % 10 ** m.register_digits for (_x, a, _y), (_z, b, _w) in zip(rows, rows[1:], strict=False))
             monthly += used / ((rows[-1][0] - rows[0][0]).days / 30.44)
         assert 1.5 <= monthly / sub.persons <= 9, (sub.code, monthly, sub.persons)
 
@@ -322,7 +322,7 @@ def test_showcase_next_readings_are_plausible(seeded):
     session, summary, _seconds = seeded
     for key, showcase in summary.showcases.items():
         sub = _by_code(session, showcase.code)
-        for meter, planned in zip(sub.meters, showcase.meters):
+        for meter, planned in zip(sub.meters, showcase.meters, strict=False):
             assert meter.serial == planned.serial
             result = _plausibility(session, meter, planned.next_value, TODAY, sub.persons)
             assert not result.blocking and not result.needs_confirmation, (key, result.codes)

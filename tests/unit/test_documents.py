@@ -73,7 +73,7 @@ def embedded_fonts(pdf: bytes) -> list[dict]:
         gid_map = cid_font["/CIDToGIDMap"].get_object().get_data()
         widths: dict[int, int] = {}
         w = list(cid_font["/W"])
-        for start, run in zip(w[::2], w[1::2]):
+        for start, run in zip(w[::2], w[1::2], strict=False):
             widths.update({int(start) + k: int(width) for k, width in enumerate(run)})
         to_unicode = type0["/ToUnicode"].get_object().get_data().decode()
         bfchar = "".join(re.findall(r"beginbfchar(.*?)endbfchar", to_unicode, re.S))

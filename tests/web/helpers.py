@@ -34,7 +34,7 @@ def identify(browser, code: str) -> int:
 
 def submit_readings(browser, serials, seals, values, phone="050 123 45 67") -> str:
     """Fill every meter block (adding blocks as needed) with photos and press "Müraciət et"."""
-    for i, (serial, seal, value) in enumerate(zip(serials, seals, values)):
+    for i, (serial, seal, value) in enumerate(zip(serials, seals, values, strict=False)):
         data = {f"meters-{i}-serial": serial, f"meters-{i}-seal": seal, f"meters-{i}-value": str(value),
                 "phone": phone}
         last = i == len(serials) - 1
@@ -49,7 +49,7 @@ def apply_from_preview(browser) -> str:
     "Müraciət et"; returns where the app sends the citizen."""
     confirms = browser.doc.xpath("//input[@type='checkbox'][contains(@name, '-confirm')]/@name")
     if confirms and browser.response.status_code == 200:
-        browser.submit({**{name: "y" for name in confirms}, "submit": "1"})
+        browser.submit({**dict.fromkeys(confirms, "y"), "submit": "1"})
     assert browser.response.status_code == 200 and browser.doc.xpath("//button[@name='final']"), \
         error_summary(browser.doc)
     browser.submit({"final": "1"})

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from engine.audit import Actor
 from engine.models import ProcessInstance, WorkItem
 from tests import factories as f
-from workflow.models import Application
-from workflow.system import System
 from worker.dispatch import InlineDispatcher
 from worker.sweep import sweep
+from workflow.models import Application
+from workflow.system import System
 
 
 @dataclass
@@ -122,7 +122,7 @@ def submit(life: Lifecycle, people: dict, code: str, serials, seals, values, rea
     read_on = (read_on or life.system.services.today()).isoformat()
     photo_ids = photo_ids or [None] * len(serials)
     meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on, "photo_id": photo}
-              for s, p, v, photo in zip(serials, seals, values, photo_ids)]
+              for s, p, v, photo in zip(serials, seals, values, photo_ids, strict=False)]
     life.complete(iid, "enter_readings", people[citizen],
                   {"meters": meters, "phone": "+994501234567", "email": "citizen@example.az", "notes": ""})
     return iid

@@ -287,7 +287,7 @@ def test_xes_export_reads_back_with_every_event(system, scenario, tmp_path):
                            e.at.replace(tzinfo=UTC)) for e in events)
     frame = pm4py.read_xes(str(path), variant="iterparse")  # the XML parser (lxml)
     found = sorted(zip(frame["case:concept:name"], frame["concept:name"],
-                       (t.to_pydatetime() for t in frame["time:timestamp"])))
+                       (t.to_pydatetime() for t in frame["time:timestamp"]), strict=False))
     assert len(found) == len(expected) > 7 * 5
     assert found == expected
     assert frame["case:concept:name"].nunique() == 7

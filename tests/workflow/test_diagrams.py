@@ -106,7 +106,7 @@ def test_saygac_checks_name_the_element(system, old, new, element, message):
 
 def test_wrong_operation_parameters_are_refused(system):
     broken = re.sub(r'(<spiffworkflow:serviceTaskOperator id="saygac/post_reading"[^>]*>\s*<spiffworkflow:parameters>)',
-                    r'\1<spiffworkflow:parameter id="extra" type="int" value="1" />', SHIPPED["meter_reading.bpmn"], 1)
+                    r'\1<spiffworkflow:parameter id="extra" type="int" value="1" />', SHIPPED["meter_reading.bpmn"], count=1)
     assert broken != SHIPPED["meter_reading.bpmn"]
     with system.sessions() as s, pytest.raises(DiagramError) as err:
         system.specs.deploy(s, PROCESS_ID, {**SHIPPED, "meter_reading.bpmn": broken})

@@ -220,7 +220,7 @@ def test_sla_escalation_creates_the_unit_heads_item_and_mails_the_head(system, w
     with system.sessions() as s:
         timer = s.scalar(select(Timer).where(Timer.instance_id == iid, Timer.event_name == "review_sla",
                                              Timer.state == "waiting"))
-        assert abs((timer.due_at.replace(tzinfo=None) - review.due_at.replace(tzinfo=None))) < timedelta(seconds=1)
+        assert abs(timer.due_at.replace(tzinfo=None) - review.due_at.replace(tzinfo=None)) < timedelta(seconds=1)
     clock.advance(days=2, minutes=1)
     assert life.sweep() == 1
     assert life.open_tasks(iid) == ["handle_escalation", "review_application"]

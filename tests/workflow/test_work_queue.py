@@ -1,7 +1,7 @@
 """Claims with leases, release, reassignment, queue filters and counts, the heads' dashboard."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -113,7 +113,7 @@ def test_field_inspections_are_due_in_working_days(system, team, clock):
     life.complete(iid, "review_application", team["operator"], {"decision": "inspect"}, claim=True)
     visit = life.item(iid, "field_inspection")
     expected = WorkingCalendar().add_working_days(clock(), system.settings.work.inspection_due_working_days)
-    assert visit.due_at.replace(tzinfo=timezone.utc) == expected
+    assert visit.due_at.replace(tzinfo=UTC) == expected
 
 
 def test_dashboard_for_unit_heads(system, team, clock):
@@ -133,7 +133,7 @@ def test_dashboard_for_unit_heads(system, team, clock):
 
 def test_working_calendar_skips_weekends_and_holidays():
     cal = WorkingCalendar(holidays=["2026-03-20"])
-    friday = datetime(2026, 3, 13, 10, tzinfo=timezone.utc)
+    friday = datetime(2026, 3, 13, 10, tzinfo=UTC)
     assert cal.add_working_days(friday, 1).date() == date(2026, 3, 16)
-    assert cal.add_working_days(datetime(2026, 3, 19, 10, tzinfo=timezone.utc), 1).date() == date(2026, 3, 23)
+    assert cal.add_working_days(datetime(2026, 3, 19, 10, tzinfo=UTC), 1).date() == date(2026, 3, 23)
     assert not cal.is_working_day(date(2026, 3, 21))

@@ -168,9 +168,9 @@ def compare():
     picked = [by_number.get((request.args.get(k) or "").strip()) for k in ("a", "b")]
     defaults = [flt.versions[min(1, len(flt.versions) - 1)], flt.versions[0]]
     error = None
-    if any(v is None for v, k in zip(picked, ("a", "b")) if request.args.get(k)):
+    if any(v is None for v, k in zip(picked, ("a", "b"), strict=False) if request.args.get(k)):
         error = _("Choose a version from the list.")
-    picked = [p or d for p, d in zip(picked, defaults)]
+    picked = [p or d for p, d in zip(picked, defaults, strict=False)]
     sides = []
     for version in picked:
         sides.append({"version": version, "nodes": {n["node"]: n for n in _node_stats(flt, (version.id,))},

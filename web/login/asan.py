@@ -14,13 +14,23 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from wtforms import Form, StringField
 
 from engine import audit, identity
 from web.auth import anonymous_actor, now
-from web.login.common import safe_next, sign_in_person
 from web.db import get_db, get_system
+from web.login.common import safe_next, sign_in_person
 from web.login.identity import certs
 from web.login.identity.asan import GatewayError, HttpAsanGateway, SimulatorGateway
 from workflow.i18n import N_

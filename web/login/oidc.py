@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from engine import audit, identity
 from web.auth import anonymous_actor, now, sign_in
-from web.login.common import safe_next, sign_in_person
 from web.db import get_db
+from web.login.common import safe_next, sign_in_person
 from web.login.identity.certs import Person
 from web.login.identity.oidc import OidcClient, OidcRefused, OidcSettings
 from web.login.identity.oidc_simulator import SimulatedProvider

@@ -12,7 +12,17 @@ import io
 from datetime import datetime, timedelta
 
 import segno
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import Form, StringField
@@ -20,8 +30,8 @@ from wtforms import Form, StringField
 from engine import audit, identity
 from engine.models import Account
 from web.auth import anonymous_actor, current_actor, login_required, login_settings, now, sign_in
-from web.login.common import locked_message
 from web.db import get_db, get_system
+from web.login.common import locked_message
 from workflow.i18n import N_
 
 bp = Blueprint("login_totp", __name__, template_folder="templates")

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 
 from engine import incidents as incident_store
 from engine import workqueue
+from engine.audit import timeline
 from engine.db import as_utc
 from engine.errors import NotFound, WorkItemError
-from engine.audit import timeline
 from engine.models import Account, WorkItem
 from engine.progress import instance_progress
 from engine.workitems import get_for

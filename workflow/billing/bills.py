@@ -9,10 +9,10 @@ Rules:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Sequence
 
 from workflow.billing.tariffs import _decimal_or_none, _str_or_none
 from workflow.billing.vat import QEPIK, round_money, vat_included
@@ -51,7 +51,7 @@ class BillLine:
     @classmethod
     def priced(cls, date_from: date, date_to: date, m3: Decimal, water_price: Decimal,
                sewer_price: Decimal, vat_rate: Decimal, block: int | None = None,
-               block_upto: Decimal | None = None) -> "BillLine":
+               block_upto: Decimal | None = None) -> BillLine:
         water = round_money(m3 * water_price)
         sewer = round_money(m3 * sewer_price)
         return cls(date_from, date_to, (date_to - date_from).days + 1, m3, water_price, sewer_price,
@@ -74,7 +74,7 @@ class BillLine:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "BillLine":
+    def from_dict(cls, data: dict) -> BillLine:
         return cls(
             date_from=date.fromisoformat(data["date_from"]),
             date_to=date.fromisoformat(data["date_to"]),
@@ -123,7 +123,7 @@ class Bill:
 
     @classmethod
     def from_lines(cls, consumption_m3: int, period_start: date, period_end: date,
-                   consumer_group: str, region: str, lines: Sequence[BillLine]) -> "Bill":
+                   consumer_group: str, region: str, lines: Sequence[BillLine]) -> Bill:
         """Totals from the lines: VAT is broken out of the gross of each VAT rate and rounded."""
         gross = sum((line.gross for line in lines), Decimal(0)).quantize(QEPIK)
         vat = vat_included((line.gross, line.vat_rate) for line in lines)
@@ -146,7 +146,7 @@ class Bill:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Bill":
+    def from_dict(cls, data: dict) -> Bill:
         if data.get("version") != BILL_FORMAT_VERSION:
             raise ValueError(f"unknown bill format version: {data.get('version')!r}")
         return cls(

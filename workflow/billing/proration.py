@@ -14,9 +14,9 @@ The detailed arithmetic is in :func:`compute_bill`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Sequence
 
 from workflow.billing.bills import Bill, BillLine
 from workflow.billing.tariffs import TariffRate, billing_days, select_tariffs

@@ -19,10 +19,11 @@ passed in; nothing here reads a database.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 POPULATION = "population"
 NON_POPULATION = "non_population"
@@ -71,7 +72,7 @@ class TariffBlock:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TariffBlock":
+    def from_dict(cls, data: dict) -> TariffBlock:
         return cls(
             upto_m3_per_month=_decimal_or_none(data.get("upto_m3_per_month")),
             water_price=Decimal(data["water_price"]),
@@ -112,7 +113,7 @@ class TariffRate:
             if bounds[-1] is not None or None in bounds[:-1]:
                 raise ValueError("only the last block, and it always, is unbounded (upto_m3_per_month=None)")
             finite = bounds[:-1]
-            if any(a >= b for a, b in zip(finite, finite[1:])):
+            if any(a >= b for a, b in zip(finite, finite[1:], strict=False)):
                 raise ValueError("block bounds must increase")
 
     def applies_to(self, consumer_group: str, region: str) -> bool:

@@ -7,7 +7,7 @@ are files the operator configures.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,7 +24,7 @@ def _name(cn: str, fin: str | None = None) -> x509.Name:
 
 class MiniCA:
     def __init__(self, name: str = "saygac test CA", *, now: datetime | None = None, days: int = 3650):
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.name = _name(name)
         ski = x509.SubjectKeyIdentifier.from_public_key(self.key.public_key())
@@ -48,7 +48,7 @@ class MiniCA:
     def issue(self, cn: str, fin: str | None, *, not_before: datetime | None = None, days: int = 3 * 365,
               digital_signature: bool = True, client_auth: bool = True) -> x509.Certificate:
         """A person's certificate (Asan İmza certificates are valid three years)."""
-        not_before = not_before or datetime.now(timezone.utc) - timedelta(days=1)
+        not_before = not_before or datetime.now(UTC) - timedelta(days=1)
         key = ec.generate_private_key(ec.SECP256R1())
         builder = (
             x509.CertificateBuilder().subject_name(_name(cn, fin)).issuer_name(self.name)
@@ -66,7 +66,7 @@ class MiniCA:
         return builder.sign(self.key, hashes.SHA256())
 
     def crl(self, *, now: datetime | None = None, days: int = 7) -> x509.CertificateRevocationList:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         builder = (x509.CertificateRevocationListBuilder().issuer_name(self.name)
                    .last_update(now - timedelta(hours=1)).next_update(now + timedelta(days=days)))
         for serial in self.revoked:
