@@ -511,7 +511,7 @@ def state_composition(state: str) -> dict:
 
 def build_full_system(url: str, tmp: Path):
     from engine.settings import load_settings
-    from tests import factories as f
+    from workflow import factories as f
     from workflow.system import build_system
 
     settings = load_settings(environ={}, overrides={
@@ -536,7 +536,7 @@ def build_full_system(url: str, tmp: Path):
 
 
 def seed_subscribers(system, count: int) -> list[tuple[str, str, str]]:
-    from tests import factories as f
+    from workflow import factories as f
 
     last_read = system.services.today() - timedelta(days=30)
     out = []
@@ -574,7 +574,7 @@ def full_lifecycle(life, people, sub, probe: dict | None = None):
 
 
 def bench_full(url: str, label: str, n: int, tmp: Path) -> tuple[Stats, list[dict], object]:
-    from tests.workflow.lifecycle import Lifecycle
+    from worker.lifecycle import Lifecycle
 
     system, people = build_full_system(url, tmp)
     subs = seed_subscribers(system, n + WARMUP)

@@ -1,4 +1,5 @@
-"""Drives the meter-reading process as the web layer and the worker do, one unit of work per step.
+"""Drives the meter-reading process as the web layer and the worker do, one unit of work per step
+(the workflow scenarios in the tests and the benchmarks use it).
 
 Every step opens a new session, so the instance is reloaded from the database each time.
 """
@@ -11,9 +12,9 @@ from sqlalchemy import select
 
 from engine.audit import Actor
 from engine.models import ProcessInstance, WorkItem
-from tests import factories as f
 from worker.dispatch import InlineDispatcher
 from worker.sweep import sweep
+from workflow import factories as f
 from workflow.models import Application
 from workflow.system import System
 

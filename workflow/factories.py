@@ -1,4 +1,5 @@
-"""Test data built through the real models, bound to a session (warehouse-style factories)."""
+"""Rows built through the real models, bound to a session (warehouse-style factories), for the
+tests and the benchmarks: units, accounts, tariffs, subscribers with a reading history."""
 from __future__ import annotations
 
 import itertools

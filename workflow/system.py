@@ -24,7 +24,6 @@ from engine.runtime import Runtime, StepResult
 from engine.scenarios import load as load_scenarios
 from engine.settings import Settings
 from engine.specs import SpecRegistry, read_directory
-from forms import FORMS
 from workflow.analytics import classify
 from workflow.operations import OPERATIONS
 from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID, describe, due_policy
@@ -83,7 +82,9 @@ def shipped_scenarios() -> list[dict]:
 
 
 def deploy_rules() -> DeployRules:
-    return DeployRules(form_keys=frozenset(FORMS), lane_roles=LANES.roles, automatic_lanes=LANES.automatic,
+    """What a deployable diagram may use: the formKeys the workflow can complete (the web layer
+    has a form for each, checked by ``tests/workflow/test_diagrams.py``), lanes, operations."""
+    return DeployRules(form_keys=frozenset(HANDLERS), lane_roles=LANES.roles, automatic_lanes=LANES.automatic,
                        operations=OPERATIONS)
 
 

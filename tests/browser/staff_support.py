@@ -8,8 +8,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from engine.models import Account
-from tests import factories as f
-from tests.workflow.lifecycle import Lifecycle, submit
+from worker.lifecycle import Lifecycle, submit
+from workflow import factories as f
 
 
 def actor(system, username: str):

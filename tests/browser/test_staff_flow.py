@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 
 from engine.models import Account, Unit, WorkItem
-from tests import factories as f
 from tests.browser.staff_support import actor, submitted_review
+from workflow import factories as f
 
 
 def test_operator_claims_and_sends_to_inspection(live, page, shot, axe):

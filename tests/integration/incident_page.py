@@ -1,9 +1,9 @@
 """What an administrator sees on the incidents page of a system (a fresh admin account)."""
 from __future__ import annotations
 
-from tests import factories as f
 from tests.web.conftest import Browser
 from web import create_app
+from workflow import factories as f
 
 
 def incident_rows(system, kind: str) -> list:

@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 from engine.errors import WorkItemConflict
 from engine.models import AuditEvent, Unit, WorkItem
 from engine.workitems import claim
-from tests import factories as f
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from workflow import factories as f
 from workflow.models import Application, ApplicationMeter
 
 

@@ -12,7 +12,6 @@ from sqlalchemy.engine import make_url
 from bench.outages import TcpProxy
 from engine.models import Account
 from engine.safety import UnsafeForProduction
-from tests import factories as f
 from tests.conftest import make_settings
 from tests.integration.conftest import empty_database
 from tests.integration.test_production_safety import (
@@ -21,6 +20,7 @@ from tests.integration.test_production_safety import (
 from tests.web.conftest import Browser
 from web import create_app
 from web.cli import cmd_check
+from workflow import factories as f
 from workflow.system import build_system
 
 CONNECT_TIMEOUT = 2

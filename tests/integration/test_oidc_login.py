@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from engine.db import Base
 from engine.models import Account, AuditEvent
-from tests import factories as f
 from tests.conftest import make_settings
 from tests.oidc_provider import LoopbackProvider
 from tests.web.conftest import Browser
 from web import create_app
+from workflow import factories as f
 from workflow.system import build_system
 
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from engine.models import Email, Job, ProcessInstance
 from tests.integration import processes
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
 from worker.dispatch import RqDispatcher
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 from workflow.models import Invoice
 
 

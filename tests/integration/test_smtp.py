@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.models import Email, Job
 from tests.conftest import make_settings, make_system
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 
 
 class Inbox:

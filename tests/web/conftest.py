@@ -14,8 +14,8 @@ import lxml.html
 import pytest
 from PIL import Image
 
-from tests import factories as f
 from web import create_app
+from workflow import factories as f
 
 PASSWORD = "secret-pass-1"  # tests.factories.password_hash()
 WEB_TESTS = __file__.rsplit("/", 1)[0]

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine.models import Account
-from tests import factories as f
 from tests.web.conftest import image_bytes
-from tests.workflow.lifecycle import Lifecycle, submit
+from worker.lifecycle import Lifecycle, submit
+from workflow import factories as f
 
 
 @dataclass

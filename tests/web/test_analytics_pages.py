@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests import factories as f
 from tests.web.helpers import error_summary
 from tests.web.staffing import actor_of, submit_via_engine
-from tests.workflow.lifecycle import new_subscriber
+from worker.lifecycle import new_subscriber
+from workflow import factories as f
 
 
 @pytest.fixture

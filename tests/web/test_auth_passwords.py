@@ -10,11 +10,11 @@ from sqlalchemy import select
 from engine.identity import LoginSettings, password_problems
 from engine.models import Account, AuditEvent, LoginSession
 from engine.settings import PROJECT_ROOT
-from tests import factories as f
 from tests.web.conftest import PASSWORD, Browser
 from tests.web.test_auth import FAILED
 from web.login import account as login_account
 from web.login.common import LOCKED as LOCKED_MSGID
+from workflow import factories as f
 
 AZ = Translations.load(str(PROJECT_ROOT / "web" / "translations"), ["az"])
 LOCKED = AZ.gettext(LOCKED_MSGID).split("%(time)s")[0]  # the lock message in Azerbaijani, before the time

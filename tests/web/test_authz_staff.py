@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from engine.models import Unit, WorkItem
 from engine.workitems import claim
-from tests import factories as f
 from tests.web.conftest import new_yasamal_subscriber
 from tests.web.staffing import actor_of, submit_via_engine
+from workflow import factories as f
 
 PERSONAS = ("operator", "operator_other_unit", "inspector", "citizen", "anonymous", "unit_head",
             "inspector_other_unit")

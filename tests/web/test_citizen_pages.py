@@ -8,7 +8,6 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from tests import factories as f
 from tests.web.conftest import image_bytes
 from tests.web.helpers import (
     apply_from_preview,
@@ -17,6 +16,7 @@ from tests.web.helpers import (
     open_item,
     start,
 )
+from workflow import factories as f
 from workflow.identifiers import make_subscriber_code
 from workflow.models import Application
 

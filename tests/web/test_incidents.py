@@ -8,10 +8,10 @@ from sqlalchemy import select
 from engine import incidents
 from engine import jobs as outbox
 from engine.models import AuditEvent, Incident, Job
-from tests import factories as f
 from tests.web.staffing import submit_via_engine
 from worker.dispatch import InlineDispatcher
 from worker.jobs import HANDLERS
+from workflow import factories as f
 
 FAILS = "test_always_fails"
 

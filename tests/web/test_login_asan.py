@@ -13,13 +13,13 @@ from werkzeug.serving import make_server
 from engine.db import Base
 from engine.models import Account, AuditEvent
 from engine.settings import PROJECT_ROOT
-from tests import factories as f
 from tests.conftest import make_settings
 from tests.web.conftest import Browser
 from web import create_app
 from web.login.asan import DECLINED, EXPIRED
 from web.login.identity.asan import SimulatorGateway, simulator_wsgi
 from web.login.identity.ca import MiniCA
+from workflow import factories as f
 from workflow.system import build_system
 
 GATEWAY = "saygac.asan_gateway"

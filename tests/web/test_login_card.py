@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from engine.db import Base
 from engine.models import Account, AuditEvent
-from tests import factories as f
 from tests.conftest import make_settings
 from tests.web.conftest import Browser
 from web import create_app
 from web.login.identity.ca import MiniCA, pem
+from workflow import factories as f
 from workflow.system import build_system
 
 PROXY = "10.0.0.5"

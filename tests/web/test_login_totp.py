@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from engine.db import Base
 from engine.models import Account, AuditEvent
-from tests import factories as f
 from tests.conftest import make_settings
 from tests.web.conftest import PASSWORD, Browser
 from tests.web.test_auth_passwords import LOCKED
 from web import create_app
+from workflow import factories as f
 from workflow.system import build_system
 
 

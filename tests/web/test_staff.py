@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests import factories as f
 from tests.web.conftest import image_bytes
 from tests.web.helpers import error_summary, open_item, submit_application
+from workflow import factories as f
 from workflow.models import Application, Reading
 
 

@@ -165,7 +165,7 @@ def test_operator_sends_to_inspection_and_inspector_records_the_visit_with_a_pho
 
 def test_the_head_reassigns_a_claimed_review_and_watches_the_dashboard(auth, people, subscriber, system, clock):
     from engine.models import Unit
-    from tests import factories as f
+    from workflow import factories as f
 
     with system.sessions() as s:
         f.account(s, "operator", s.scalar(select(Unit).where(Unit.code == "U-YSM")), username="operator-b",

@@ -11,7 +11,7 @@ from werkzeug.test import encode_multipart
 
 from engine.models import AuditEvent, ProcessVersion
 from engine.specs import read_directory
-from tests import factories as f
+from workflow import factories as f
 from workflow.process import DIAGRAM_DIR
 
 SHIPPED = read_directory(DIAGRAM_DIR)

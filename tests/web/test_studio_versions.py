@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.db import as_utc
 from engine.models import AuditEvent, ProcessInstance, WorkItem
 from tests.web.test_studio import BPMN, SHIPPED, Studio, analyst, studio, with_sla  # noqa: F401  (fixtures)
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 
 
 def wall_now() -> datetime:

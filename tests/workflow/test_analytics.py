@@ -15,7 +15,7 @@ from engine.eventlog import ProcessEvent
 from engine.eventlog_backfill import backfill
 from engine.models import ProcessVersion
 from engine.workitems import claim
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 from workflow.analytics import DIRECT, classify
 
 HOUR = 3600.0

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.errors import OperationFailed
 from forms import FORMS, FormContext
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber
+from worker.lifecycle import Lifecycle, make_people, new_subscriber
 
 
 @pytest.fixture

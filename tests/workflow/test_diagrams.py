@@ -16,7 +16,7 @@ from engine.models import ProcessInstance, ProcessVersion
 from engine.scripting import SafeScriptEngine
 from engine.specs import read_directory
 from forms import FORMS
-from tests import factories as f
+from workflow import factories as f
 from workflow.operations import OPERATIONS
 from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID
 from workflow.system import deploy_rules
@@ -164,7 +164,7 @@ def test_a_waiting_instance_moves_to_a_new_version_and_follows_it(system, clock)
     from datetime import timedelta
 
     from engine.models import WorkItem
-    from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+    from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 
     people = make_people(system)
     life = Lifecycle(system)
@@ -195,7 +195,7 @@ def test_a_waiting_instance_moves_to_a_new_version_and_follows_it(system, clock)
 
 
 def test_an_instance_waiting_at_a_removed_step_cannot_move_and_is_left_untouched(system):
-    from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+    from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 
     people = make_people(system)
     life = Lifecycle(system)

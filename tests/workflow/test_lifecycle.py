@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from engine.errors import NotFound
 from engine.models import AuditEvent, Email, Timer, WorkItem
-from tests import factories as f
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from workflow import factories as f
 from workflow.models import Application, Invoice, Meter, Reading
 from workflow.tasks import SubmissionRefused
 

@@ -9,9 +9,9 @@ from PIL import ExifTags, Image
 from sqlalchemy import select
 
 from engine.models import Job, StoredFile
-from tests import factories as f
 from tests.photo_files import jpeg, textured
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from workflow import factories as f
 from workflow.photo_evidence import SANITIZED_KIND, enqueue_processing, served_photo
 from workflow.photos import hamming, inspect_upload
 

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 from workflow import invoicing, privacy
 from workflow.models import Invoice, Subscriber
 

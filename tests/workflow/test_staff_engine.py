@@ -12,8 +12,8 @@ from engine.models import Unit
 from engine.progress import instance_progress
 from engine.workitems import claim
 from engine.workqueue import QueueFilter, renew_lease, unit_people, unit_queue
-from tests import factories as f
-from tests.workflow.lifecycle import Lifecycle, make_team, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_team, new_subscriber, submit
+from workflow import factories as f
 from workflow.review import monthly_use
 
 LEASE = timedelta(minutes=30)

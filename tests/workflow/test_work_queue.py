@@ -10,7 +10,7 @@ from engine.errors import NotFound, WorkItemConflict, WorkItemError
 from engine.models import WorkItem
 from engine.workitems import claim, release
 from engine.workqueue import QueueFilter, reassign, release_expired, unit_dashboard, unit_queue
-from tests.workflow.lifecycle import Lifecycle, make_team, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_team, new_subscriber, submit
 
 LEASE = timedelta(minutes=30)
 
