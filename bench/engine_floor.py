@@ -6,7 +6,7 @@ One run, the four configurations interleaved (lifecycle i of each, in rotating o
 lifecycle i + 1 of any), medians:
 
 1. **raw**: SpiffWorkflow in memory, the accept path of ``meter_reading.bpmn`` with trivial
-   service calls and the library's script engine (``bench.engine_overhead.raw_lifecycle``);
+   service calls and the library's script engine (``bench.engine_overhead.raw.raw_lifecycle``);
 2. **floor**: plain SQLAlchemy Core on PostgreSQL making the same durable writes as the engine
    with trivial operations, in the same 6 commits (start; identify; enter readings; claim and
    accept the review; the async job's claim; its run): the instance row with a state as large
@@ -14,7 +14,7 @@ lifecycle i + 1 of any), medians:
    the analytics event rows (one INSERT each per step), a row lock per step; no ORM, no pool
    pre-ping, nothing read that is not needed;
 3. **saygac, trivial operations**: ``engine.runtime.Runtime`` with the same trivial operations
-   (``bench.engine_overhead.engine_lifecycle``: one session and commit per step, the job run as
+   (``bench.engine_overhead.world.engine_lifecycle``: one session and commit per step, the job run as
    the worker runs it);
 4. **saygac, real domain work**: the whole system (``workflow.system``) on the demo data: the
    citizen's three steps, the operator's claim and acceptance, the invoice job and the e-mail
@@ -45,13 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, event, insert, select, text, update
 
 from bench import demo_world
-from bench.engine_overhead import (
-    TrivialServiceEngine,
-    build_engine_world,
-    engine_lifecycle,
-    parse_raw,
-    raw_lifecycle,
-)
+from bench.engine_overhead.raw import TrivialServiceEngine, parse_raw, raw_lifecycle
+from bench.engine_overhead.world import build_engine_world, engine_lifecycle
 from engine.eventlog import ProcessEvent
 from engine.models import AuditEvent, Job, ProcessInstance, Timer, WorkItem
 from worker.dispatch import InlineDispatcher
