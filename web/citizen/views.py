@@ -38,7 +38,7 @@ def _open_items(db, actor_id: int) -> dict[int, int]:
     """instance id -> the person's open work item (a draft waiting for them)."""
     rows = db.execute(select(WorkItem.instance_id, WorkItem.id).where(
         WorkItem.assignee_id == actor_id, WorkItem.state == "open").order_by(WorkItem.id))
-    return dict(rows)
+    return dict(rows.all())
 
 
 @bp.app_template_filter("localdate")
