@@ -172,14 +172,14 @@ def _refresh_month(session: Session, month: date) -> None:
         for row in session.execute(select(table.__table__).where(table.grain == "d", table.day >= month,
                                                        table.day < following)):
             group = (row.version_id, row.unit_id, getattr(row, key))
-            acc = merged.setdefault(group, {c: 0 for c in count_cols} | {h: Counter() for h in hist_cols}
+            acc = merged.setdefault(group, dict.fromkeys(count_cols, 0) | {h: Counter() for h in hist_cols}
                                     | ({"cycle_days": [0] * (len(CYCLE_BUCKETS_DAYS) + 1)} if table is CaseDay else {}))
             for c in count_cols:
                 acc[c] += getattr(row, c)
             for h in hist_cols:
                 acc[h].update({int(k): n for k, n in getattr(row, h).items()})
             if table is CaseDay:
-                acc["cycle_days"] = [a + b for a, b in zip(acc["cycle_days"], row.cycle_days)]
+                acc["cycle_days"] = [a + b for a, b in zip(acc["cycle_days"], row.cycle_days, strict=False)]
         rows = [{"grain": "m", "day": month, "version_id": v, "unit_id": u, key: name,
                  **{k: ({str(c): n for c, n in val.items()} if isinstance(val, Counter) else val)
                     for k, val in acc.items()}} for (v, u, name), acc in merged.items()]
@@ -335,7 +335,7 @@ def charts(session: Session, days: Days, direct_path: str) -> dict:
             direct[_week(day)][1] += finished
     cycle = [0] * (len(CYCLE_BUCKETS_DAYS) + 1)
     for row in _rows(session, CaseDay, days, ended, columns=(CaseDay.cycle_days,)):
-        cycle = [a + b for a, b in zip(cycle, row.cycle_days)]
+        cycle = [a + b for a, b in zip(cycle, row.cycle_days, strict=False)]
     breaches: Counter = Counter()
     for row in _rows(session, NodeDay, days, NodeDay.breached > 0, columns=(NodeDay.unit_id, NodeDay.breached)):
         breaches[row.unit_id or None] += row.breached

@@ -4,9 +4,8 @@ Revision ID: analytics_rollup
 Revises: inspection_findings
 Create Date: 2026-12-02 14:10:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'analytics_rollup'
 down_revision = 'inspection_findings'

@@ -21,9 +21,9 @@ from engine.models import Account, WorkItem
 from engine.progress import instance_progress
 from engine.workitems import get_for
 from web.auth import current_actor, roles_required
-from web.staff.incidents import KIND_LABELS
 from web.db import get_db, get_system
 from web.i18n import TASK_TITLES, translate
+from web.staff.incidents import KIND_LABELS
 from workflow.i18n import N_
 from workflow.normalise import record_id
 from workflow.review import monthly_use, reading_history, recent_overrides

@@ -293,7 +293,7 @@ def report_step_failure(item: WorkItem, actor: Actor, err: Exception) -> None:
     """A step that raised while a person completed it: nothing was saved (the caller rolled
     back); an incident records the error for an administrator and the person is told what
     failed, with the incident's number, instead of being left to try the same form for ever."""
-    log.exception("completing work item %s (%s) failed", item.id, item.task_name)
+    log.error("completing work item %s (%s) failed", item.id, item.task_name, exc_info=err)
     system = get_system()
     with system.sessions() as session:
         incident = incidents.open_incident(
