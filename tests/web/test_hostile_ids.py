@@ -57,7 +57,7 @@ def browsers(auth, system) -> dict[str, Browser]:
 def walk(app, clients: dict[str, Browser]) -> tuple[int, list, list]:
     """Every route x hostile id x role x method: (requests sent, server errors, numeric ids not 404)."""
     sent, server_errors, not_found_expected = 0, [], []
-    for rule, endpoint, converters, methods in routes_with_parameters(app):
+    for rule, _endpoint, converters, methods in routes_with_parameters(app):
         for name, converter in converters.items():
             for kind, values in HOSTILE_IDS.items():
                 for hostile in values:
