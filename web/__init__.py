@@ -72,9 +72,9 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     outages.init_app(app)
 
     if settings.app.mode == "embedded" and not app.testing:
-        from worker.sweep import start_background
+        from worker import start_sweep_thread
 
-        app.extensions[SWEEP_STOP_KEY] = start_background(
+        app.extensions[SWEEP_STOP_KEY] = start_sweep_thread(
             system, app.extensions[db.DISPATCHER_KEY], settings.jobs.timer_sweep_seconds)
     return app
 

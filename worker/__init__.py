@@ -1,7 +1,8 @@
 """Running the outbox's jobs: in-process (embedded mode) or rq workers on Redis (production).
 
-The web layer and the commands reach the worker through :func:`make_dispatcher` only; the
-worker process starts from :mod:`worker.cli` (``python -m worker``), which never imports Flask.
+The web layer reaches the worker through this module only (:func:`make_dispatcher`, and
+:func:`start_sweep_thread` for the embedded mode); the worker process starts from
+:mod:`worker.cli` (``python -m worker``), which never imports Flask.
 """
 from __future__ import annotations
 
@@ -21,3 +22,10 @@ def make_dispatcher(system) -> Dispatcher:
 
         return RqDispatcher(system, redis_client(system.settings))
     raise ValueError(f"[jobs] runner must be 'inline' or 'rq', not {runner!r}")
+
+
+def start_sweep_thread(system, dispatcher: Dispatcher, interval: float):
+    """The embedded mode's sweep, in a thread of this process; returns the event that stops it."""
+    from worker.sweep import start_background
+
+    return start_background(system, dispatcher, interval)
