@@ -3,12 +3,13 @@ instances whose timers are due, releases expired work-item leases, turns the job
 workers (expired job leases) into retries or failures, returns to pending the jobs the queue
 lost, sends every due job, and refreshes the analytics rollup every few minutes. Each pass logs
 one line and records its time (:mod:`engine.heartbeats`, for health checks); a pass that fails (database or Redis away) is
-logged and the next one follows with a growing pause, never an exit.
+logged and the next one follows after the same interval, never an exit.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import asdict, dataclass
 
 from engine import heartbeats
@@ -19,7 +20,6 @@ from worker.queues import ENGINE
 from workflow.system import System
 
 log = logging.getLogger(__name__)
-MAX_PAUSE_SECONDS = 60.0
 
 
 @dataclass
@@ -58,21 +58,25 @@ def sweep(system: System, dispatcher) -> Pass:
 
 
 def run_forever(system: System, dispatcher, interval: float, stop: threading.Event | None = None) -> None:
+    """Pass every ``interval`` seconds until ``stop``. A failed pass (the database or Redis away)
+    is logged and the next one follows after the same interval: the pause never grows, so work
+    committed during an outage is sent within one interval of the service's return."""
     stop = stop or threading.Event()
-    pause = interval
+    failing_since = None
     while not stop.is_set():
         try:
             done = sweep(system, dispatcher)
             log.info("sweep pass: %d timers due, %d job leases expired (%d failed for good), "
                      "%d jobs lost by the queue, %d jobs sent", done.timers, done.expired, done.failed,
                      done.lost, done.sent)
-            pause = interval
+            if failing_since is not None:
+                log.warning("sweep passes again after %.0f s of failures", time.monotonic() - failing_since)
+                failing_since = None
         except Exception as err:  # keep sweeping: the database or Redis comes back
-            log.error("sweep pass failed (%s: %s); next pass in %.0f s", type(err).__name__, err, pause)
+            failing_since = failing_since or time.monotonic()
+            log.error("sweep pass failed (%s: %s); next pass in %.0f s", type(err).__name__,
+                      str(err).splitlines()[0][:300] if str(err) else "", interval)
             log.debug("sweep failure", exc_info=True)
-            stop.wait(pause)
-            pause = min(pause * 2, MAX_PAUSE_SECONDS)
-            continue
         stop.wait(interval)
 
 
