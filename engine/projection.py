@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from engine import spiff_internals
 from engine.errors import EngineError
 from engine.models import ProcessInstance, Timer, WorkItem
 from engine.workitems import WorkItemFields
@@ -124,7 +125,7 @@ class Projection:
         for sibling in parent.children:
             spec = sibling.task_spec
             if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, TimerEventDefinition):
-                value = sibling._get_internal_data("event_value")
+                value = spiff_internals.event_value(sibling)
                 if isinstance(value, str):
                     dues.append(datetime.fromisoformat(value))
         return min(dues) if dues else None
@@ -141,7 +142,7 @@ def scan(wf: BpmnWorkflow) -> tuple[dict, dict[str, tuple[str, datetime]]]:
             continue
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(definition, TimerEventDefinition):
-            value = task._get_internal_data("event_value")
+            value = spiff_internals.event_value(task)
             if isinstance(value, dict):  # a cycle timer
                 value = value.get("next")
             if isinstance(value, str):

@@ -25,7 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import eventlog, incidents, jobs, migration
+from engine import eventlog, incidents, jobs, migration, spiff_internals
 from engine.audit import SYSTEM, Actor, event_row, record_rows
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, OperationFailed, WorkItemConflict
@@ -165,7 +165,7 @@ class Runtime:
         for timer in due:
             task = wf.get_task_from_id(UUID(timer.task_id))
             if task is not None and task.state == TaskState.WAITING:
-                task._set_internal_data(event_fired=True)
+                spiff_internals.fire_event(task)
                 step.note("timer_fired", instance_id=instance.id,
                           detail={"timer": timer.event_name, "due": as_utc(timer.due_at).isoformat()})
                 step.events += eventlog.timer_events(task, now)
@@ -278,7 +278,7 @@ class Runtime:
                 steps += 1
                 if sub is not wf and sub.parent_task_id is not None:
                     parent = wf.get_task_from_id(sub.parent_task_id)
-                    parent.task_spec._update(parent)
+                    spiff_internals.update_parent(parent)
             if steps > MAX_STEPS:
                 raise EngineError(f"instance {instance.id} ran more than {MAX_STEPS} steps without waiting")
             if not ran:

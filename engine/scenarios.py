@@ -34,6 +34,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine import spiff_internals
 from engine.diagrams import ParsedProcess
 from engine.errors import EngineError
 from engine.operations import OperationContext, OperationRegistry
@@ -225,7 +226,7 @@ def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict, b
             task = _find(wf, step["timer"], TaskState.WAITING)
             if task is None:
                 raise _Failed(f"step {i}: the timer '{step['timer']}' is not waiting; waiting: {_waiting(wf)}")
-            task._set_internal_data(event_fired=True)
+            spiff_internals.fire_event(task)
         _advance(wf, budget)
     return wf
 

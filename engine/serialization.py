@@ -26,6 +26,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from engine import spiff_internals as internals
+
 STATE_FORMAT = f"spiff-{SPIFF_FORMAT}/state-2"
 
 
@@ -36,8 +38,8 @@ def _tasks_to_list(registry, workflow) -> list[dict]:
     for task in workflow.tasks.values():
         item = {"i": str(task.id), "s": task.task_spec.name, "st": task.state,
                 "t": round(task.last_state_change, 3)}
-        if task._children:
-            item["c"] = [str(c) for c in task._children]
+        if children := internals.child_ids(task):
+            item["c"] = [str(c) for c in children]
         if task.triggered:
             item["tr"] = 1
         if task.internal_data:
@@ -61,32 +63,32 @@ def _tasks_from_list(registry, items: list[dict], workflow) -> dict:
     for item in items:
         spec = workflow.spec.task_specs.get(item["s"])
         task = Task(workflow, spec, state=item["st"], id=UUID(item["i"]))
-        task._children = [UUID(c) for c in item.get("c", ())]
+        internals.set_children(task, [UUID(c) for c in item.get("c", ())])
         task.last_state_change = item["t"]
         task.triggered = bool(item.get("tr"))
         task.internal_data = registry.restore(item.get("in", {}))
-        task._parent = None
         tasks[task.id] = task
         children_of[task.id] = item
     for task in tasks.values():
-        for child in task._children:
+        for child in internals.child_ids(task):
             if child in tasks:
-                tasks[child]._parent = task.id
+                internals.set_parent(tasks[child], task.id)
     workflow.tasks = tasks
-    roots = [t for t in tasks.values() if t._parent is None]
+    roots = [t for t in tasks.values() if internals.parent_id(t) is None]
     stack = list(roots)
     while stack:  # data: the root's in full, every other task's as a change to its parent's
         task = stack.pop()
         item = children_of[task.id]
-        if task._parent is None:
+        parent = internals.parent_id(task)
+        if parent is None:
             task.data = registry.restore(item.get("d", {}))
         else:
-            data = DeepMerge.merge({}, tasks[task._parent].data)
+            data = DeepMerge.merge({}, tasks[parent].data)
             data.update(registry.restore(item.get("u", {})))
             for key in item.get("x", ()):
                 data.pop(key, None)
             task.data = data
-        stack.extend(tasks[c] for c in task._children if c in tasks)
+        stack.extend(tasks[c] for c in internals.child_ids(task) if c in tasks)
     for task in tasks.values():
         if isinstance(task.task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             workflow.top_workflow.event_manager.add_task(task)
@@ -161,13 +163,9 @@ class StateSerializer:
         return self._full.registry
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
-        s = self._serializer
-        s.registry._encoder_mode = True
-        try:
-            dct = s.to_dict(workflow)
-            return json.dumps(dct, cls=s._encoder_cls, separators=(",", ":"), ensure_ascii=False)
-        finally:
-            s.registry._encoder_mode = False
+        with internals.encoding(self._serializer.registry) as encoder:
+            dct = self._serializer.to_dict(workflow)
+            return json.dumps(dct, cls=encoder, separators=(",", ":"), ensure_ascii=False)
 
     def loads(self, text: str, version: str, spec, subprocess_specs) -> BpmnWorkflow:
         dct = json.loads(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
+from babel.messages.mofile import read_mo
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale, get_translations, gettext
 
@@ -103,12 +104,23 @@ _PARAM = re.compile(r"%\((\w+)\)[sd]")
 _patterns_cache: dict[str, list[tuple[re.Pattern, str, frozenset[str]]]] = {}
 
 
+def catalogue_msgids(translations) -> list[str]:
+    """The singular msgids of the loaded catalogues, in file order, read with Babel's public
+    ``.mo`` reader from the files the translations were loaded from (``Translations.files``,
+    which Babel keeps through ``merge``); none for a language without a catalogue."""
+    ids: dict[str, None] = {}
+    for path in getattr(translations, "files", ()):
+        with open(path, "rb") as fh:
+            ids.update((m.id, None) for m in read_mo(fh) if isinstance(m.id, str) and m.id)
+    return list(ids)
+
+
 def _patterns(translations) -> list[tuple[re.Pattern, str, frozenset[str]]]:
     """Regexes for the catalogue's parameterised msgids (built once per language)."""
     key = str(get_locale())
     if key not in _patterns_cache:
         found = []
-        for msgid in getattr(translations, "_catalog", {}):
+        for msgid in catalogue_msgids(translations):
             if not isinstance(msgid, str) or "%(" not in msgid:
                 continue
             seen: set[str] = set()

@@ -23,7 +23,10 @@ per process and shared, read-only, by every document:
 Text is placed with ``FPDF.text`` at computed positions (``_Page``), not ``cell``, which is
 20 times slower. Result: a one-page invoice in ≈ 3 ms of CPU instead of ≈ 90 ms
 (``bench/pdf_render.py``). The price is reliance on fpdf2 internals (``TTFFont`` and
-``SubsetMap`` attributes, ``OutputProducer._add_fonts``); ``tests/unit/test_documents.py``
+``SubsetMap`` attributes, ``OutputProducer._add_fonts`` and ``_add_pdf_obj``): this module is
+the only one that touches them, for the fpdf2 releases in ``FPDF2_SUPPORTED`` (the range
+``pyproject.toml`` allows); ``tests/unit/test_fpdf_internals.py`` pins them and
+``tests/unit/test_documents.py`` checks the output against fpdf2's own.
 """
 from __future__ import annotations
 
@@ -54,6 +57,7 @@ BASE_CHARACTERS = (
     + "ƏəĞğİıÖöÜüÇçŞş"
     + "³№–—«»“”„‘’…•°×·"
 )
+FPDF2_SUPPORTED = (">=2.8.0", "<2.9")
 CACHE_SIZE = 64  # subsets and embeddings kept per face
 
 # Tables a PDF viewer does not use for a simple-text CID font.

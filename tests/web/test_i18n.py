@@ -114,3 +114,16 @@ def test_messages_formatted_in_english_are_translated_back(app):
         assert translate("Field cannot be longer than 32 characters.") == \
             "Слишком длинный текст: допускается не более 32 символов."
         assert translate("Something nobody translated") == "Something nobody translated"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_loaded_catalogue_lists_every_parameterised_message(app, locale):
+    """Matching English text back to its msgid reads the msgids of the catalogues Flask-Babel
+    loaded (Babel's ``Translations.files``, kept through ``merge``): all of them are there."""
+    from flask_babel import get_translations
+
+    from web.i18n import catalogue_msgids
+
+    wanted = {m.id for m in _catalog(locale) if isinstance(m.id, str) and "%(" in m.id}
+    with app.test_request_context(f"/?lang={locale}"):
+        assert wanted and wanted <= set(catalogue_msgids(get_translations()))
