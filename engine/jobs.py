@@ -131,15 +131,13 @@ def due_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
 def claim(session: Session, job_id: int, now: datetime, lease: timedelta) -> Job | None:
     """Mark a job running with one attempt more and a lease; None when it is not due, already
     running elsewhere, done, failed or cancelled. Commit before starting the work."""
-    result = session.execute(
+    return session.scalar(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(("pending", "queued")), Job.run_after <= now)
         .values(status="running", attempts=Job.attempts + 1, lease_until=now + lease, updated_at=now)
-        .execution_options(synchronize_session=False)
+        .returning(Job)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    if result.rowcount != 1:
-        return None
-    return session.get(Job, job_id, populate_existing=True)
 
 
 def renew(session: Session, job_id: int, attempt: int, now: datetime, lease: timedelta) -> bool:
@@ -152,11 +150,10 @@ def renew(session: Session, job_id: int, attempt: int, now: datetime, lease: tim
     return result.rowcount == 1
 
 
-def finish(session: Session, job: Job, now: datetime) -> None:
-    job.status = "done"
-    job.last_error = None
-    job.lease_until = None
-    job.updated_at = now
+def finish(session: Session, job_id: int, now: datetime) -> None:
+    """Mark the job done (one UPDATE, in the transaction of the work it did)."""
+    session.execute(update(Job).where(Job.id == job_id)
+                    .values(status="done", last_error=None, lease_until=None, updated_at=now))
 
 
 def fail(session: Session, job: Job, error: str, now: datetime, delays: tuple[int, ...],

@@ -107,7 +107,7 @@ def execute(system: System, job_id: int) -> tuple[str, list[int]]:
         try:
             with system.sessions() as session:
                 HANDLERS[name](system, session, args)
-                outbox.finish(session, session.get(outbox.Job, job_id), system.services.now())
+                outbox.finish(session, job_id, system.services.now())
                 session.commit()
                 return "done", outbox.created_jobs(session)
         except Exception as err:  # every failure is recorded; the job is retried or fails for good
