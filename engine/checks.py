@@ -4,6 +4,8 @@ Each problem names the element it is about, so a studio can highlight it.
 """
 from __future__ import annotations
 
+import ast
+
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -102,6 +104,8 @@ def _check_timer(element_id: str, definition: TimerEventDefinition) -> list[Diag
     p = _expression_problem(definition.expression, element_id, "timer expression")
     if p:
         return [p]
+    if any(isinstance(node, ast.Name) for node in ast.walk(ast.parse(definition.expression.strip(), mode="eval"))):
+        return []  # reads task data (e.g. a due date an operation computed): checked when it runs
     try:
         value = expressions.evaluate(definition.expression, {})
         TimerEventDefinition.parse_time_or_duration(value)

@@ -111,7 +111,9 @@ class WorkSettings:
     lease_minutes: int = 30
     review_due_working_days: int = 2
     inspection_due_working_days: int = 3
-    holidays: tuple[str, ...] = ()
+    holidays: tuple[str, ...] = ()  # extra days off (ISO dates) besides the public holidays of holiday_country
+    working_days: tuple[str, ...] = ()  # days made working by decree (e.g. a Saturday worked in exchange)
+    holiday_country: str = "AZ"  # public holidays from the ``holidays`` package
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+
+from engine.calendar import WorkingCalendar
 from engine.db import Base
 from engine.settings import load_settings
 from workflow.system import build_system
@@ -36,8 +39,28 @@ def make_settings(tmp_path, database_url: str | None = None, **sections):
 
 
 @pytest.fixture
-def clock():
-    return Clock()
+def clock(monkeypatch):
+    """The engine's clock; SpiffWorkflow's timers read the same clock (the library calls
+    ``datetime.now(timezone.utc)`` itself, so a timer's due time and whether it fired follow
+    the test's clock, not the wall clock)."""
+    engine_clock = Clock()
+
+    class LibraryDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return engine_clock.now if tz is None else engine_clock.now.astimezone(tz)
+
+    monkeypatch.setattr(spiff_timer, "datetime", LibraryDatetime)
+    return engine_clock
+
+
+def next_working_monday(clock: Clock, calendar: WorkingCalendar) -> None:
+    """Move ``clock`` to 10:00 in Baku on the next Monday that starts three working days in a row,
+    for tests that count an SLA of two working days in hours."""
+    day = clock.now.date() + timedelta(days=1)
+    while day.weekday() != 0 or not all(calendar.is_working_day(day + timedelta(days=i)) for i in range(3)):
+        day += timedelta(days=1)
+    clock.now = datetime(day.year, day.month, day.day, 6, 0, tzinfo=timezone.utc)  # 10:00 in Baku
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ the tables; task data carries ids only.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -114,9 +114,18 @@ def assign_unit(ctx: OperationContext, application_id: int, unit_code: str) -> d
     if unit is None:
         raise NotFound(f"the routing table names unit {unit_code}, which does not exist")
     app.unit_id = unit.id
+    review_due = ctx.services.calendar.add_working_days(ctx.now, ctx.services.settings.work.review_due_working_days)
     audit.record(ctx.session, "application_routed", at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"application:{app.id}", detail={"unit": unit.code})
-    return {"unit_id": unit.id}
+                 entity=f"application:{app.id}", detail={"unit": unit.code, "review_due": review_due.isoformat()})
+    # the diagram's review SLA timer fires at ``review_due`` (working days in Baku, engine.calendar)
+    return {"unit_id": unit.id, "review_due": review_due.isoformat()}
+
+
+def _review_due(ctx: OperationContext) -> date:
+    """The review's due date in Baku, as the timer fired on it (``assign_unit``'s ``review_due``)."""
+    due = (ctx.data.get("assignment") or {}).get("review_due")
+    moment = datetime.fromisoformat(due) if due else ctx.now
+    return ctx.services.calendar.local_date(moment)
 
 
 @OPERATIONS.register("escalate_review", APP_ID)
@@ -127,7 +136,7 @@ def escalate_review(ctx: OperationContext, application_id: int) -> dict:
     email_id = None
     if unit is not None and unit.head_email:
         letter = notifications.review_overdue(
-            number=app.number, unit_name=unit.name, due=ctx.now.date().isoformat(),
+            number=app.number, unit_name=unit.name, due=format_date(_review_due(ctx)),
             queue_url=f"{ctx.services.settings.app.base_url.rstrip('/')}/staff/dashboard",
         )
         email_id = queue_email(ctx.session, to=unit.head_email, subject=letter.subject, body=letter.body,

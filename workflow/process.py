@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from engine.calendar import WorkingCalendar
+from engine.calendar import working_calendar
 from engine.models import ProcessInstance
 from engine.projection import LaneRules
 from engine.settings import Settings
@@ -21,7 +21,7 @@ LANES = LaneRules(roles={"citizen": "citizen", "operator": "operator", "unit_hea
 
 def due_policy(settings: Settings):
     """Due dates of tasks without an SLA timer in the diagram: working days from settings."""
-    calendar = WorkingCalendar(settings.work.holidays)
+    calendar = working_calendar(settings)
     days = {"operator": settings.work.review_due_working_days, "inspector": settings.work.inspection_due_working_days}
 
     def due(role: str, created: datetime) -> datetime | None:

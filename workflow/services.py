@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from engine.calendar import WorkingCalendar, working_calendar
 from engine.files import FileStore
 from engine.settings import Settings
 from workflow.identifiers import SubscriberCodeFormat
@@ -27,6 +28,7 @@ class Services:
     lookups: LookupLimits = LookupLimits()
     review: ReviewSettings = ReviewSettings()
     fields: FieldRules = FieldRules()
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
     def now(self) -> datetime:
         return self.clock()
@@ -47,4 +49,5 @@ def build_services(settings: Settings, clock: Callable[[], datetime] | None = No
         lookups=settings.section("subscriber_lookup", LookupLimits),
         review=settings.section("review", ReviewSettings),
         fields=settings.section("fields", FieldRules),
+        calendar=working_calendar(settings),
     )

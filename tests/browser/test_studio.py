@@ -1,4 +1,4 @@
-"""The analyst changes the review SLA in the modeler, runs the scenarios, deploys, sees the version."""
+"""The analyst changes a timer in the modeler, runs the scenarios, deploys, sees the version."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -6,34 +6,36 @@ from sqlalchemy import select
 from engine.models import AuditEvent, ProcessVersion
 
 
-def test_analyst_changes_the_sla_timer_and_deploys_a_new_version(live, page, shot):
+def test_analyst_changes_the_draft_expiry_timer_and_deploys_a_new_version(live, page, shot):
     live.login(page, "demo-analyst")
     page.goto(f"{live.url}/studio/draft")
     page.wait_for_selector("[data-studio][data-ready=true]", timeout=20000)
     page.wait_for_selector(".bjsl-button-success", timeout=10000)  # bpmnlint ran in the browser: no issues
-    page.click("[data-element-id=review_sla]")
+    page.locator(".djs-container").hover()
+    page.mouse.wheel(-400, 0)  # the draft's timer sits under the palette: move the canvas right
+    page.click("[data-element-id=draft_expired]")
     timer = page.locator("#bio-properties-panel-saygacTimer")
     timer.wait_for()
-    assert timer.input_value() == '"P2D"'
-    timer.fill('"P3D"')
+    assert timer.input_value() == '"P30D"'
+    timer.fill('"P45D"')
     timer.press("Tab")
     page.click("[data-action=check]")
     page.wait_for_selector("[data-results] li")
     results = page.locator("[data-results] li")
-    assert results.count() == 6
-    assert page.locator("[data-results] li[data-passed=true]").count() == 6
+    assert results.count() == 8
+    assert page.locator("[data-results] li[data-passed=true]").count() == 8
     shot(page, "scenarios_passed")
-    page.fill("#deploy-reason", "review SLA three days")
+    page.fill("#deploy-reason", "drafts kept 45 days")
     page.click("[data-action=deploy]")
     page.wait_for_url(f"{live.url}/studio")
     row = page.locator("tr[data-version='2']")
-    assert "review SLA three days" in row.locator("[data-reason]").inner_text()
+    assert "drafts kept 45 days" in row.locator("[data-reason]").inner_text()
     assert "Nərmin Cəfərova" in row.inner_text()  # the demo analyst who deployed it
     shot(page, "versions")
     with live.system.sessions() as s:
         v2 = s.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
-        assert '"P3D"' in v2.files["meter_reading.bpmn"] and '"P2D"' not in v2.files["meter_reading.bpmn"]
-        assert len(v2.scenarios) == 6
+        assert '"P45D"' in v2.files["meter_reading.bpmn"] and '"P30D"' not in v2.files["meter_reading.bpmn"]
+        assert len(v2.scenarios) == 8
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "process_deployed")) is not None
     assert page.console_errors == []
 

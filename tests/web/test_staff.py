@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.conftest import next_working_monday
 from tests.web.conftest import image_bytes
 from tests.web.helpers import error_summary, open_item, submit_application
 from workflow import factories as f
@@ -121,6 +122,7 @@ def test_the_unit_head_handles_an_overdue_review(auth, people, subscriber, syste
     from worker.dispatch import InlineDispatcher
     from worker.sweep import sweep
 
+    next_working_monday(clock, system.services.calendar)  # two working days are 48 hours
     submit_application(auth, people, subscriber)
     clock.advance(days=2, minutes=1)
     assert sweep(system, InlineDispatcher(system)).timers == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.models import AuditEvent, Email, WorkItem
+from tests.conftest import next_working_monday
 from tests.web.conftest import image_bytes, new_yasamal_subscriber
 from tests.web.helpers import error_summary
 from tests.web.staffing import submit_via_engine
@@ -17,6 +18,7 @@ def _claim(browser, item_id: int) -> None:
 
 
 def test_the_unit_queue_lists_counts_and_filters(auth, people, subscriber, system, clock):
+    next_working_monday(clock, system.services.calendar)  # due in two working days: Wednesday
     plain = submit_via_engine(system, people, subscriber)
     neighbour = new_yasamal_subscriber(system)
     flagged = submit_via_engine(system, people, neighbour, values=(1206, 1290))
@@ -171,6 +173,7 @@ def test_the_head_reassigns_a_claimed_review_and_watches_the_dashboard(auth, peo
         f.account(s, "operator", s.scalar(select(Unit).where(Unit.code == "U-YSM")), username="operator-b",
                   name="Nigar Rzayeva")
         s.commit()
+    next_working_monday(clock, system.services.calendar)  # two working days are 48 hours
     sub = submit_via_engine(system, people, subscriber, photos=False)
     operator = auth.login(people["operator"])
     _claim(operator, sub.review_id)

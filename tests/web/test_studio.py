@@ -59,8 +59,14 @@ def studio(auth, analyst):
     return Studio(auth.login(analyst))
 
 
+REVIEW_DUE = '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">assignment["review_due"]</bpmn:timeDate>'
+
+
 def with_sla(duration: str) -> dict:
-    return {**SHIPPED, BPMN: SHIPPED[BPMN].replace('"P2D"', f'"{duration}"')}
+    """The shipped diagram with the review SLA (two working days) replaced by a plain duration."""
+    assert REVIEW_DUE in SHIPPED[BPMN]
+    plain = f'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"{duration}"</bpmn:timeDuration>'
+    return {**SHIPPED, BPMN: SHIPPED[BPMN].replace(REVIEW_DUE, plain)}
 
 
 @pytest.mark.parametrize("role", ["citizen", "operator", "inspector", "unit_head"])
@@ -122,7 +128,7 @@ def test_deploy_makes_a_new_version_with_its_scenarios_and_an_audit_event(studio
     assert studio.browser.doc.xpath("string(//tr[@data-version='2']//td[@data-reason])") == "longer review"
     with system.sessions() as s:
         v2 = s.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
-        assert '"P5D"' in v2.files[BPMN] and len(v2.scenarios) == 6
+        assert '"P5D"' in v2.files[BPMN] and len(v2.scenarios) == 8
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "process_deployed"))
         assert event.detail["version"] == 2 and event.detail["reason"] == "longer review"
         assert event.actor_label == "Nərmin Cəfərova"
@@ -140,7 +146,13 @@ def test_the_diff_lists_and_marks_changed_elements(studio):
     doc = studio.browser.doc
     rows = {(r.get("data-changed"), r.xpath("string(td[3])"), r.xpath("string(td[4])"), r.xpath("string(td[5])"))
             for r in doc.xpath("//tr[@data-changed]")}
-    assert rows == {("review_sla", "timerEventDefinition[review_sla_timer]/timeDuration", '"P2D"', '"P5D"'),
+    # the review SLA: two working days (a date the routing computed) became a plain five days
+    assert rows == {("review_sla", "timerEventDefinition[review_sla_timer]/timeDate", 'assignment["review_due"]', "–"),
+                    ("review_sla", "timerEventDefinition[review_sla_timer]/timeDate@type", "bpmn:tFormalExpression",
+                     "–"),
+                    ("review_sla", "timerEventDefinition[review_sla_timer]/timeDuration", "–", '"P5D"'),
+                    ("review_sla", "timerEventDefinition[review_sla_timer]/timeDuration@type", "–",
+                     "bpmn:tFormalExpression"),
                     ("handle_escalation", "properties/property[formKey]@value", "handle_escalation",
                      "review_application")}
     assert doc.xpath("//*[@data-studio='diff']/@data-changed")[0].split() == ["handle_escalation", "review_sla"]
@@ -163,7 +175,7 @@ def test_files_download_and_upload_into_the_draft(studio):
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     assert response.get_data(as_text=True) == SHIPPED[BPMN]
     scen = browser.get("/studio/draft/files/meter_reading.scenarios.json")
-    assert len(json.loads(scen.get_data(as_text=True))["scenarios"]) == 6
+    assert len(json.loads(scen.get_data(as_text=True))["scenarios"]) == 8
     browser.get("/studio/draft")
     changed = with_sla("P4D")[BPMN].encode()
     browser.submit(action="/studio/draft/upload", files={"file": (changed, BPMN)}, follow=True)

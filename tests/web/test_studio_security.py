@@ -62,10 +62,10 @@ PAYLOADS = [
 # where each payload goes, and the element the problem must name
 PLACES = [
     ("gateway condition", BPMN, 'decision == "accept"', "review_decision"),
-    ("timer expression", BPMN, '"P2D"', "review_sla"),
+    ("timer expression", BPMN, 'assignment["review_due"]', "review_sla"),
     ("parameter", BPMN, ('value="application[&quot;application_id&quot;]" />\n          </spiffworkflow:parameters>\n'
                          '        </spiffworkflow:serviceTaskOperator>\n      </bpmn:extensionElements>\n'
-                         '      <bpmn:incoming>flow_accept'), "post_reading"),
+                         '      <bpmn:incoming>flow_clear'), "post_reading"),
     ("prescript", BPMN, 'district = application["district"]', "route_to_unit"),
     ("decision rule", DMN, '<text>"U-BIN"</text>', "route_to_unit"),
 ]

@@ -15,6 +15,7 @@ from engine.eventlog import ProcessEvent
 from engine.eventlog_backfill import backfill
 from engine.models import ProcessVersion
 from engine.workitems import claim
+from tests.conftest import next_working_monday
 from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 from workflow.analytics import DIRECT, classify
 
@@ -73,6 +74,7 @@ def scenario(system, world, clock):
     | 6 | escalated (swept after 2 days 1 minute), then accepted: SLA broken | 50 / 1 | |
     | 7 | abandoned draft (31 days) | | |
     """
+    next_working_monday(clock, system.services.calendar)  # the review SLA, two working days, is 48 hours
     run = Run(system, world, clock)
     start = clock()
     ids = {}

@@ -98,7 +98,7 @@ def test_scripts_must_be_accepted_by_the_safe_evaluator(specs):
 
 
 def test_timers_parse(specs):
-    _one(specs, _with('"P2D"', '"two days"'), "review_sla", "not an ISO 8601 date or duration")
+    _one(specs, _with('"P30D"', '"thirty days"'), "draft_expired", "not an ISO 8601 date or duration")
 
 
 def test_a_timer_expression_must_be_safe(specs):

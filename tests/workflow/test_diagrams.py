@@ -16,6 +16,7 @@ from engine.models import ProcessInstance, ProcessVersion
 from engine.scripting import SafeScriptEngine
 from engine.specs import read_directory
 from forms import FORMS
+from tests.conftest import next_working_monday
 from workflow import factories as f
 from workflow.operations import OPERATIONS
 from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID
@@ -88,9 +89,14 @@ def test_external_entities_and_entity_expansion_are_refused_at_deploy(system):
         assert s.scalar(select(ProcessVersion).where(ProcessVersion.version > 1)) is None
 
 
+# the shipped review SLA (two working days, computed when the application is routed) and a plain five days
+REVIEW_DUE = '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">assignment["review_due"]</bpmn:timeDate>'
+FIVE_DAYS = '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P5D"</bpmn:timeDuration>'
+
+
 @pytest.mark.parametrize("old, new, element, message", [
     ('decision == "accept"', "().__class__.__base__", "review_decision", "not allowed"),
-    ('"P2D"', '__import__("os").system("id")', "review_sla", "not allowed"),
+    ('assignment["review_due"]', '__import__("os").system("id")', "review_sla", "not allowed"),
     ('"P30D"', '"thirty days"', "draft_expired", "ISO 8601"),
     ('value="review_application"', 'value="no_such_form"', "review_application", "form 'no_such_form'"),
     ('id="saygac/post_reading"', 'id="saygac/launch_rockets"', "post_reading", "launch_rockets"),
@@ -159,13 +165,14 @@ def test_deploy_rules_cover_every_form_and_handler():
 
 
 def test_a_waiting_instance_moves_to_a_new_version_and_follows_it(system, clock):
-    """The SLA changes from 2 days to 5: a dry run says the old application can move, and after
+    """The SLA changes from 2 working days to 5 days: a dry run says the old application can move, and after
     moving its review is due by the new rule while an untouched one keeps the old."""
     from datetime import timedelta
 
     from engine.models import WorkItem
     from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 
+    next_working_monday(clock, system.services.calendar)  # two working days are 48 hours
     people = make_people(system)
     life = Lifecycle(system)
     code, serials, seals = new_subscriber(system)
@@ -173,7 +180,7 @@ def test_a_waiting_instance_moves_to_a_new_version_and_follows_it(system, clock)
     stays = submit(life, people, *new_subscriber(system), [1206])
     clock.advance(hours=1)
     with system.sessions() as s:
-        v2 = system.specs.deploy(s, PROCESS_ID, _with(SHIPPED, '"P2D"', '"P5D"'), reason="longer review")
+        v2 = system.specs.deploy(s, PROCESS_ID, _with(SHIPPED, REVIEW_DUE, FIVE_DAYS), reason="longer review")
         s.commit()
     with system.sessions() as s:
         check = system.runtime.check_migration(s, s.get(ProcessInstance, old), v2)
@@ -185,9 +192,9 @@ def test_a_waiting_instance_moves_to_a_new_version_and_follows_it(system, clock)
         assert moved.version_id == v2.id
         due = {w.instance_id: w.due_at for w in s.scalars(select(WorkItem).where(
             WorkItem.task_name == "review_application", WorkItem.state == "open"))}
-    # the library computes timer due times from the wall clock: the moved review is due three days
-    # later than the untouched one (five days from its move instead of two from its start)
-    assert abs((due[old] - due[stays]) - timedelta(days=3)) < timedelta(seconds=5)
+    # the moved review is due five days from its move (an hour after the start), the untouched one
+    # two working days from its start
+    assert due[old] - due[stays] == timedelta(days=3, hours=1)
     clock.advance(days=2, minutes=1)
     assert life.sweep() == 1  # only the untouched one escalates after two days
     assert life.open_tasks(stays) == ["handle_escalation", "review_application"]

@@ -1,11 +1,10 @@
 """Claims with leases, release, reassignment, queue filters and counts, the heads' dashboard."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
-from engine.calendar import WorkingCalendar
 from engine.errors import NotFound, WorkItemConflict, WorkItemError
 from engine.models import WorkItem
 from engine.workitems import claim, release
@@ -112,7 +111,7 @@ def test_field_inspections_are_due_in_working_days(system, team, clock):
     iid = submit(life, team, code, serials, seals, [1290])
     life.complete(iid, "review_application", team["operator"], {"decision": "inspect"}, claim=True)
     visit = life.item(iid, "field_inspection")
-    expected = WorkingCalendar().add_working_days(clock(), system.settings.work.inspection_due_working_days)
+    expected = system.services.calendar.add_working_days(clock(), system.settings.work.inspection_due_working_days)
     assert visit.due_at.replace(tzinfo=UTC) == expected
 
 
@@ -129,11 +128,3 @@ def test_dashboard_for_unit_heads(system, team, clock):
     with system.sessions() as s:
         board = unit_dashboard(s, team["unit_head"], clock())
     assert board["open"] == 1 and board["done_this_week"] == 1 and board["median_hours_to_decision"] == 5.0
-
-
-def test_working_calendar_skips_weekends_and_holidays():
-    cal = WorkingCalendar(holidays=["2026-03-20"])
-    friday = datetime(2026, 3, 13, 10, tzinfo=UTC)
-    assert cal.add_working_days(friday, 1).date() == date(2026, 3, 16)
-    assert cal.add_working_days(datetime(2026, 3, 19, 10, tzinfo=UTC), 1).date() == date(2026, 3, 23)
-    assert not cal.is_working_day(date(2026, 3, 21))
