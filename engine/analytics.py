@@ -268,5 +268,5 @@ def submissions(session: Session, scope: Scope) -> list[tuple[int, int, int, dat
             .where(ProcessEvent.instance_id.in_(candidates), ProcessEvent.unit_id.is_not(None))
             .order_by(ProcessEvent.instance_id, ProcessEvent.id)):
         first.setdefault(ev[0], (ev[0], ev[1], ev[2], as_utc(ev[3])))
-    return [row for row in first.values() if row[3] >= scope.start
+    return [row for row in first.values() if scope.start <= row[3] < scope.end
             and (scope.unit_ids is None or row[2] in scope.unit_ids)]
