@@ -17,7 +17,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_data
@@ -66,7 +66,7 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 added += 1
         due = datetime.combine(day, time(local.hour, local.minute, local.second), tzinfo=self.zone)
-        return due.astimezone(timezone.utc)
+        return due.astimezone(UTC)
 
 
 def working_calendar(settings: Settings) -> WorkingCalendar:

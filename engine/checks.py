@@ -5,7 +5,6 @@ Each problem names the element it is about, so a studio can highlight it.
 from __future__ import annotations
 
 import ast
-
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 

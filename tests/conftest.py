@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
 from engine.calendar import WorkingCalendar
@@ -60,7 +59,7 @@ def next_working_monday(clock: Clock, calendar: WorkingCalendar) -> None:
     day = clock.now.date() + timedelta(days=1)
     while day.weekday() != 0 or not all(calendar.is_working_day(day + timedelta(days=i)) for i in range(3)):
         day += timedelta(days=1)
-    clock.now = datetime(day.year, day.month, day.day, 6, 0, tzinfo=timezone.utc)  # 10:00 in Baku
+    clock.now = datetime(day.year, day.month, day.day, 6, 0, tzinfo=UTC)  # 10:00 in Baku
 
 
 @pytest.fixture

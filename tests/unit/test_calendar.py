@@ -1,11 +1,11 @@
 """Working days in Baku: weekends, Azerbaijani public holidays and the settings' decree days."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from engine.calendar import WorkingCalendar
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_public_holidays_of_azerbaijan_are_days_off():

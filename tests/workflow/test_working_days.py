@@ -1,16 +1,16 @@
 """Due dates and the review's escalation follow one rule: working days in Baku (engine.calendar)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from engine.models import Email, Timer
-from tests.workflow.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
 
 # Thursday 19 March 2026, 20:00 in Baku: Novruz and the days moved to it are off until 30 March
-THURSDAY_EVENING = datetime(2026, 3, 19, 16, 0, tzinfo=timezone.utc)
-DUE = datetime(2026, 4, 1, 16, 0, tzinfo=timezone.utc)  # the second working day after: Wednesday 1 April
+THURSDAY_EVENING = datetime(2026, 3, 19, 16, 0, tzinfo=UTC)
+DUE = datetime(2026, 4, 1, 16, 0, tzinfo=UTC)  # the second working day after: Wednesday 1 April
 
 
 def test_a_review_submitted_before_novruz_is_due_and_escalates_on_the_second_working_day(system, clock):
@@ -19,10 +19,10 @@ def test_a_review_submitted_before_novruz_is_due_and_escalates_on_the_second_wor
     life = Lifecycle(system)
     iid = submit(life, people, *new_subscriber(system), [1206])
     review = life.item(iid, "review_application")
-    assert review.due_at.replace(tzinfo=timezone.utc) == DUE  # what the queue shows
+    assert review.due_at.replace(tzinfo=UTC) == DUE  # what the queue shows
     with system.sessions() as s:
         timer = s.scalar(select(Timer).where(Timer.instance_id == iid, Timer.state == "waiting"))
-        assert (timer.event_name, timer.due_at.replace(tzinfo=timezone.utc)) == ("review_sla", DUE)
+        assert (timer.event_name, timer.due_at.replace(tzinfo=UTC)) == ("review_sla", DUE)
 
     clock.now = THURSDAY_EVENING + timedelta(days=2, minutes=1)  # calendar days would be Saturday
     assert life.sweep() == 0
