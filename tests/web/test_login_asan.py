@@ -203,3 +203,14 @@ def test_an_application_started_with_the_password_is_there_after_asan_imza(app, 
     assert browser.get(f"/tasks/{item_id}").status_code == 200
     browser.get("/tasks")
     assert f"/tasks/{item_id}" in browser.html
+
+
+def test_the_phone_number_follows_the_one_phone_rule(app, system):
+    """The sign-in takes the numbers the readings form takes (E.164 +994…) and refuses the same."""
+    browser = Browser(app.test_client())
+    response = _start(browser, phone="+7 912 345 67 89")
+    assert response.status_code == 200
+    assert "Azərbaycan telefon nömrəsini daxil edin: o, +994 ilə başlayır" in browser.html
+    _start(browser, phone="+994 (0)50 123-45-67")
+    sim = app.extensions[GATEWAY]
+    assert [req.phone for _tx, req in sim.pending()] == ["+994501234567"]

@@ -34,6 +34,7 @@ from web.login.common import safe_next, sign_in_person
 from web.login.identity import certs
 from web.login.identity.asan import GatewayError, HttpAsanGateway, SimulatorGateway
 from workflow.i18n import N_
+from workflow.identifiers import InvalidIdentifier, normalize_az_phone
 
 log = logging.getLogger(__name__)
 bp = Blueprint("login_asan", __name__, template_folder="templates")
@@ -65,23 +66,6 @@ class StartForm(Form):
     user_id = StringField(N_("Asan İmza user ID"), filters=[lambda v: re.sub(r"[\s-]", "", v or "")])
 
 
-def normalise_phone(value: str) -> str | None:
-    """+994 and nine digits, from "050 123 45 67", "+994 50 123-45-67", "501234567"."""
-    digits = re.sub(r"[\s()\-]", "", value or "")
-    digits = digits[1:] if digits.startswith("+") else digits
-    if not digits.isdigit():
-        return None
-    if digits.startswith("994") and len(digits) == 12:
-        national = digits[3:]
-    elif digits.startswith("0") and len(digits) == 10:
-        national = digits[1:]
-    elif len(digits) == 9:
-        national = digits
-    else:
-        return None
-    return "+994" + national
-
-
 def _settings() -> AsanSettings:
     return current_app.extensions[SETTINGS_KEY]
 
@@ -97,12 +81,14 @@ def _gateway():
 def start():
     gateway = _gateway()
     form = StartForm(request.form if request.method == "POST" else None)
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, object]] = []  # messages: marked strings or domain Messages
     next_url = safe_next()
     if request.method == "POST":
-        phone = normalise_phone(form.phone.data)
-        if phone is None:
-            errors.append(("phone", N_("Enter a mobile phone number, like 050 123 45 67")))
+        phone: str | None = None
+        try:
+            phone = normalize_az_phone(form.phone.data)  # the one phone rule: E.164, +994…
+        except InvalidIdentifier as err:
+            errors.append(("phone", err.message))
         if not re.fullmatch(r"\d{6}", form.user_id.data or ""):
             errors.append(("user_id", N_("Enter your Asan İmza user ID: 6 digits")))
         if not errors:
