@@ -150,10 +150,15 @@ def renew(session: Session, job_id: int, attempt: int, now: datetime, lease: tim
     return result.rowcount == 1
 
 
-def finish(session: Session, job_id: int, now: datetime) -> None:
-    """Mark the job done (one UPDATE, in the transaction of the work it did)."""
-    session.execute(update(Job).where(Job.id == job_id)
-                    .values(status="done", last_error=None, lease_until=None, updated_at=now))
+def finish(session: Session, job_id: int, now: datetime, attempt: int | None = None) -> bool:
+    """Mark the job done (one UPDATE, in the transaction of the work it did). With ``attempt``,
+    only while that attempt still holds the job: False when its lease passed to another attempt."""
+    query = update(Job).where(Job.id == job_id)
+    if attempt is not None:
+        query = query.where(Job.status == "running", Job.attempts == attempt)
+    result = session.execute(query.values(status="done", last_error=None, lease_until=None, updated_at=now)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def fail(session: Session, job: Job, error: str, now: datetime, delays: tuple[int, ...],

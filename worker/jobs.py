@@ -107,18 +107,34 @@ def execute(system: System, job_id: int) -> tuple[str, list[int]]:
         try:
             with system.sessions() as session:
                 HANDLERS[name](system, session, args)
-                outbox.finish(session, job_id, system.services.now())
+                if not outbox.finish(session, job_id, system.services.now(), attempt):
+                    log.warning("job %s: attempt %s ended after its lease passed to another attempt", job_id, attempt)
                 session.commit()
                 return "done", outbox.created_jobs(session)
         except Exception as err:  # every failure is recorded; the job is retried or fails for good
             log.exception("job %s (%s) failed", job_id, name)
-            return _record_failure(system, job_id, err), []
+            return _record_failure(system, job_id, attempt, err), []
 
 
-def _record_failure(system: System, job_id: int, err: Exception) -> str:
+def _still_ours(session, job_id: int, attempt: int) -> outbox.Job | None:
+    """The job row, locked, if this attempt still holds it. A worker cut off from the database
+    longer than its lease finds another attempt running: it leaves the row to that attempt (its
+    own effects are safe to commit: every handler checks what already happened)."""
+    job = session.get(outbox.Job, job_id, with_for_update=True, populate_existing=True)
+    if job.status == "running" and job.attempts == attempt:
+        return job
+    log.warning("job %s: attempt %s ended after its lease passed to another attempt (now %s, %s)",
+                job_id, attempt, job.attempts, job.status)
+    return None
+
+
+def _record_failure(system: System, job_id: int, attempt: int, err: Exception) -> str:
     jobs_settings = system.settings.jobs
     with system.sessions() as session:
-        job = session.get(outbox.Job, job_id)
+        job = _still_ours(session, job_id, attempt)
+        if job is None:
+            session.rollback()
+            return "skipped"
         again = outbox.fail(session, job, describe_failure(err), system.services.now(),
                             jobs_settings.retry_delays_seconds, jobs_settings.max_attempts)
         session.commit()

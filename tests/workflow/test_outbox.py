@@ -15,7 +15,7 @@ from engine.mail import begin_delivery, deliver, queue_email
 from engine.models import Email, Incident, Job
 from tests.conftest import make_settings, make_system
 from worker.dispatch import InlineDispatcher
-from worker.jobs import HANDLERS
+from worker.jobs import HANDLERS, execute
 from worker.sweep import sweep
 
 
@@ -134,3 +134,36 @@ def test_a_refused_message_is_not_flagged_as_possibly_sent(system):
         message = s.get(Email, email_id)
         assert (message.status, message.attempts, message.possibly_sent) == ("pending", 1, False)
         assert "no such user" in message.last_error
+
+
+def _taken_over(raises: bool):
+    """A handler during which the lease passes to another attempt (its worker was cut off from
+    the database for longer than the lease, the sweep made the job due, another worker claimed it)."""
+    def handler(system, session, args):
+        clock = system.services.clock
+        with system.sessions() as other:
+            other.get(Job, args["me"]).status = "pending"  # the sweep: its lease expired
+            other.commit()
+            assert outbox.claim(other, args["me"], clock(), timedelta(seconds=60)) is not None  # another worker
+            other.commit()
+        if raises:
+            raise RuntimeError("the first attempt fails late")
+    return handler
+
+
+@pytest.mark.parametrize("raises", [False, True])
+def test_an_attempt_that_lost_its_lease_leaves_the_job_to_the_attempt_that_holds_it(system, raises):
+    HANDLERS["test_taken_over"] = _taken_over(raises)
+    try:
+        with system.sessions() as s:
+            job = outbox.enqueue(s, "test_taken_over", {}, queue="engine", now=system.services.now())
+            job.args = {"me": job.id}
+            s.commit()
+            job_id = job.id
+        status, _created = execute(system, job_id)
+    finally:
+        del HANDLERS["test_taken_over"]
+    assert status == ("skipped" if raises else "done")
+    with system.sessions() as s:
+        job = s.get(Job, job_id)
+        assert (job.status, job.attempts) == ("running", 2)  # the second attempt's, untouched
