@@ -159,3 +159,13 @@ def test_hostile_subscriber_codes_are_refused_with_a_field_error(auth, people, s
     citizen.get(page)
     citizen.submit({"subscriber_code": subscriber["code"].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))})
     assert citizen.response.status_code == 302, error_summary(citizen.doc)
+
+
+def test_a_user_name_with_control_characters_is_a_field_error_not_a_lookup(auth, people):
+    browser = auth.browser()
+    for raw in ("vetendas\x00", "\x00", "vet\u202eendas", "vetendas\x1b"):
+        browser.get("/login?lang=en")
+        browser.submit({"username": raw, "password": "secret-pass-1"}, action="/login")
+        assert browser.response.status_code == 200
+        assert error_summary(browser.doc) == [
+            ("#username", "Remove the control or invisible formatting characters from this answer")]

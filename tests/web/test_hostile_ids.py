@@ -1,4 +1,5 @@
-"""The id walk: every route with a parameter, given ids that cannot name a row, as every role.
+"""The id walk: every route with a parameter, given ids that cannot name a row, as every role;
+and the query walk: every page without one, given hostile values for the query arguments pages read.
 
 The routes are read from the application's URL map, so a route added later is walked too. A
 numeric parameter given an id out of PostgreSQL's integer range, a negative, a non-numeric or a
@@ -22,6 +23,9 @@ HOSTILE_IDS = {
     "300 characters": ["9" * 300, "a" * 300],
     "zero": ["0"],
 }
+HOSTILE_QUERY_VALUES = ["\x00", "a\x00b", "9" * 300, "99999999999999999999", "-1", "\u202e", "' OR 1=1 --", "١٢"]
+QUERY_ARGUMENTS = ("q", "area", "view", "role", "page", "from", "to", "source", "target", "a", "b", "lang", "next",
+                   "registered", "version", "unit", "node", "format")
 ROLES = ("anonymous", "citizen", "operator", "unit_head", "inspector", "analyst", "admin")
 _ARGUMENT = re.compile(r"<(?:(?P<converter>[^:<>]+):)?(?P<name>[^<>]+)>")
 
@@ -78,15 +82,40 @@ def walk(app, clients: dict[str, Browser]) -> tuple[int, list, list]:
     return sent, server_errors, not_found_expected
 
 
+def walk_queries(app, clients: dict[str, Browser]) -> tuple[int, list]:
+    """Every page without a parameter x hostile query values x role: (requests sent, server errors)."""
+    sent, server_errors = 0, []
+    pages = [r.rule for r in app.url_map.iter_rules()
+             if not r.arguments and "GET" in r.methods and r.endpoint != "static"]
+    for page in pages:
+        for hostile in HOSTILE_QUERY_VALUES:
+            query = "&".join(f"{name}={quote(hostile, safe='')}" for name in QUERY_ARGUMENTS)
+            for role, browser in clients.items():
+                sent += 1
+                try:
+                    response = browser.client.get(f"{page}?{query}")
+                    status = response.status_code
+                    response.close()  # streamed exports hold their request context until closed
+                except Exception as err:  # noqa: BLE001  (what a server would answer with 500)
+                    status = f"{type(err).__name__}: {err}"[:200]
+                if not isinstance(status, int) or status >= 500:
+                    server_errors.append((page, role, repr(hostile[:12]), status))
+    return sent, server_errors
+
+
 def _walk_and_check(system, database: str) -> None:
     app = create_app(system=system, config={"TESTING": True, "WTF_CSRF_ENABLED": False})
     routes = routes_with_parameters(app)
     assert len(routes) >= 20 and any(c == {"item_id": "int"} for _r, _e, c, _m in routes)
-    sent, server_errors, not_404 = walk(app, browsers(AuthActions(app), system))
+    clients = browsers(AuthActions(app), system)
+    sent, server_errors, not_404 = walk(app, clients)
     print(f"\nid walk on {database}: {len(routes)} routes with parameters, {sent} requests, "
           f"{len(server_errors)} server errors")
     assert server_errors == []
     assert not_404 == []
+    sent, server_errors = walk_queries(app, clients)
+    print(f"query walk on {database}: {sent} requests, {len(server_errors)} server errors")
+    assert server_errors == []
 
 
 def test_hostile_ids_on_every_route_as_every_role_give_no_server_error(system):

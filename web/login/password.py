@@ -31,6 +31,7 @@ from web.auth import (
 from web.db import get_db
 from web.login import totp
 from web.login.common import locked_message, safe_next
+from workflow import normalise
 from workflow.i18n import N_
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -67,6 +68,10 @@ def _password_login(form: LoginForm, next_url: str | None):
         errors.append(("password", N_("Enter your password")))
     if errors:
         return errors
+    try:
+        normalise.text(username)  # a NUL or control character names no account (and PostgreSQL refuses NUL)
+    except normalise.Refused as err:
+        return [("username", err.message)]
     db, at, settings = get_db(), now(), login_settings()
     keys = identity.throttle_keys(username, request.remote_addr)
     account = identity.by_username(db, username)
