@@ -204,6 +204,9 @@ def accept(world: World, review_item_id: int, operator: Actor | None = None) -> 
     system, operator = world.system, operator or world.operator
     with system.sessions() as s:
         claim(s, review_item_id, operator, system.services.now(), LEASE)
-        result = system.complete_task(s, review_item_id, operator, {"decision": "accept"})
+        # a flagged reading (e.g. a photo seen on another subscriber's application) needs an override
+        override = system.services.review.override_reasons[0]
+        result = system.complete_task(s, review_item_id, operator, {
+            "decision": "accept", "override_key": override, "override_reason": "checked by the benchmark"})
         s.commit()
     return list(result.jobs)

@@ -176,7 +176,7 @@ def main() -> None:
         plan.write_text(json.dumps({
             "citizens": world.citizen_names, "password": demo_world.CITIZEN_PASSWORD,
             "citizens_per_user": args.citizens_per_user,
-            "photo_files": photos(tmp, 64),
+            "photo_files": photos(tmp, max(200, int(args.seconds * 8))),  # reused photos get flagged
             "submissions": [{"k": k, "code": x.code, "serial": x.serial, "seal": x.seal, "value": x.value}
                             for k, x in enumerate(subs)]}))
         print(f"  seeded: {args.subscribers} subscribers ({len(subs)} one-meter subscribers to submit for), "
@@ -225,6 +225,10 @@ def main() -> None:
             print_requests(result)
             for e in result["errors"][:5]:
                 print(f"      error x{e['count']}: {e['name']}: {e['error']}")
+            if result["failures"]:  # what the server said about them
+                errors = [line for line in web_log.read_text(errors="replace").splitlines()
+                          if "Error" in line or "Exception" in line][-6:]
+                print("      gunicorn log: " + " | ".join(line.strip()[:200] for line in errors))
             web_cpu = marks["end"]["web_cpu"] - marks["start"]["web_cpu"]
             sql = {k: marks["end"]["web_sql"][k] - marks["start"]["web_sql"][k] for k in marks["end"]["web_sql"]}
             per = max(journeys, 1)
