@@ -63,6 +63,7 @@ CALL_API = "call_api"
 VIEW_INCIDENTS = "view_incidents"
 ACT_ON_INCIDENT = "act_on_incident"
 MANAGE_ACCOUNTS = "manage_accounts"
+READ_BILLING_FEED = "read_billing_feed"  # posted readings and invoices for the billing system (API)
 OVERRIDE_CONFLICT = "override_conflict"  # accept a flagged application without a site visit, with a reason
 
 STAFF_ROLES = frozenset({"operator", "unit_head", "inspector", "analyst", "admin"})
@@ -199,6 +200,7 @@ RULES: dict[str, tuple[str, dict[str, Rule]]] = {
     VIEW_INCIDENTS: ("incident", _UNIT_HEAD_AND_ADMIN),
     ACT_ON_INCIDENT: ("incident", _UNIT_HEAD_AND_ADMIN),
     MANAGE_ACCOUNTS: ("accounts", {"admin": always}),
+    READ_BILLING_FEED: ("billing", {"admin": always}),
     OVERRIDE_CONFLICT: ("application", {"operator": unit, "unit_head": unit}),
 }
 ACTIONS = tuple(RULES)

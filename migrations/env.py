@@ -4,6 +4,7 @@ from __future__ import annotations
 from alembic import context
 
 import engine.analytics_rollup  # noqa: F401
+import engine.api_access  # noqa: F401
 import engine.eventlog  # noqa: F401
 import engine.models  # noqa: F401
 import workflow.models  # noqa: F401

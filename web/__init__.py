@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.settings import Settings, load_settings
 from web import auth, db, errors, i18n, ids, outages, security, static_files
+from web import api
 from web.analytics import views as analytics
 from web.citizen import views as citizen
 from web.login.registry import METHODS as LOGIN_METHODS
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     app.register_blueprint(inspector.bp)
     app.register_blueprint(incidents.bp)
     app.register_blueprint(analytics.bp)
+    api.init_app(app, csrf)
     errors.init_app(app)
     outages.init_app(app)
 

@@ -16,6 +16,7 @@ from flask import Flask, current_app, g, render_template
 
 from engine import safety
 from web.db import DATABASE_ERRORS
+from web.errors import json_error
 from workflow.system import System
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ def init_app(app: Flask) -> None:
         # the page shows no account: finding out who is signed in needs the database, so
         # flask-login's per-request cache of the user is set to the anonymous one
         g._login_user = current_app.login_manager.anonymous_user()
+        as_json = json_error(503)
+        if as_json is not None:
+            as_json.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return as_json
         html = render_template("errors/503.html")
         return html, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 

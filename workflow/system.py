@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import engine.api_access  # noqa: F401  (registers the API tables)
 import engine.models  # noqa: F401  (registers the engine's tables)
 import workflow.models  # noqa: F401  (registers the domain's tables)
 from engine import analytics_rollup, safety

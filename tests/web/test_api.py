@@ -1,0 +1,168 @@
+"""The JSON API as a machine client sees it: tokens and scopes, problem documents, the holder's
+privacy, idempotent creation, the billing feed's cursor, claiming, and the OpenAPI document."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import func, select
+
+from engine import api_access
+from engine.models import Account, ProcessInstance, WorkItem
+from worker.lifecycle import Lifecycle, make_people, new_subscriber, submit
+from workflow import factories as f
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def people(system):
+    people = make_people(system)
+    with system.sessions() as s:
+        people["other_citizen"] = f.actor(f.account(s, "citizen", fin="7XYZ987"))
+        people["other_operator"] = f.actor(f.account(s, "operator", f.unit(s, code="U-NSM", name="Nəsimi")))
+        people["admin"] = f.actor(f.account(s, "admin"))
+        people["analyst"] = f.actor(f.account(s, "analyst"))
+        s.commit()
+    return people
+
+
+def token(system, actor, *scopes: str, days: int = 1) -> dict:
+    """Authorization headers for a new token of ``actor``'s account with ``scopes``."""
+    now = system.services.now()
+    with system.sessions() as s:
+        text, _row = api_access.issue_token(s, s.get(Account, actor.id), name="test", scopes=list(scopes),
+                                            expires_at=now + timedelta(days=days), now=now)
+        s.commit()
+    return {"Authorization": f"Bearer {text}"}
+
+
+def executed_application(system, people, life=None) -> tuple[str, int]:
+    """A submitted, accepted and invoiced application of ``people["citizen"]``: (number, instance id)."""
+    life = life or Lifecycle(system)
+    code, serials, seals = new_subscriber(system)
+    iid = submit(life, people, code, serials, seals, [1206])
+    life.complete(iid, "review_application", people["operator"], {"decision": "accept"}, claim=True)
+    life.run_jobs()
+    return life.application(iid).number, iid
+
+
+def test_the_openapi_document_is_valid_and_lists_every_resource_group(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    paths = set(document["paths"])
+    assert {"/api/v1/applications/{number}", "/api/v1/feed/readings", "/api/v1/queue",
+            "/api/v1/diagrams/validate"} <= paths
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_no_token_is_401_and_a_token_without_the_scope_is_403_as_problem_documents(system, client, people):
+    anonymous = client.get("/api/v1/start")
+    assert anonymous.status_code == 401 and anonymous.content_type == PROBLEM
+    assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+    wrong_scope = client.get("/api/v1/start", headers=token(system, people["citizen"], "billing"))
+    assert wrong_scope.status_code == 403 and wrong_scope.content_type == PROBLEM
+    assert "portal" in wrong_scope.get_json()["detail"]
+    assert client.get("/api/v1/start", headers=token(system, people["citizen"], "portal")).status_code == 200
+
+
+def test_expired_revoked_and_forged_tokens_authenticate_nobody(system, client, people):
+    expired = token(system, people["operator"], "staff", days=-1)
+    assert client.get("/api/v1/queue", headers=expired).status_code == 401
+    good = token(system, people["operator"], "staff")
+    forged = {"Authorization": good["Authorization"][:-4] + "AAAA"}
+    assert client.get("/api/v1/queue", headers=forged).status_code == 401
+    token_id = int(good["Authorization"].split("_")[1])
+    with system.sessions() as s:
+        assert api_access.revoke(s, token_id, system.services.now())
+        s.commit()
+    assert client.get("/api/v1/queue", headers=good).status_code == 401
+
+
+def test_the_applicant_reads_their_application_and_another_citizen_cannot(system, client, people):
+    number, _iid = executed_application(system, people)
+    mine = client.get(f"/api/v1/applications/{number}", headers=token(system, people["citizen"], "portal"))
+    assert mine.status_code == 200
+    body = mine.get_json()
+    assert body["status"] == "executed" and [s["code"] for s in body["timeline"]][0] == "registered"
+    pdf = client.get(body["invoice_url"], headers=token(system, people["citizen"], "portal"))
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    pdf.close()
+    theirs = token(system, people["other_citizen"], "portal")
+    other = client.get(f"/api/v1/applications/{number}", headers=theirs)
+    assert other.status_code == 404 and other.content_type == PROBLEM
+    assert client.get(body["invoice_url"], headers=theirs).status_code == 404
+
+
+def test_a_retried_post_with_one_idempotency_key_starts_one_application(system, client, people):
+    headers = token(system, people["citizen"], "portal")
+
+    def instances() -> int:
+        with system.sessions() as s:
+            return s.scalar(select(func.count(ProcessInstance.id)))
+
+    before = instances()
+    first = client.post("/api/v1/applications", json={}, headers={**headers, "Idempotency-Key": "k-1"})
+    again = client.post("/api/v1/applications", json={}, headers={**headers, "Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert instances() == before + 1
+    other_key = client.post("/api/v1/applications", json={}, headers={**headers, "Idempotency-Key": "k-2"})
+    assert other_key.status_code == 201 and other_key.get_json() != first.get_json()
+    assert instances() == before + 2
+    changed = client.post("/api/v1/applications", json={"other": 1}, headers={**headers, "Idempotency-Key": "k-1"})
+    assert changed.status_code == 422 and changed.get_json()["errors"][0]["field"] == "Idempotency-Key"
+    assert instances() == before + 2
+
+
+def test_the_billing_feed_pages_through_posted_readings_and_invoices_once_each(system, client, people):
+    life = Lifecycle(system)
+    numbers = [executed_application(system, people, life)[0] for _ in range(3)]
+    headers = token(system, people["admin"], "billing")
+    seen, cursor = [], ""
+    for _ in range(10):
+        page = client.get("/api/v1/feed/readings", query_string={"since": cursor, "limit": 2}, headers=headers)
+        assert page.status_code == 200
+        body = page.get_json()
+        seen += [item["application_number"] for item in body["items"]]
+        cursor = body["next"]
+        if not body["items"]:
+            break
+    assert sorted(seen) == sorted(numbers)
+    invoices = client.get("/api/v1/feed/invoices", headers=headers).get_json()["items"]
+    assert len(invoices) == 3 and [i["id"] for i in invoices] == sorted(i["id"] for i in invoices)
+    bad = client.get("/api/v1/feed/readings", query_string={"since": "bm90LWEtY3Vyc29y"}, headers=headers)
+    assert bad.status_code == 422 and bad.get_json()["errors"] == [{"field": "since", "message": "invalid cursor"}]
+    operator = client.get("/api/v1/feed/readings", headers=token(system, people["operator"], "billing"))
+    assert operator.status_code == 403 and operator.content_type == PROBLEM
+
+
+def test_staff_claim_through_the_api_and_a_second_claimant_is_refused(system, client, people):
+    life = Lifecycle(system)
+    code, serials, seals = new_subscriber(system)
+    iid = submit(life, people, code, serials, seals, [1206])
+    item_id = life.item(iid, "review_application").id
+    operator = token(system, people["operator"], "staff")
+    queue = client.get("/api/v1/queue", headers=operator).get_json()
+    assert [i["id"] for i in queue["items"]] == [item_id]
+    claimed = client.post(f"/api/v1/work-items/{item_id}/claim", headers=operator)
+    assert claimed.status_code == 200 and claimed.get_json()["claimed_by_id"] == people["operator"].id
+    head = token(system, people["unit_head"], "staff")
+    assert client.post(f"/api/v1/work-items/{item_id}/claim", headers=head).status_code == 404  # not a head's lane
+    other_unit = token(system, people["other_operator"], "staff")
+    assert client.post(f"/api/v1/work-items/{item_id}/claim", headers=other_unit).status_code == 404
+    released = client.post(f"/api/v1/work-items/{item_id}/release", headers=operator)
+    assert released.status_code == 200
+    with system.sessions() as s:
+        assert s.get(WorkItem, item_id).claimed_by_id is None
+
+
+def test_validation_errors_name_the_field(system, client, people):
+    headers = token(system, people["analyst"], "studio")
+    response = client.post("/api/v1/diagrams/validate", json={"files": {"../evil.txt": "x"}}, headers=headers)
+    assert response.status_code == 422 and response.content_type == PROBLEM
+    assert any(e["field"].startswith("files") for e in response.get_json()["errors"])
+    versions = client.get("/api/v1/versions", headers=headers).get_json()
+    assert versions[0]["version"] >= 1 and "meter_reading.bpmn" in versions[0]["files"]
