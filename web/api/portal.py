@@ -17,7 +17,6 @@ from web.db import dispatch_jobs, get_db, get_system
 from workflow.models import Application, Invoice
 from workflow.privacy import application_resource
 
-
 blp = Blueprint("api_portal", __name__, description="Citizens' portal and e-gov (scope `portal`)")
 
 
