@@ -68,3 +68,20 @@ def test_an_expression_building_a_huge_list_fails_the_scenarios(studio):  # noqa
     status, body = _answer_within_limit(studio, "POST", "/studio/api/deploy", {"reason": "huge list"})
     assert status == 400 and body["error"].startswith("these scenarios fail:")
     _server_answers_again(studio)
+
+
+def test_a_deploy_reason_with_control_characters_is_refused(studio):  # noqa: F811
+    for reason in ("why\x00not", "\u202ereversed", "bell\x07"):
+        status, body = studio.deploy(reason)
+        assert (status, body["error"]) == (400, "Remove the control or invisible formatting characters from this answer")
+
+
+def test_bodies_that_are_not_json_objects_are_refused_not_crashed_on(studio):  # noqa: F811
+    for raw in ("[1, 2]", "[" * 50_000 + "]" * 50_000, "\"text\"", "not json"):
+        response = studio.browser.client.post("/studio/api/migrate", data=raw, content_type="application/json",
+                                              headers={"X-CSRFToken": studio.csrf})
+        assert response.status_code == 400, raw[:20]
+    status, body = studio.call("POST", "/studio/api/migrate", {"source": "99999999999999999999", "target": 1, "ids": [1]})
+    assert (status, body["error"]) == (400, "Choose the versions and the instances to move.")
+    status, body = studio.call("POST", "/studio/api/migrate", {"source": 1, "target": 1, "ids": ["²"]})
+    assert (status, body["error"]) == (400, "Choose the versions and the instances to move.")

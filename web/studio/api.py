@@ -17,7 +17,9 @@ from engine.models import ProcessInstance, ProcessVersion
 from engine.scenarios import ScenarioError, validate_shape
 from web.auth import current_actor, login_required
 from web.db import get_db, get_system
+from web.i18n import translate
 from web.studio.pages import MAX_FILES, STUDIO_ROLES, _safe_name, get_draft, version_or_404
+from workflow import normalise
 from workflow.normalise import record_id
 from workflow.operations import OPERATIONS
 from workflow.process import PROCESS_ID
@@ -110,7 +112,10 @@ def check():
 @bp.post("/deploy")
 def deploy():
     body = _body()
-    reason = str(body.get("reason") or "").strip()[:1000]
+    try:
+        reason = normalise.text(str(body.get("reason") or ""), multiline=True)[:1000]
+    except normalise.Refused as err:
+        return _error(translate(err.message))
     db = get_db()
     draft = get_draft(db)
     system = get_system()
