@@ -36,6 +36,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -61,10 +63,8 @@ class Inbox:
         self.message_ids: Counter = Counter()
 
     async def handle_DATA(self, server, session, envelope):
-        for line in envelope.content.split(b"\r\n"):
-            if line.lower().startswith(b"message-id:"):
-                self.message_ids[line.split(b":", 1)[1].strip().decode()] += 1
-                break
+        headers = BytesParser(policy=policy.default).parsebytes(envelope.content, headersonly=True)
+        self.message_ids[str(headers["Message-ID"]).strip()] += 1  # a long header is folded: parse it
         return "250 OK"
 
 
