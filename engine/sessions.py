@@ -2,7 +2,7 @@
 
 A session is new at every sign-in (a fresh token), ends on logout, on "log out everywhere"
 (every session of the account), after ``idle_minutes`` without a request and after
-``absolute_hours`` whatever happens. The web layer asks :func:`touch` on every request; nothing
+``absolute_hours`` whatever happens. The web layer asks :func:`touch` on every request (it also hands back the account); nothing
 here knows about Flask.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.db import as_utc
-from engine.models import LoginSession
+from engine.models import Account, LoginSession
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,27 @@ def start(db: Session, account_id: int, method: str, at: datetime, address: str 
     return token
 
 
-def touch(db: Session, token: str | None, account_id: int, at: datetime, settings: SessionSettings) -> bool:
-    """True when the session is live (and notes the request); False ends it if it timed out."""
+def touch(db: Session, token: str | None, account_id: int, at: datetime, settings: SessionSettings) -> Account | None:
+    """The signed-in account when the session is live (and notes the request), read with its
+    session row in one statement; None when it is not, ending it if it timed out."""
     if not token:
-        return False
-    row = db.scalar(select(LoginSession).where(LoginSession.token_hash == _hash(token)))
-    if row is None or row.account_id != account_id or row.ended_at is not None:
-        return False
+        return None
+    found = db.execute(select(LoginSession, Account).join(Account, Account.id == LoginSession.account_id)
+                       .where(LoginSession.token_hash == _hash(token))).first()
+    if found is None:
+        return None
+    row, account = found
+    if row.account_id != account_id or row.ended_at is not None:
+        return None
     if at - as_utc(row.created_at) > timedelta(hours=settings.absolute_hours):
         row.ended_at, row.end_reason = at, "absolute"
-        return False
+        return None
     if at - as_utc(row.last_seen_at) > timedelta(minutes=settings.idle_minutes):
         row.ended_at, row.end_reason = at, "idle"
-        return False
+        return None
     if at - as_utc(row.last_seen_at) >= timedelta(seconds=settings.touch_seconds):
         row.last_seen_at = at
-    return True
+    return account
 
 
 def end(db: Session, token: str | None, at: datetime, reason: str = "logout") -> None:

@@ -82,16 +82,17 @@ def load_user(user_id: str) -> User | None:
     # has begun already gets a session of its own for it.
     touch_db = get_system().sessions() if db.in_transaction() else db
     try:
-        live = login_sessions.touch(touch_db, session.get(TOKEN_KEY), account_id, now(), session_settings())
+        account = login_sessions.touch(touch_db, session.get(TOKEN_KEY), account_id, now(), session_settings())
         if touch_db is not db or touch_db.dirty:
             touch_db.commit()
     finally:
         if touch_db is not db:
             touch_db.close()
-    if not live:
+    if account is None:
         g.session_ended = True
         return None
-    account = db.get(Account, account_id)
+    if touch_db is not db:
+        account = db.get(Account, account_id)
     if account is None or not account.active:
         return None
     return User(account)
