@@ -3,6 +3,9 @@
 A photo is stored as soon as it arrives (even when the rest of the form has errors) and its
 ``stored_file`` id goes into the block's hidden ``photo_id``, so the citizen never has to pick
 it again. An id coming back from the browser is honoured only for a photo this person uploaded.
+A refused file is a field error (:func:`workflow.photos.inspect_upload` says why). Each stored
+photo's job (pHash, sanitised copy) is added to the outbox with it: the view that commits calls
+``dispatch_jobs()``.
 """
 from __future__ import annotations
 
@@ -16,10 +19,10 @@ from engine.audit import Actor
 from engine.models import StoredFile
 from workflow.i18n import N_, Message
 from workflow.normalise import record_id
+from workflow.photo_evidence import PHOTO_KIND, enqueue_processing
 from workflow.photos import PhotoRejected, inspect_upload
 from workflow.services import Services
 
-PHOTO_KIND = "photo"
 ACCEPT = ".pdf,.jpg,.jpeg,.png"
 MISSING_PHOTO = Message(N_("Select a photo of the meter"))
 
@@ -74,6 +77,7 @@ def take_photos(session: Session, blocks, actor: Actor, services: Services) -> P
                     original_name=_clean_name(upload.filename), width=info.width, height=info.height,
                     taken_at=info.taken_at,
                 )
+                enqueue_processing(session, current, services.now())
                 state.saved = True
         sub.photo_id.data = str(current.id) if current is not None else ""
         if current is not None:

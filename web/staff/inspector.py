@@ -135,6 +135,7 @@ def _submit(db: Session, item: WorkItem, form: FieldInspectionForm, actor: Actor
     if not valid or errors:
         if photos.saved:
             db.commit()  # the photos that did arrive are kept: the inspector does not take them again
+            dispatch_jobs()
         return _render(db, item, form, errors=errors, photos=photos, at=at)
     try:
         system.complete_task(db, item.id, actor, form.to_task_data())

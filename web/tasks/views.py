@@ -254,6 +254,7 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
             page = _render(db, item, form, errors=collect_errors(form, photos), photos=photos, at=at, focus=change)
             if photos.saved:
                 db.commit()
+                dispatch_jobs()  # the stored photos' jobs
             return page
         require_photos(form.meters.entries, photos)
     valid = form.validate()
@@ -265,11 +266,13 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
     if not valid or errors:
         page = _render(db, item, form, errors=errors, photos=photos, at=at)
         db.commit()
+        dispatch_jobs()  # the stored photos' jobs
         return page
     if item.form_key == "enter_readings" and (form.needs_confirmation or "final" not in request.form):
         # readings the rules flag are confirmed or corrected first; then "check your answers"
         page = _render(db, item, form, photos=photos, at=at, step="confirm" if form.needs_confirmation else "preview")
         db.commit()
+        dispatch_jobs()  # the stored photos' jobs
         return page
     try:
         system.complete_task(db, item.id, actor, form.to_task_data())
