@@ -43,6 +43,7 @@ GROWTH = 1.1  # each duration class is 10% wider than the one before
 FIRST = 60.0  # seconds: the first class holds everything under a minute
 SUBMITTED = "_submitted"  # the case row that counts submissions rather than ended cases
 REFRESH_EVERY = timedelta(minutes=5)
+CATCH_UP_DAYS = 31
 NO_UNIT = 0
 
 
@@ -221,16 +222,15 @@ def first_day(session: Session, zone: str) -> date | None:
 
 
 def refresh_due(session: Session, now: datetime, zone: str, classify: Callable[[Case], str]) -> bool:
-    """Refresh yesterday and today when the last refresh is older than ``REFRESH_EVERY``; the first
-    time, everything the event log holds."""
+    """Refresh the days since the last refresh (at least yesterday and today) when it is older than
+    ``REFRESH_EVERY``. A pass reaches back at most ``CATCH_UP_DAYS``, so the sweep never stalls on a
+    long history: ``saygac analytics-backfill`` rebuilds everything."""
     last = refreshed_at(session)
     if last is not None and now - last < REFRESH_EVERY:
         return False
     today = now.astimezone(ZoneInfo(zone)).date()
-    if last is None:
-        first = first_day(session, zone) or today
-    else:
-        first = min(last.astimezone(ZoneInfo(zone)).date(), today - timedelta(days=1))
+    since = last.astimezone(ZoneInfo(zone)).date() if last else first_day(session, zone) or today
+    first = max(min(since, today - timedelta(days=1)), today - timedelta(days=CATCH_UP_DAYS))
     refresh(session, first, today, zone, classify, now)
     return True
 
