@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,6 +50,11 @@ class Scope:
     start: datetime
     end: datetime
     unit_ids: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # bounds in UTC: SQLite compares the stored UTC text with the bound's own wall time
+        object.__setattr__(self, "start", self.start.astimezone(UTC))
+        object.__setattr__(self, "end", self.end.astimezone(UTC))
 
 
 @dataclass
