@@ -293,3 +293,17 @@ def test_xes_export_reads_back_with_every_event(system, scenario, tmp_path):
     assert len(found) == len(expected) > 7 * 5
     assert found == expected
     assert frame["case:concept:name"].nunique() == 7
+
+
+def test_a_day_is_the_utilitys_local_day(system, world, clock):
+    clock.now = clock.now.replace(hour=21, minute=30, second=0)  # 01:30 of the next day in Baku
+    run = Run(system, world, clock)
+    run.submit(1206)
+    local_day = clock().astimezone(ZoneInfo(system.settings.app.timezone)).date()
+    assert local_day == (clock() + timedelta(days=1)).date()
+    with system.sessions() as s:
+        system.refresh_analytics(s, force=True)
+        s.commit()
+        version_id = s.scalar(select(ProcessVersion.id))
+        days = analytics_rollup.Days((version_id,), local_day - timedelta(days=1), local_day)
+        assert analytics_rollup.charts(s, days, DIRECT)["per_day"] == [(local_day, 1)]
