@@ -5,18 +5,35 @@ Each value, in each field, must end one of two ways: refused with an error in th
 that points at that field, with the other answers kept; or accepted, and then "check your
 answers" carries exactly the normalised value that the final press stores. Never a server error.
 One accepted submission is then sent for real and the stored values compared with the preview.
+Every test here runs on SQLite and on PostgreSQL (which refuses NUL in text and differs on
+integer overflow).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from tests.conftest import make_settings, make_system
+from tests.integration.conftest import pg_system, pg_url  # noqa: F401  (fixtures)
 from tests.web.conftest import image_bytes
 from tests.web.helpers import error_summary, identify, start
 from workflow import normalise
 from workflow.identifiers import normalize_az_phone
 from workflow.models import Application
+
+
+@pytest.fixture(params=["SQLite", "PostgreSQL"])
+def system(request, tmp_path, clock):
+    """The shared ``system`` fixture, once per database."""
+    if request.param == "PostgreSQL":
+        yield request.getfixturevalue("pg_system")
+        return
+    system = make_system(make_settings(tmp_path), clock)
+    yield system
+    system.db.dispose()
+
 
 CORPUS = [
     # decimal digits of other scripts, and digit look-alikes NFKC turns into digits
@@ -102,8 +119,9 @@ def test_hostile_values_in_every_field_are_refused_or_stored_normalised(auth, pe
             else:
                 unexplained.append((field, raw, status, errors, inputs.get(name),
                                     {k: inputs.get(k) for k, v in valid.items() if k != name and inputs.get(k) != v}))
-    print(f"\nfield corpus: {len(CORPUS)} values x {len(FIELDS)} fields = {tried} tried; refused with a field error "
-          f"{refused}; accepted and shown normalised {accepted}; server errors {server_errors}; hangs 0")
+    print(f"\nfield corpus on {system.db.dialect.name}: {len(CORPUS)} values x {len(FIELDS)} fields = {tried} tried; "
+          f"refused with a field error {refused}; accepted and shown normalised {accepted}; "
+          f"server errors {server_errors}; hangs 0")
     assert unexplained == [] and server_errors == 0 and refused + accepted == tried
 
 
@@ -152,8 +170,8 @@ def test_hostile_subscriber_codes_are_refused_with_a_field_error(auth, people, s
             refused += 1
         else:
             unexplained.append((raw, citizen.response.status_code))
-    print(f"\nsubscriber code corpus: {tried} tried; refused with a field error {refused}; server errors "
-          f"{server_errors}; hangs 0")
+    print(f"\nsubscriber code corpus on {system.db.dialect.name}: {tried} tried; refused with a field error "
+          f"{refused}; server errors {server_errors}; hangs 0")
     assert unexplained == [] and server_errors == 0 and refused == tried
     # the same code written in Arabic-Indic digits is the subscriber's code
     citizen.get(page)
