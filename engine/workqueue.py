@@ -22,7 +22,6 @@ from engine.workitems import get_for, resource_of
 
 VIEWS = ("all", "unclaimed", "mine", "flagged", "overdue", "flagged_overdue")
 PER_PAGE_MAX = 100
-ROLES_A_HEAD_GIVES = policy.HEAD_GIVES  # the web layer still names it so
 
 
 @dataclass(frozen=True)

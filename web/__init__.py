@@ -22,8 +22,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import auth, db, errors, i18n, ids, outages, security, static_files
-from web import api
+from web import api, auth, db, errors, i18n, ids, outages, route_policy, security, static_files
 from web.analytics import views as analytics
 from web.citizen import views as citizen
 from web.login.registry import METHODS as LOGIN_METHODS
@@ -72,6 +71,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     api.init_app(app, csrf)
     errors.init_app(app)
     outages.init_app(app)
+    route_policy.init_app(app)
 
     if settings.app.mode == "embedded" and not app.testing:
         from worker import start_sweep_thread

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Protocol
 
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 
@@ -59,7 +59,7 @@ class User:
     @property
     def actor(self) -> Actor:
         return Actor(id=self.id, role=self.role, label=self.display_name, unit_id=self.unit_id,
-                     address=request.remote_addr)
+                     address=request.remote_addr, fin=self.fin)
 
 
 def login_settings() -> LoginSettings:
@@ -120,19 +120,6 @@ def login_required(view):
             return redirect(url_for("auth.login", next=target.rstrip("?")))
         return view(*args, **kwargs)
     return wrapped
-
-
-def roles_required(*roles: str):
-    """Only these roles; for anyone else the page does not exist (404, never 403)."""
-    def deco(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(404)
-            return view(*args, **kwargs)
-        return wrapped
-    return deco
 
 
 def sign_in(db, account: Account, method: str, next_url: str | None, at: datetime | None = None):

@@ -79,7 +79,7 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
     _identify(citizen, subscriber["code"])
     pages.append(citizen.response)
     # the citizen is not the subscriber (no FIN match): initials and the street only
-    assert citizen.doc.xpath("//dd[@data-subscriber-name]/text()") == ["G. Ş. Ə."]
+    assert citizen.doc.xpath("//dd[@data-subscriber-name]/text()") == ["Ş. G."]
     assert subscriber["name"] not in citizen.html
     assert "Digər sayğac əlavə et" in citizen.html and "Davam et" in citizen.html
     reading_input = citizen.doc.xpath("//input[@name='meters-0-value']")[0]

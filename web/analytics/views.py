@@ -18,15 +18,20 @@ from flask_babel import gettext as _
 from engine import analytics, analytics_export, analytics_rollup, policy
 from engine.errors import DiagramError
 from web.analytics.filters import Filter, read_filter
-from web.auth import current_actor, roles_required
+from web.auth import current_actor
 from web.db import get_db, get_system
 from web.i18n import TASK_TITLES, translate
+from web.route_policy import allowed
 from workflow.analytics import DIRECT, PATH_NODES, PATHS
 from workflow.i18n import N_
 from workflow.process import PROCESS_ID
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics", template_folder="templates")
-ROLES = ("unit_head", "analyst", "admin")
+
+
+def _analytics(actor, **_args) -> policy.Resource:
+    """The analytics of the person's unit (heads) or of all units (analysts, admins: no unit)."""
+    return policy.Resource("analytics", unit_id=actor.unit_id)
 # colour steps of the heat by median waiting time, in hours (the legend names them)
 HEAT_STEPS_HOURS = (1, 8, 24, 48)
 PATH_LABELS = {
@@ -103,7 +108,7 @@ def _node_stats(flt: Filter, version_ids: tuple[int, ...] | None = None) -> list
 
 
 @bp.route("/")
-@roles_required(*ROLES)
+@allowed(policy.READ_ANALYTICS, _analytics)
 def index():
     flt = _filter()
     db = get_db()
@@ -118,7 +123,7 @@ def index():
 
 
 @bp.route("/heat.json")
-@roles_required(*ROLES)
+@allowed(policy.READ_ANALYTICS, _analytics)
 def heat():
     flt = _filter()
     db = get_db()
@@ -140,7 +145,7 @@ def heat():
 
 
 @bp.route("/nodes/<node>")
-@roles_required(*ROLES)
+@allowed(policy.READ_ANALYTICS, _analytics)
 def node(node: str):
     flt = _filter()
     if len(node) > 64:
@@ -160,7 +165,7 @@ def node(node: str):
 
 
 @bp.route("/compare")
-@roles_required(*ROLES)
+@allowed(policy.READ_ANALYTICS, _analytics)
 def compare():
     flt = _filter()
     db = get_db()
@@ -197,12 +202,12 @@ def _export(kind: str):
 
 
 @bp.route("/export.csv")
-@roles_required(*ROLES)
+@allowed(policy.READ_ANALYTICS, _analytics)
 def export_csv():
     return _export("csv")
 
 
 @bp.route("/export.xes")
-@roles_required(*ROLES)
+@allowed(policy.READ_ANALYTICS, _analytics)
 def export_xes():
     return _export("xes")

@@ -12,25 +12,26 @@ from flask import Blueprint, Response, abort, render_template
 from flask_babel import format_date, format_decimal
 from sqlalchemy import select
 
+from engine import policy
 from engine.models import Account, StoredFile, WorkItem
-from web.auth import current_actor, roles_required
+from web.auth import current_actor
 from web.citizen.pages import consumption_chart, held_subscribers, timeline
 from web.db import get_db, get_system
-from web.tasks.pages import subscriber_view
-from workflow.documents import ReceiptDocument, ReceiptMeterLine, render_receipt_pdf
+from web.route_policy import allowed, require
+from workflow import invoicing, privacy
 from workflow.models import Application, Invoice
 from workflow.photos import PhotoRejected, make_thumbnail
 
 bp = Blueprint("citizen", __name__, template_folder="templates")
 
-RECEIPT_CONFIRMATION = ("Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür "
-                        "edirik. Nəticə e-poçt ünvanınıza göndəriləcək; müraciətin statusunu "
-                        "\"Müraciətin statusunu yoxla\" bölməsində yoxlaya bilərsiniz.")
+SERVICE = policy.Resource("service")
 
 
-def _own(app: Application | None) -> Application:
+def _own(app: Application | None, action: str) -> Application:
+    """The person's own application (these pages show nobody else's), which the policy lets them ``action``."""
     if app is None or app.applicant_id is None or app.applicant_id != current_actor().id:
         abort(404)
+    require(action, privacy.application_resource(app))
     return app
 
 
@@ -60,13 +61,13 @@ def numberformat(value) -> str:
 
 
 @bp.route("/start")
-@roles_required("citizen")
+@allowed(policy.START_APPLICATION, lambda actor: SERVICE)
 def start():
     return render_template("citizen/start.html")
 
 
 @bp.route("/status")
-@roles_required("citizen")
+@allowed(policy.START_APPLICATION, lambda actor: SERVICE)
 def status_list():
     db = get_db()
     actor = current_actor()
@@ -83,42 +84,35 @@ def status_list():
             if instance_id not in {a.instance_id for a in apps}]
     return render_template("citizen/status.html", drafts=drafts, submitted=submitted, open_items=open_items,
                            bare_drafts=bare, charts=charts, timelines={a.id: timeline(db, a) for a in submitted},
-                           views={a.id: subscriber_view(a.subscriber, account) for a in apps})
+                           views={a.id: privacy.view_for(actor, a) for a in apps})
 
 
 @bp.route("/status/<number>")
-@roles_required("citizen")
+@allowed(policy.SEE_APPLICATION)
 def status(number: str):
     db = get_db()
-    app = _own(db.scalar(select(Application).where(Application.number == number.strip().upper())))
+    app = _own(db.scalar(select(Application).where(Application.number == number.strip().upper())),
+               policy.SEE_APPLICATION)
     invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
-    account = db.get(Account, current_actor().id)
     return render_template("citizen/application.html", app=app, invoice=invoice, steps=timeline(db, app),
-                           view=subscriber_view(app.subscriber, account), registered=False)
+                           view=privacy.view_for(current_actor(), app), registered=False)
 
 
 @bp.route("/applications/<int:application_id>/receipt.pdf")
-@roles_required("citizen")
+@allowed(policy.DOWNLOAD_RECEIPT)
 def receipt_pdf(application_id: int):
+    """The receipt, with the holder in full only for the holder (``workflow.privacy``)."""
     db = get_db()
-    app = _own(db.get(Application, application_id))
+    app = _own(db.get(Application, application_id), policy.DOWNLOAD_RECEIPT)
     if not app.number:
         abort(404)
-    sub = app.subscriber
-    doc = ReceiptDocument(
-        application_number=app.number, registered_at=app.submitted_at, subscriber_code=sub.code,
-        full_name=sub.full_name, address=sub.address, phone=app.phone, email=app.email,
-        meters=[ReceiptMeterLine(line.declared_serial, line.declared_seal, line.value, line.read_on)
-                for line in app.lines],
-        confirmation=RECEIPT_CONFIRMATION,
-    )
-    pdf = render_receipt_pdf(doc, get_system().settings.files.font_dir)
+    pdf = invoicing.receipt_pdf(app, privacy.view_for(current_actor(), app), get_system().settings.files.font_dir)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="muraciet-{app.number}.pdf"'})
 
 
 @bp.route("/photos/<int:file_id>/thumbnail.jpg")
-@roles_required("citizen")
+@allowed(policy.START_APPLICATION, lambda actor, file_id: SERVICE)  # and only the person's own photo, below
 def photo_thumbnail(file_id: int):
     """A re-encoded JPEG of the person's own photo (no metadata; made in the request, ≈12 ms)."""
     db = get_db()

@@ -12,13 +12,19 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms import BooleanField, Form, PasswordField
 
-from engine import audit, identity
+from engine import audit, identity, policy
 from engine import sessions as login_sessions
 from engine.models import Account
 from engine.passwords import verify_password
-from web.auth import current_actor, login_required, login_settings, now, roles_required
+from web.auth import current_actor, login_settings, now
 from web.db import get_db
+from web.route_policy import allowed, signed_in
 from workflow.i18n import N_
+
+
+def _accounts(actor, **_args) -> policy.Resource:
+    return policy.Resource("accounts")
+
 
 bp = Blueprint("login_account", __name__, template_folder="templates")
 
@@ -49,7 +55,7 @@ def rule_errors(field: str, password: str, username: str | None) -> list[tuple[s
 
 
 @bp.route("/account", methods=("GET", "POST"))
-@login_required
+@signed_in
 def account():
     db = get_db()
     person = db.get(Account, current_user.id)
@@ -67,11 +73,11 @@ def account():
             return redirect(url_for("login_account.account"))
     live = login_sessions.live_count(db, person.id)
     return render_template("auth/account.html", form=form, errors=errors, person=person, live=live,
-                           min_length=login_settings().min_password_length)
+                           min_length=login_settings().min_password_length, staff=identity.is_staff(person))
 
 
 @bp.route("/admin/accounts")
-@roles_required("admin")
+@allowed(policy.MANAGE_ACCOUNTS, _accounts)
 def accounts():
     q = (request.args.get("q") or "").strip()
     rows = []
@@ -84,7 +90,7 @@ def accounts():
 
 
 @bp.route("/admin/accounts/<int:account_id>", methods=("GET", "POST"))
-@roles_required("admin")
+@allowed(policy.MANAGE_ACCOUNTS, _accounts)
 def reset(account_id: int):
     db = get_db()
     person = db.get(Account, account_id)

@@ -33,6 +33,7 @@ from web.db import get_db, get_system
 from web.login.common import safe_next, sign_in_person
 from web.login.identity import certs
 from web.login.identity.asan import GatewayError, HttpAsanGateway, SimulatorGateway
+from web.route_policy import public
 from workflow.i18n import N_
 from workflow.identifiers import InvalidIdentifier, normalize_az_phone
 
@@ -78,6 +79,7 @@ def _gateway():
 
 
 @bp.route("/login/asan", methods=("GET", "POST"))
+@public
 def start():
     gateway = _gateway()
     form = StartForm(request.form if request.method == "POST" else None)
@@ -105,6 +107,7 @@ def start():
 
 
 @bp.route("/login/asan/wait")
+@public
 def wait():
     _gateway()
     pending = session.get(PENDING_KEY)
@@ -115,6 +118,7 @@ def wait():
 
 
 @bp.route("/login/asan/status")
+@public
 def status():
     gateway = _gateway()
     pending = session.get(PENDING_KEY)
@@ -127,6 +131,7 @@ def status():
 
 
 @bp.route("/login/asan/finish", methods=("POST",))
+@public
 def finish():
     gateway = _gateway()
     pending = session.get(PENDING_KEY)
@@ -171,6 +176,7 @@ def _again(message: str):
 # -- the simulator's "phone" (embedded mode only) ----------------------------------------------
 
 @bp.route("/demo/asan-phone", methods=("GET", "POST"))
+@public
 def phone():
     gateway = current_app.extensions.get(GATEWAY_KEY)
     if not isinstance(gateway, SimulatorGateway):

@@ -24,6 +24,7 @@ from web.db import get_db, get_system
 from web.login.common import safe_next, sign_in_person
 from web.login.identity import certs
 from web.login.identity.card_simulator import CardSimulator
+from web.route_policy import public
 from workflow.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def _trusted(address: str | None, networks) -> bool:
 
 
 @bp.route("/login/card", methods=("GET", "POST"))
+@public
 def start():
     settings, networks, anchors = current_app.extensions.get(SETTINGS_KEY) or abort(404)
     simulator = current_app.extensions.get(SIMULATOR_KEY)

@@ -29,6 +29,7 @@ from web.login.common import safe_next, sign_in_person
 from web.login.identity.certs import Person
 from web.login.identity.oidc import OidcClient, OidcRefused, OidcSettings
 from web.login.identity.oidc_simulator import SimulatedProvider
+from web.route_policy import public
 from workflow.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def _client(provider: str) -> OidcClient:
 
 
 @bp.route("/login/oidc/<provider>")
+@public
 def start(provider: str):
     client = _client(provider)
     try:
@@ -66,6 +68,7 @@ def start(provider: str):
 
 
 @bp.route("/login/oidc/<provider>/callback")
+@public
 def callback(provider: str):
     client = _client(provider)
     attempt = session.pop(PENDING_KEY, None)

@@ -23,7 +23,6 @@ from web.auth import (
     available_methods,
     current_actor,
     end_browser_session,
-    login_required,
     login_settings,
     now,
     sign_in,
@@ -31,6 +30,7 @@ from web.auth import (
 from web.db import get_db
 from web.login import totp
 from web.login.common import locked_message, safe_next
+from web.route_policy import public, signed_in
 from workflow import normalise
 from workflow.i18n import N_
 
@@ -45,6 +45,7 @@ class LoginForm(Form):
 
 
 @bp.route("/login", methods=("GET", "POST"))
+@public
 def login():
     next_url = safe_next()
     form = LoginForm(request.form if request.method == "POST" else None)
@@ -102,6 +103,7 @@ def _password_login(form: LoginForm, next_url: str | None):
 
 
 @bp.route("/logout", methods=("POST",))
+@public
 def logout():
     if current_user.is_authenticated:
         db, at = get_db(), now()
@@ -114,7 +116,7 @@ def logout():
 
 
 @bp.route("/logout/everywhere", methods=("POST",))
-@login_required
+@signed_in
 def logout_everywhere():
     """End every session of this person, on every device."""
     db, at = get_db(), now()

@@ -29,9 +29,10 @@ from wtforms import Form, StringField
 
 from engine import audit, identity
 from engine.models import Account
-from web.auth import anonymous_actor, current_actor, login_required, login_settings, now, sign_in
+from web.auth import anonymous_actor, current_actor, login_settings, now, sign_in
 from web.db import get_db, get_system
 from web.login.common import locked_message
+from web.route_policy import public, signed_in
 from workflow.i18n import N_
 
 bp = Blueprint("login_totp", __name__, template_folder="templates")
@@ -83,6 +84,7 @@ def _enrol_secret(account: Account) -> str | None:
 
 
 @bp.route("/login/code", methods=("GET", "POST"))
+@public
 def code():
     account = _pending()
     if account is None:
@@ -118,12 +120,13 @@ def code():
 
 
 @bp.route("/login/code/qr.svg")
+@public
 def qr():
     return _qr(_pending())
 
 
 @bp.route("/account/one-time-code", methods=("GET", "POST"))
-@login_required
+@signed_in
 def enrol():
     """Staff enrol of their own accord (embedded mode, where it is not yet required)."""
     db = get_db()
@@ -149,7 +152,7 @@ def enrol():
 
 
 @bp.route("/account/one-time-code/qr.svg")
-@login_required
+@signed_in
 def enrol_qr():
     return _qr(get_db().get(Account, current_user.id))
 

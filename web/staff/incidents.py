@@ -11,12 +11,13 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 
+from engine import policy
 from engine.models import Incident
 from engine.policy import ACT_ON_INCIDENT, allows
 from web.auth import current_actor
 from web.db import dispatch_jobs, get_db, get_system
+from web.route_policy import allowed
 from workflow.i18n import N_
 from workflow.incident_board import act, board, may_view_board, unit_of
 
@@ -46,7 +47,7 @@ def may_view_incidents() -> bool:
 
 
 @bp.route("")
-@login_required
+@allowed(policy.VIEW_INCIDENTS)
 def index():
     actor = current_actor()
     if not may_view_board(actor):
@@ -59,7 +60,7 @@ def index():
 
 
 @bp.route("/<int:incident_id>/<any(retry, cancel, close):action>", methods=("POST",))
-@login_required
+@allowed(policy.ACT_ON_INCIDENT)
 def resolve(incident_id: int, action: str):
     db = get_db()
     actor = current_actor()

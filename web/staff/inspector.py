@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from engine import workqueue
+from engine import policy, workqueue
 from engine.audit import Actor
 from engine.db import as_utc
 from engine.errors import NotFound, WorkItemError
@@ -24,8 +24,9 @@ from engine.models import Account, WorkItem
 from engine.workitems import check_can_complete, get_for
 from forms import FormContext
 from forms.staff import FieldInspectionForm
-from web.auth import current_actor, roles_required
+from web.auth import current_actor
 from web.db import DATABASE_ERRORS, dispatch_jobs, get_db, get_system
+from web.route_policy import allowed
 from web.tasks.pages import holder_name, initial_data, inspection_instruction, line_views
 from web.tasks.views import collect_errors, report_step_failure
 from web.uploads import MISSING_PHOTO, PhotoState, require_photos, take_photos
@@ -54,7 +55,7 @@ def _lease_live(item: WorkItem, at: datetime) -> bool:
 
 
 @bp.route("/")
-@roles_required("inspector")
+@allowed(policy.SEE_FIELD_TASKS, lambda actor: policy.Resource("queue", lane="inspector"))
 def field_tasks():
     db = get_db()
     actor = current_actor()
@@ -72,7 +73,7 @@ def field_tasks():
 
 
 @bp.route("/tasks/<int:item_id>", methods=("GET", "POST"))
-@roles_required("inspector")
+@allowed(policy.SEE_FIELD_TASKS, lambda actor, item_id: policy.Resource("queue", lane="inspector"))
 def task(item_id: int):
     db = get_db()
     system = get_system()

@@ -13,16 +13,17 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 
 from engine import incidents as incident_store
-from engine import workqueue
+from engine import policy, workqueue
 from engine.audit import timeline
 from engine.db import as_utc
 from engine.errors import NotFound, WorkItemError
 from engine.models import Account, WorkItem
 from engine.progress import instance_progress
-from engine.workitems import get_for
-from web.auth import current_actor, roles_required
+from engine.workitems import get_for, resource_of
+from web.auth import current_actor
 from web.db import get_db, get_system
 from web.i18n import TASK_TITLES, translate
+from web.route_policy import allowed, require
 from web.staff.incidents import KIND_LABELS
 from workflow.i18n import N_
 from workflow.normalise import record_id
@@ -31,7 +32,6 @@ from workflow.tasks import application_of
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
-QUEUE_ROLES = ("operator", "unit_head", "admin")
 VIEW_LABELS = {
     "all": N_("All"), "unclaimed": N_("Unclaimed"), "mine": N_("Mine"), "flagged": N_("Flagged"),
     "overdue": N_("Overdue"), "flagged_overdue": N_("Flagged and overdue"),
@@ -107,8 +107,12 @@ def _int_arg(name: str, default: int) -> int:
     return record_id(request.args.get(name)) or default
 
 
+def _queue(lane: str) -> policy.Resource:
+    return policy.Resource("queue", lane=lane, unit_id=current_actor().unit_id)
+
+
 @bp.route("/queue")
-@roles_required(*QUEUE_ROLES)
+@allowed(policy.SEE_QUEUE)
 def queue():
     db = get_db()
     actor = current_actor()
@@ -116,7 +120,11 @@ def queue():
     view = request.args.get("view", "all")
     if view not in workqueue.VIEWS:
         view = "all"
-    role = "inspector" if request.args.get("role") == "inspector" and actor.role != "operator" else "operator"
+    # the inspectors' queue for those the policy shows it to; anyone else asking gets the review queue
+    wants_inspection = request.args.get("role") == "inspector"
+    role = "inspector" if wants_inspection and policy.allows(actor, policy.SEE_QUEUE, _queue("inspector")) \
+        else "operator"
+    require(policy.SEE_QUEUE, _queue(role))
     area = request.args.get("area") or None
     flt = workqueue.QueueFilter(view=view, area=area, page=_int_arg("page", 1))
     page = workqueue.unit_queue(db, actor, flt, at, role=role)
@@ -129,7 +137,7 @@ def queue():
 
 
 @bp.route("/items/<int:item_id>/lease", methods=("POST",))
-@roles_required("operator", "unit_head", "inspector", "admin")
+@allowed(policy.CLAIM)  # the holder's own item, found through the policy's reach
 def renew_lease(item_id: int):
     """Called by the task page's script while it stays open: the holder keeps the task."""
     db = get_db()
@@ -148,14 +156,13 @@ def _head_item(item_id: int) -> WorkItem:
     db = get_db()
     actor = current_actor()
     item = db.get(WorkItem, item_id)
-    if (item is None or item.state != "open" or item.role not in workqueue.ROLES_A_HEAD_GIVES
-            or (actor.role != "admin" and item.unit_id != actor.unit_id)):
+    if item is None or item.state != "open" or not policy.allows(actor, policy.REASSIGN, resource_of(item)):
         abort(404)
     return item
 
 
 @bp.route("/items/<int:item_id>/reassign", methods=("GET", "POST"))
-@roles_required("unit_head")
+@allowed(policy.REASSIGN)
 def reassign(item_id: int):
     db = get_db()
     actor = current_actor()
@@ -184,7 +191,7 @@ def reassign(item_id: int):
 
 
 @bp.route("/dashboard")
-@roles_required("unit_head")
+@allowed(policy.SEE_UNIT_DASHBOARD, lambda actor: policy.Resource("unit", unit_id=actor.unit_id))
 def dashboard():
     db = get_db()
     actor = current_actor()
@@ -201,7 +208,7 @@ def _visible_instance(instance_id: int) -> None:
 
 
 @bp.route("/instances/<int:instance_id>")
-@roles_required(*QUEUE_ROLES)
+@allowed(policy.VIEW_INSTANCE)
 def instance(instance_id: int):
     _visible_instance(instance_id)
     db = get_db()
@@ -213,7 +220,7 @@ def instance(instance_id: int):
 
 
 @bp.route("/instances/<int:instance_id>/progress.json")
-@roles_required(*QUEUE_ROLES)
+@allowed(policy.VIEW_INSTANCE)
 def instance_json(instance_id: int):
     _visible_instance(instance_id)
     progress = instance_progress(get_db(), get_system().runtime, instance_id)

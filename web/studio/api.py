@@ -5,12 +5,12 @@ and migration write audit events; each instance moves in a unit of work of its o
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, request, url_for
+from flask import Blueprint, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import versions
+from engine import policy, versions
 from engine.diagrams import MAX_DIAGRAM_BYTES, parse_xml
 from engine.errors import DiagramError, EngineError
 from engine.models import ProcessInstance, ProcessVersion
@@ -18,7 +18,8 @@ from engine.scenarios import ScenarioError, validate_shape
 from web.auth import current_actor, login_required
 from web.db import get_db, get_system
 from web.i18n import translate
-from web.studio.pages import MAX_FILES, STUDIO_ROLES, _safe_name, get_draft, version_or_404
+from web.route_policy import allowed, require
+from web.studio.pages import DIAGRAM, MAX_FILES, _diagram, _safe_name, get_draft, version_or_404
 from workflow import normalise
 from workflow.normalise import record_id
 from workflow.operations import OPERATIONS
@@ -31,8 +32,7 @@ MAX_BATCH = 50
 @bp.before_request
 @login_required
 def only_analysts():
-    if current_user.role not in STUDIO_ROLES:
-        abort(404)
+    require(policy.EDIT_DIAGRAM, DIAGRAM)
 
 
 def _problem(err: DiagramError) -> dict:
@@ -53,6 +53,7 @@ def _error(message: str, status: int = 400, **extra):
 
 
 @bp.get("/draft")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def draft_json():
     db = get_db()
     draft = get_draft(db)
@@ -61,6 +62,7 @@ def draft_json():
 
 
 @bp.get("/versions/<int:number>")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def version_json(number: int):
     row = version_or_404(get_db(), number)
     return jsonify({"files": row.files, "scenarios": row.scenarios or [], "readonly": True,
@@ -68,6 +70,7 @@ def version_json(number: int):
 
 
 @bp.put("/draft")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def save_draft():
     body = _body()
     if not isinstance(body, dict) or not isinstance(body.get("files"), dict):
@@ -97,6 +100,7 @@ def save_draft():
 
 
 @bp.post("/check")
+@allowed(policy.VALIDATE_DIAGRAM, _diagram)  # and runs the scenarios (run_scenario: the same people)
 def check():
     """Validation with element-level problems, then every scenario against the draft in memory."""
     db = get_db()
@@ -110,6 +114,7 @@ def check():
 
 
 @bp.post("/deploy")
+@allowed(policy.DEPLOY_DIAGRAM, _diagram)
 def deploy():
     body = _body()
     try:
@@ -135,6 +140,7 @@ def deploy():
 
 
 @bp.post("/migrate")
+@allowed(policy.MIGRATE_DIAGRAM, _diagram)
 def migrate():
     """Move a batch of waiting instances from one version to another; the page sends batches."""
     body = _body()

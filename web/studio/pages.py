@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from engine import versions
+from engine import policy, versions
 from engine.diagrams import MAX_DIAGRAM_BYTES, parse_xml
 from engine.errors import DiagramError, EngineError
 from engine.models import Account, Draft, ProcessInstance, ProcessVersion
@@ -29,12 +29,17 @@ from engine.scenarios import ScenarioError
 from engine.scenarios import load as load_scenarios
 from web.auth import current_actor, login_required
 from web.db import get_db, get_system
+from web.route_policy import allowed, require
 from web.security import CSP
 from workflow.normalise import record_id
 from workflow.process import PROCESS_ID
 
 bp = Blueprint("studio", __name__, url_prefix="/studio", template_folder="templates")
-STUDIO_ROLES = ("analyst", "admin")
+DIAGRAM = policy.Resource("diagram")
+
+
+def _diagram(actor, **_args) -> policy.Resource:
+    return DIAGRAM
 SCENARIOS_FILE = f"{PROCESS_ID}.scenarios.json"
 MAX_FILES = 10
 
@@ -49,8 +54,7 @@ STUDIO_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 @bp.before_request
 @login_required
 def only_analysts():
-    if current_user.role not in STUDIO_ROLES:
-        abort(404)
+    require(policy.EDIT_DIAGRAM, DIAGRAM)  # every studio page (each also declares its own action)
     g.csp = STUDIO_CSP
 
 
@@ -75,6 +79,7 @@ def version_or_404(db, number: int) -> ProcessVersion:
 
 
 @bp.get("")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def index():
     db = get_db()
     rows = db.execute(
@@ -89,6 +94,7 @@ def index():
 
 
 @bp.get("/draft")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def draft_page():
     db = get_db()
     draft = get_draft(db)
@@ -98,6 +104,7 @@ def draft_page():
 
 
 @bp.get("/versions/<int:number>")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def version_page(number: int):
     db = get_db()
     row = version_or_404(db, number)
@@ -107,6 +114,7 @@ def version_page(number: int):
 
 
 @bp.post("/versions/<int:number>/edit")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def edit_version(number: int):
     """Start the draft again from a deployed version (the current draft is replaced)."""
     db = get_db()
@@ -125,6 +133,7 @@ def _download(name: str, content: str) -> Response:
 
 
 @bp.get("/draft/files/<name>")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def draft_file(name: str):
     draft = get_draft(get_db())
     if name == SCENARIOS_FILE:
@@ -135,6 +144,7 @@ def draft_file(name: str):
 
 
 @bp.get("/versions/<int:number>/files/<name>")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def version_file(number: int, name: str):
     row = version_or_404(get_db(), number)
     if name == SCENARIOS_FILE:
@@ -151,6 +161,7 @@ def _scenarios_text(scenarios: list) -> str:
 
 
 @bp.post("/draft/upload")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def upload():
     """Replace or add one file of the draft: a .bpmn or .dmn diagram, or the scenarios file."""
     db = get_db()
@@ -199,6 +210,7 @@ def _reason(err: Exception) -> str:
 
 
 @bp.get("/diff")
+@allowed(policy.EDIT_DIAGRAM, _diagram)
 def diff_page():
     db = get_db()
     numbers = list(db.scalars(select(ProcessVersion.version).where(ProcessVersion.process_id == PROCESS_ID)
@@ -212,6 +224,7 @@ def diff_page():
 
 
 @bp.get("/migrate")
+@allowed(policy.MIGRATE_DIAGRAM, _diagram)
 def migrate_page():
     db = get_db()
     numbers = list(db.scalars(select(ProcessVersion.version).where(ProcessVersion.process_id == PROCESS_ID)

@@ -109,22 +109,6 @@ def holder_name(session: Session, item: WorkItem) -> str | None:
     return account.display_name if account else None
 
 
-@dataclass(frozen=True)
-class SubscriberView:
-    """What the citizen sees of the subscriber: in full for the subscriber themself, else masked."""
-
-    name: str
-    address: str
-    full: bool
-
-
-def subscriber_view(sub, account: Account | None) -> SubscriberView:
-    if account is not None and account.fin and sub.fin and account.fin.upper() == sub.fin.upper():
-        return SubscriberView(sub.full_name, sub.address, True)
-    initials = " ".join(f"{part[0]}." for part in (sub.last_name, sub.first_name, sub.patronymic) if part)
-    return SubscriberView(initials, f"{sub.city}, {sub.street}", False)
-
-
 BLANK_INDEX = "__i__"  # replaced by the next block index when the page's script adds a block
 
 

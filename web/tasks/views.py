@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     redirect,
@@ -27,24 +28,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import FieldList, FormField
 
-from engine import incidents, workitems
+from engine import incidents, policy, workitems
 from engine.audit import Actor
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, WorkItemError
 from engine.models import Account, StoredFile, WorkItem
 from forms import FORMS, FormContext
-from web.auth import current_actor, login_required, roles_required
+from web.auth import current_actor
 from web.citizen.pages import timeline
 from web.db import DATABASE_ERRORS, dispatch_jobs, get_db, get_system
+from web.route_policy import allowed, public, require, signed_in
 from web.tasks.pages import (
     SEVERITY_LABELS,
     blank_meter_block,
     holder_name,
     initial_data,
     page_context,
-    subscriber_view,
 )
 from web.uploads import ACCEPT, PhotoState, require_photos, take_photos
+from workflow import invoicing, privacy
 from workflow.i18n import Message
 from workflow.models import Application, ApplicationMeter, Invoice
 from workflow.tasks import application_of
@@ -52,7 +54,12 @@ from workflow.tasks import application_of
 log = logging.getLogger(__name__)
 bp = Blueprint("tasks", __name__, template_folder="templates")
 
-STAFF_ROLES = ("operator", "unit_head", "inspector")
+SERVICE = policy.Resource("service")
+
+
+def _citizen(actor: Actor) -> bool:
+    """Whether the person uses the citizens' e-service (their list shows applications, not a queue)."""
+    return policy.allows(actor, policy.START_APPLICATION, SERVICE)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -103,7 +110,7 @@ def _after_completion(db: Session, instance_id: int, actor: Actor) -> str:
     if url:
         return url
     app = application_of(db, instance_id)
-    if actor.role == "citizen" and app is not None and app.number:
+    if app is not None and app.number and app.applicant_id == actor.id:
         return url_for("tasks.application", application_id=app.id, registered=1)
     flash(_("The task is completed."), "success")
     return url_for("tasks.task_list")
@@ -155,8 +162,7 @@ def _render(db: Session, item: WorkItem, form, *, errors=(), photos: PhotoState 
     at = at or _now()
     context = page_context(db, item)
     if item.form_key == "enter_readings" and context["application"] is not None:
-        account = db.get(Account, current_user.id)
-        context["subscriber"] = subscriber_view(context["application"].subscriber, account)
+        context["subscriber"] = privacy.view_for(current_actor(), context["application"])
         context["blank_block"] = blank_meter_block(get_system().services.today())
     return render_template(
         "tasks/task.html", item=item, form=form, errors=list(errors), photos=photos or PhotoState(),
@@ -172,14 +178,15 @@ def _render(db: Session, item: WorkItem, form, *, errors=(), photos: PhotoState 
 # -- views -------------------------------------------------------------------------------------
 
 @bp.route("/")
+@public
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for("citizen.start" if current_user.role == "citizen" else "tasks.task_list"))
+        return redirect(url_for("citizen.start" if _citizen(current_actor()) else "tasks.task_list"))
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/tasks")
-@login_required
+@signed_in
 def task_list():
     db = get_db()
     actor = current_actor()
@@ -190,7 +197,7 @@ def task_list():
         if item.claimed_by_id is not None and _lease_live(item, at):
             claims[item.id] = None if item.claimed_by_id == actor.id else holder_name(db, item)
     applications, open_by_instance = [], {}
-    if actor.role == "citizen":
+    if _citizen(actor):
         applications = list(db.scalars(
             select(Application).where(Application.applicant_id == actor.id)
             .order_by(Application.submitted_at.desc(), Application.id.desc()).limit(50)))
@@ -200,7 +207,7 @@ def task_list():
 
 
 @bp.route("/applications/new", methods=("POST",))
-@roles_required("citizen")
+@allowed(policy.START_APPLICATION, lambda actor: SERVICE)
 def new_application():
     db = get_db()
     actor = current_actor()
@@ -212,7 +219,7 @@ def new_application():
 
 
 @bp.route("/tasks/<int:item_id>", methods=("GET", "POST"))
-@login_required
+@allowed(policy.SEE_WORK_ITEM)  # the item is found through the policy's reach (engine.workitems)
 def task(item_id: int):
     db = get_db()
     system = get_system()
@@ -222,10 +229,11 @@ def task(item_id: int):
     if item.state != "open":
         flash(_("This task has already been completed."), "info")
         app = application_of(db, item.instance_id)
-        if actor.role == "citizen" and app is not None and app.number:
+        if app is not None and app.number and app.applicant_id == actor.id:
             return redirect(url_for("tasks.application", application_id=app.id))
         return redirect(url_for("tasks.task_list"))
-    if item.form_key == "field_inspection" and actor.role == "inspector":  # its own phone page (web/inspector.py)
+    if item.form_key == "field_inspection" and policy.allows(  # inspectors have their own phone page
+            actor, policy.SEE_FIELD_TASKS, policy.Resource("queue", lane="inspector")):
         return redirect(url_for("inspector.task", item_id=item.id))
     form_cls = FORMS.get(item.form_key)
     if form_cls is None:
@@ -313,7 +321,7 @@ def report_step_failure(item: WorkItem, actor: Actor, err: Exception) -> None:
 
 
 @bp.route("/tasks/<int:item_id>/claim", methods=("POST",))
-@login_required
+@allowed(policy.CLAIM)
 def claim(item_id: int):
     db = get_db()
     actor = current_actor()
@@ -330,7 +338,7 @@ def claim(item_id: int):
 
 
 @bp.route("/tasks/<int:item_id>/release", methods=("POST",))
-@login_required
+@allowed(policy.RELEASE)
 def release(item_id: int):
     db = get_db()
     actor = current_actor()
@@ -346,7 +354,7 @@ def release(item_id: int):
 
 
 @bp.route("/tasks/<int:item_id>/photos/<int:line_id>")
-@login_required
+@allowed(policy.DOWNLOAD_PHOTO)
 def line_photo(item_id: int, line_id: int):
     """The photo a citizen sent for one meter of the application behind a visible item."""
     db = get_db()
@@ -355,45 +363,45 @@ def line_photo(item_id: int, line_id: int):
     line = db.get(ApplicationMeter, line_id)
     if app is None or line is None or line.application_id != app.id or line.photo_id is None:
         abort(404)
+    require(policy.DOWNLOAD_PHOTO, privacy.application_resource(app))
     stored = db.get(StoredFile, line.photo_id)
     return send_file(get_system().services.files.path(stored), mimetype=stored.media_type,
                      download_name=stored.original_name or f"photo-{line.id}", max_age=0)
 
 
-def _may_see(app: Application, actor: Actor) -> bool:
-    if actor.role == "admin" or (app.applicant_id is not None and app.applicant_id == actor.id):
-        return True
-    return actor.role in STAFF_ROLES and app.unit_id is not None and app.unit_id == actor.unit_id
+def _application_or_404(db: Session, application_id: int, action: str) -> Application:
+    app = db.get(Application, application_id)
+    if app is None:
+        abort(404)
+    require(action, privacy.application_resource(app))
+    return app
 
 
 @bp.route("/applications/<int:application_id>")
-@login_required
+@allowed(policy.SEE_APPLICATION)
 def application(application_id: int):
     db = get_db()
     actor = current_actor()
-    app = db.get(Application, application_id)
-    if app is None or not _may_see(app, actor):
-        abort(404)
+    app = _application_or_404(db, application_id, policy.SEE_APPLICATION)
     invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
     registered = bool(request.args.get("registered")) and bool(app.number) and app.applicant_id == actor.id
     if app.applicant_id == actor.id:  # the citizen's own view: timeline, receipt, what happens next
         return render_template("citizen/application.html", app=app, invoice=invoice, registered=registered,
                                steps=timeline(db, app), next_url=_next_item_url(db, app.instance_id, actor),
-                               view=subscriber_view(app.subscriber, db.get(Account, actor.id)))
+                               view=privacy.view_for(actor, app))
     return render_template("tasks/application.html", app=app, invoice=invoice, registered=registered,
                            next_url=_next_item_url(db, app.instance_id, actor))
 
 
 @bp.route("/applications/<int:application_id>/invoice.pdf")
-@login_required
+@allowed(policy.DOWNLOAD_INVOICE)
 def invoice_pdf(application_id: int):
+    """The holder's invoice; anyone else the policy lets download it gets it with the holder masked."""
     db = get_db()
-    app = db.get(Application, application_id)
-    if app is None or not _may_see(app, current_actor()):
-        abort(404)
+    app = _application_or_404(db, application_id, policy.DOWNLOAD_INVOICE)
     invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
     if invoice is None or invoice.pdf_id is None:
         abort(404)
-    stored = db.get(StoredFile, invoice.pdf_id)
-    return send_file(get_system().services.files.path(stored), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"{invoice.number}.pdf", max_age=0)
+    pdf = invoicing.invoice_pdf(db, invoice, privacy.view_for(current_actor(), app), get_system().services)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{invoice.number}.pdf"', "Cache-Control": "no-store"})
