@@ -9,6 +9,7 @@ someone not signed in, the way to the login page). The counts are printed.
 from __future__ import annotations
 
 from sqlalchemy import select
+from werkzeug.routing.converters import NumberConverter
 
 from engine import policy
 from engine.models import Account, WorkItem
@@ -51,7 +52,7 @@ def _sample(system, people, subscriber):
 def _url(rule, values) -> str:
     args = {}
     for arg in rule.arguments:
-        is_int = type(rule._converters[arg]).__name__ == "IntegerConverter"
+        is_int = isinstance(rule._converters[arg], NumberConverter)
         key = f"{arg}:int" if is_int and f"{arg}:int" in values else arg
         assert key in values, f"the walk has no sample value for <{arg}> of {rule.rule}: add one"
         args[arg] = values[key]
