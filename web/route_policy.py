@@ -26,6 +26,7 @@ from engine.audit import Actor
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+PUBLIC_ENDPOINTS = "saygac.public_endpoints"
 
 
 def actor() -> Actor:
@@ -82,6 +83,18 @@ def can(action: str, **facts) -> bool:
     return policy.allows(who, action, policy.Resource(policy.kind_of(action) or "", **facts))
 
 
+def declare_public(app, endpoint: str) -> None:
+    """For views this code does not define (a library's): the endpoint is public."""
+    app.extensions.setdefault(PUBLIC_ENDPOINTS, set()).add(endpoint)
+
+
+def declared(app, endpoint: str) -> str | None:
+    """The policy the endpoint's view declares (None: none, which the route walk refuses)."""
+    if endpoint in app.extensions.get(PUBLIC_ENDPOINTS, ()):
+        return PUBLIC
+    return getattr(app.view_functions[endpoint], "policy", None)
+
+
 def init_app(app) -> None:
     app.add_template_global(can, "can")
-    app.view_functions["static"].policy = PUBLIC
+    declare_public(app, "static")

@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from web import errors
 from web.api import billing, portal, staff, studio
 from web.api.problems import MEDIA_TYPE, TITLES, from_http_exception, problem
+from web.route_policy import declare_public, public
 
 PREFIX = "/api/v1"
 
@@ -74,6 +75,7 @@ pages = Blueprint("api_pages", __name__, template_folder="templates")
 
 
 @pages.get(PREFIX + "/docs")
+@public
 def api_docs():
     """The API's reference (Redoc over the OpenAPI document), readable without a token."""
     return render_template("api/docs.html")
@@ -104,5 +106,8 @@ def init_app(app: Flask, csrf) -> None:
         csrf.exempt(module.blp)  # bearer tokens only: no cookie, nothing to forge
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     app.register_blueprint(pages)
+    for endpoint in app.view_functions:
+        if endpoint.startswith("api-docs."):
+            declare_public(app, endpoint)  # the OpenAPI document, readable without a token
     errors.answer_as_json(app, PREFIX, _problem)
     app.extensions["saygac.api"] = api

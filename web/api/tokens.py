@@ -50,5 +50,7 @@ def requires(scope: str):
             g.api_actor = who
             return view(*args, **kwargs)
         wrapped.api_scope = scope
+        wrapped.policy = policy.CALL_API  # web.route_policy: the route's declared action
+        wrapped.policy_resource = lambda actor, **_args: policy.Resource("api", scope=scope)
         return wrapped
     return deco
