@@ -52,6 +52,7 @@ RESOURCES = {
     "unit_incident": Resource("incident", unit_id=1),
     "all_incidents": Resource("incident"),
     "accounts": Resource("accounts"),
+    "billing_feed": Resource("billing"),
     "service": Resource("service"),
 }
 
@@ -124,6 +125,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "view_incidents": {"unit_incident": {"unit_head", "admin"}, "all_incidents": {"admin"}},
     "act_on_incident": {"unit_incident": {"unit_head", "admin"}, "all_incidents": {"admin"}},
     "manage_accounts": {"accounts": {"admin"}},
+    "read_billing_feed": {"billing_feed": {"admin"}},
     # accepting a flagged application without an inspector's reading: the unit's operators and head
     "override_conflict": {"app_by_holder": UNIT1_OPERATORS | {"unit_head"},
                           "app_by_tenant": UNIT1_OPERATORS | {"unit_head"},
