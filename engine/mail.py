@@ -6,13 +6,16 @@ import socket
 import ssl
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from engine import incidents, jobs
+from engine.calendar import DEFAULT_ZONE
+from engine.db import as_utc
 from engine.files import FileStore
 from engine.models import Email, StoredFile
 
@@ -62,11 +65,15 @@ def queue_email(session: Session, *, to: str, subject: str, body: str, now: date
     return email
 
 
-def build_message(session: Session, email: Email, sender: str, files: FileStore) -> EmailMessage:
+def build_message(session: Session, email: Email, sender: str, files: FileStore,
+                  zone: str = DEFAULT_ZONE) -> EmailMessage:
+    """The message as sent: ``Date:`` is when it was written, in the utility's time zone
+    (``+0400`` for Baku), and ``Message-ID:`` stays the same on every attempt."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = email.to_addr
     msg["Subject"] = email.subject
+    msg["Date"] = format_datetime(as_utc(email.created_at).astimezone(ZoneInfo(zone)))
     msg["Message-ID"] = email.message_id or make_msgid(idstring=f"saygac-{email.id}", domain="saygac.invalid")
     msg.set_content(email.body_text)
     for file_id in email.attachments:
@@ -86,7 +93,7 @@ NOT_DELIVERED = (ConnectionRefusedError, smtplib.SMTPConnectError, smtplib.SMTPH
 
 
 def begin_delivery(session: Session, email_id: int, *, sender: str, files: FileStore,
-                   now: datetime) -> EmailMessage | None:
+                   now: datetime, zone: str = DEFAULT_ZONE) -> EmailMessage | None:
     """Count the attempt and mark the message ``sending`` with its Message-ID; the caller commits
     this before talking to the server. None when it was already sent.
 
@@ -103,7 +110,7 @@ def begin_delivery(session: Session, email_id: int, *, sender: str, files: FileS
                                 error=email.last_error, attempts=email.attempts, now=now, email_id=email.id)
     email.attempts += 1
     email.status = "sending"
-    message = build_message(session, email, sender, files)
+    message = build_message(session, email, sender, files, zone)
     email.message_id = message["Message-ID"]
     return message
 
@@ -123,10 +130,10 @@ def end_delivery(session: Session, email_id: int, now: datetime, error: BaseExce
 
 
 def deliver(session: Session, email_id: int, *, transport: Transport, sender: str, files: FileStore,
-            now: datetime) -> bool:
+            now: datetime, zone: str = DEFAULT_ZONE) -> bool:
     """Send one outbox message, committing before and after the SMTP conversation; returns False
     when it was already sent. Errors propagate (the job retries)."""
-    message = begin_delivery(session, email_id, sender=sender, files=files, now=now)
+    message = begin_delivery(session, email_id, sender=sender, files=files, now=now, zone=zone)
     if message is None:
         return False
     session.commit()

@@ -46,7 +46,7 @@ def _run_task(system: System, session, args: dict) -> None:
 
 def _send_email(system: System, session, args: dict) -> None:
     deliver(session, args["email_id"], transport=mail_transport(system), sender=system.settings.mail.sender,
-            files=system.services.files, now=system.services.now())
+            files=system.services.files, now=system.services.now(), zone=system.settings.app.timezone)
 
 
 def _wake_timers(system: System, session, args: dict) -> None:

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
+from engine.calendar import DEFAULT_ZONE
+from engine.db import as_utc
 from workflow.billing import Bill, BillLine
 from workflow.pdf_fonts import (  # noqa: F401  (re-exported for callers)
     DEFAULT_FONT_DIR,
@@ -42,6 +45,11 @@ def format_amount(amount: Decimal) -> str:
 
 def format_date(day: date) -> str:
     return day.strftime("%d.%m.%Y")
+
+
+def format_local_time(moment: datetime, zone: str = DEFAULT_ZONE) -> str:
+    """A stored moment (UTC; naive means UTC) as people in ``zone`` read it: ``19.03.2026 20:00``."""
+    return as_utc(moment).astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M")
 
 
 def format_percent(rate: Decimal) -> str:
@@ -99,7 +107,7 @@ class ReceiptMeterLine:
 @dataclass
 class ReceiptDocument:
     application_number: str
-    registered_at: datetime
+    registered_at: datetime  # as stored (UTC; naive means UTC); printed in ``zone``
     subscriber_code: str
     full_name: str
     address: str
@@ -108,6 +116,7 @@ class ReceiptDocument:
     email: str | None
     confirmation: str  # the sentence confirming what happens next, from the caller
     utility_name: str = DEFAULT_UTILITY_NAME
+    zone: str = DEFAULT_ZONE  # the utility's time zone: people read times in Baku
 
 
 # --------------------------------------------------------------------------- layout
@@ -344,7 +353,7 @@ def render_receipt_pdf(doc: ReceiptDocument, font_dir: str | Path | None = None)
     """The citizen's receipt for a registered application, as an A4 PDF in Azerbaijani."""
     page = _Page(font_dir, title=f"Müraciət {doc.application_number}")
     page.masthead(doc.utility_name, "Müraciət qəbzi", doc.application_number,
-                  f"Qeydiyyat tarixi: {doc.registered_at.strftime('%d.%m.%Y %H:%M')}")
+                  f"Qeydiyyat tarixi: {format_local_time(doc.registered_at, doc.zone)}")
     page.fields([
         ("Abonent kodu", doc.subscriber_code),
         ("Abonent", doc.full_name),

@@ -149,7 +149,8 @@ def test_receipt_text_comes_back_intact():
     pdf = render_receipt_pdf(receipt())
     assert pdf.startswith(b"%PDF-")
     text = text_of(pdf)
-    for expected in (NAME, ADDRESS, "Müraciət qəbzi", "M-7KQ2-94XD", "14.02.2021 10:05", "PL-7781",
+    # registered at 10:05 UTC: 14:05 in Baku, where the citizen reads it
+    for expected in (NAME, ADDRESS, "Müraciət qəbzi", "M-7KQ2-94XD", "14.02.2021 14:05", "PL-7781",
                      "SN-000124", "1504", "+994 50 123 45 67", "semseddin@example.az",
                      "Müraciətiniz qəbul edildi; nəticə 5 iş günü ərzində e-poçtla göndəriləcək."):
         assert expected in text, expected

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from email import message_from_bytes
+from email.utils import parsedate_to_datetime
 
 import pytest
 from sqlalchemy import select
@@ -61,6 +63,11 @@ def test_happy_path_posts_reading_and_mails_invoice(system, world, meters):
         assert not s.scalars(select(WorkItem).where(WorkItem.instance_id == iid, WorkItem.state == "open")).all()
     mails = list((system.settings.path(system.settings.mail.outbox_dir)).glob("*.eml"))
     assert len(mails) == 2 and all("hesab-faktura" in m.read_text(errors="replace") for m in mails)
+    for mail in mails:
+        sent = message_from_bytes(mail.read_bytes())
+        written = parsedate_to_datetime(sent["Date"])  # in Baku's time, when the letter was written
+        assert written.utcoffset() == timedelta(hours=4) and written == system.services.now()
+        assert sent["Message-ID"].startswith("<") and sent["Message-ID"].endswith("@saygac.invalid>")
 
 
 def test_conflict_goes_to_inspection_and_the_inspectors_reading_is_posted(system, world):
