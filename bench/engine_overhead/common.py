@@ -21,12 +21,15 @@ FULL_SAMPLE = 50
 
 # -- the trivial operations: same names and parameters as workflow/operations.py, no database ---
 
+REVIEW_DUE = "2100-01-04T09:00:00+04:00"  # the review SLA timer's due time (assign_unit's result)
+
 TRIVIAL: dict[str, tuple[dict[str, str], object]] = {
     "discard_draft": ({"instance_note": "str"}, lambda d, instance_note: {"discarded": True}),
     "register_application": ({}, lambda d: {"application_id": d["application_id"], "number": "M-260101-K7QX",
                                             "district": "yasamal"}),
     "check_plausibility": ({"application_id": "int"}, lambda d, application_id: {"conflict": False, "flag_count": 0}),
-    "assign_unit": ({"application_id": "int", "unit_code": "str"}, lambda d, application_id, unit_code: {"unit_id": 1}),
+    "assign_unit": ({"application_id": "int", "unit_code": "str"},
+                    lambda d, application_id, unit_code: {"unit_id": 1, "review_due": REVIEW_DUE}),
     "escalate_review": ({"application_id": "int"}, lambda d, application_id: {"escalated_at": "", "email_id": None}),
     "post_reading": ({"application_id": "int"}, lambda d, application_id: {"readings": 1}),
     "compute_invoice": ({"application_id": "int"}, lambda d, application_id: {"invoice_id": application_id}),
