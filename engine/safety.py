@@ -85,6 +85,25 @@ def check(settings: Settings, session: Session | None = None) -> None:
         raise UnsafeForProduction(found)
 
 
+def serve_problems(settings: Settings, host: str) -> list[str]:
+    """What stops ``saygac serve`` (Flask's own server): it runs the embedded mode, on loopback only."""
+    if settings.is_production:
+        return ['saygac serve runs the embedded mode only, and [app] mode (SAYGAC_APP__MODE) is "production": '
+                "serve production with gunicorn web.wsgi:app"]
+    if not loopback(host):
+        return [f"the embedded mode serves on a loopback address only (127.0.0.1, ::1, localhost), not {host}: "
+                "for a server others reach, set [app] mode = \"production\" and use gunicorn web.wsgi:app"]
+    return []
+
+
+def wsgi_problems(settings: Settings) -> list[str]:
+    """What stops the WSGI entry point: it serves production only."""
+    if not settings.is_production:
+        return [f'web.wsgi is the production entry point and [app] mode (SAYGAC_APP__MODE) is '
+                f'"{settings.app.mode}": set it to "production", or run the embedded mode with bin/serve']
+    return []
+
+
 def loopback(host: str) -> bool:
     """True for an address only this machine reaches (the embedded mode serves nowhere else)."""
     if host == "localhost":

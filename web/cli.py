@@ -65,6 +65,12 @@ def cmd_seed_demo(settings, args) -> int:
 
 def cmd_serve(settings, args) -> int:
     """The embedded default: migrate, seed demo data once, then serve with jobs run in-process."""
+    from engine import safety
+
+    refused = safety.serve_problems(settings, args.host)
+    if refused:
+        print("\n".join(refused), file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cmd_migrate(settings, args)
     if settings.app.demo_data and not settings.is_production:

@@ -1,4 +1,11 @@
-"""The WSGI entry point for gunicorn: ``gunicorn web.wsgi:app``."""
+"""The WSGI entry point for gunicorn: ``gunicorn web.wsgi:app``. It serves production only: in
+any other mode it stops with a message naming the setting (``engine.safety.wsgi_problems``), and
+the factory refuses an unsafe production (``engine.safety.check``)."""
+from engine import safety
+from engine.settings import load_settings
 from web import create_app
 
-app = create_app()
+settings = load_settings()
+if safety.wsgi_problems(settings):
+    raise SystemExit("\n".join(safety.wsgi_problems(settings)))
+app = create_app(settings)

@@ -65,3 +65,25 @@ def test_without_a_settings_file_the_mode_is_production(tmp_path):
     ("0.0.0.0", False), ("192.168.1.10", False), ("::", False), ("example.org", False)])
 def test_loopback_addresses(host, loopback):
     assert safety.loopback(host) is loopback
+
+
+def test_saygac_serve_runs_the_embedded_mode_on_loopback_only(capsys):
+    from web.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0"]) == 2  # refused before anything is migrated or served
+    assert "the embedded mode serves on a loopback address only" in capsys.readouterr().err
+    assert safety.serve_problems(production(), "127.0.0.1")[0].startswith("saygac serve runs the embedded mode only")
+    assert safety.serve_problems(load_settings(environ={}), "::1") == []
+
+
+def test_the_wsgi_entry_point_refuses_the_embedded_mode():
+    import subprocess
+    import sys
+
+    from engine.settings import PROJECT_ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)}  # the shipped config.toml: embedded
+    run = subprocess.run([sys.executable, "-c", "import web.wsgi"], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 1
+    assert 'web.wsgi is the production entry point and [app] mode (SAYGAC_APP__MODE) is "embedded"' in run.stderr
