@@ -35,6 +35,7 @@ PACKAGE_SECTIONS = (
     "login", "sessions",  # engine.identity, engine.sessions
     "asan", "card", "oidc_egov", "oidc_staff",  # the login methods (web)
     "plausibility", "photos", "subscriber_code", "subscriber_lookup", "review", "fields",  # workflow.services
+    "operations",  # web.metrics
 )
 MODES = ("production", "embedded")
 

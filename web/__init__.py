@@ -22,7 +22,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import api, auth, db, errors, i18n, ids, outages, route_policy, security, static_files
+from web import api, auth, db, errors, health, i18n, ids, metrics, outages, route_policy, security, static_files
 from web.analytics import views as analytics
 from web.citizen import views as citizen
 from web.login.registry import METHODS as LOGIN_METHODS
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
 
     ids.init_app(app)  # before the blueprints: every <int:...> is a bounded record id
     db.init_app(app, system)
+    metrics.init_app(app)
     i18n.init_app(app, settings)
     csrf.init_app(app)
     auth.init_app(app, LOGIN_METHODS)
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     app.register_blueprint(incidents.bp)
     app.register_blueprint(analytics.bp)
     api.init_app(app, csrf)
+    app.register_blueprint(health.bp)
     errors.init_app(app)
     outages.init_app(app)
     route_policy.init_app(app)

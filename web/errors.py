@@ -9,7 +9,6 @@ traceback; the page itself says only that nothing was saved. (503, the database 
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Callable
 
 from flask import Flask, current_app, render_template, request

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Self
@@ -25,6 +26,7 @@ from engine.mail import (
     deliver,
 )
 from engine.runtime import RUN_TASK_JOB, describe_failure
+from worker import metrics
 from workflow.photo_evidence import PROCESS_PHOTO_JOB, process_photo
 from workflow.system import System
 
@@ -103,6 +105,7 @@ def execute(system: System, job_id: int) -> tuple[str, list[int]]:
             return "skipped", []
         session.commit()  # the attempt is counted before the work starts, whatever happens next
         name, args, attempt = job.name, dict(job.args), job.attempts
+    started = time.perf_counter()
     with LeaseKeeper(system, job_id, attempt, lease):
         try:
             with system.sessions() as session:
@@ -110,10 +113,13 @@ def execute(system: System, job_id: int) -> tuple[str, list[int]]:
                 if not outbox.finish(session, job_id, system.services.now(), attempt):
                     log.warning("job %s: attempt %s ended after its lease passed to another attempt", job_id, attempt)
                 session.commit()
+                metrics.observe(name, "done", time.perf_counter() - started)
                 return "done", outbox.created_jobs(session)
         except Exception as err:  # every failure is recorded; the job is retried or fails for good
             log.exception("job %s (%s) failed", job_id, name)
-            return _record_failure(system, job_id, attempt, err), []
+            outcome = _record_failure(system, job_id, attempt, err)
+            metrics.observe(name, outcome, time.perf_counter() - started)
+            return outcome, []
 
 
 def _still_ours(session, job_id: int, attempt: int) -> outbox.Job | None:
