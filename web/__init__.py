@@ -22,7 +22,20 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from engine.settings import Settings, load_settings
-from web import api, auth, db, errors, health, i18n, ids, metrics, outages, route_policy, security, static_files
+from web import (
+    api,
+    auth,
+    db,
+    errors,
+    health,
+    i18n,
+    ids,
+    metrics,
+    outages,
+    route_policy,
+    security,
+    static_files,
+)
 from web.analytics import views as analytics
 from web.citizen import views as citizen
 from web.login.registry import METHODS as LOGIN_METHODS

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from engine import heartbeats
 from engine.schema import current_revision, head_revision
 from web.db import DATABASE_ERRORS, get_db, get_system
+from web.route_policy import public
 
 bp = Blueprint("health", __name__)
 _HEAD: list[str | None] = []
@@ -29,6 +30,7 @@ def _head() -> str | None:
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     return jsonify({"status": "ok"})
 
@@ -59,6 +61,7 @@ def _checks() -> dict[str, str]:
 
 
 @bp.get("/readyz")
+@public
 def readyz():
     checks = _checks()
     ready = all(value == "ok" for value in checks.values())

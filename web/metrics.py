@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 
 from engine.db import as_utc
 from engine.models import Email, Incident, Job, ProcessInstance, ProcessVersion, WorkItem
+from web.route_policy import public
 from worker import metrics as worker_metrics
 
 bp = Blueprint("metrics", __name__)
@@ -122,6 +123,7 @@ def _registry(app: Flask) -> CollectorRegistry:
 
 
 @bp.get("/metrics")
+@public  # not a person's page: Prometheus's bearer token is checked here (404 without it)
 def metrics():
     expected = current_app.extensions[SETTINGS_KEY].metrics_token
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")

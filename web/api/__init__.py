@@ -106,6 +106,7 @@ def init_app(app: Flask, csrf) -> None:
         csrf.exempt(module.blp)  # bearer tokens only: no cookie, nothing to forge
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     app.register_blueprint(pages)
+    declare_public(app, "api-docs.openapi_json")  # the document describes the API; calling it needs a token
     for endpoint in app.view_functions:
         if endpoint.startswith("api-docs."):
             declare_public(app, endpoint)  # the OpenAPI document, readable without a token
