@@ -1,7 +1,7 @@
 """Claims with leases, release, reassignment, queue filters and counts, the heads' dashboard."""
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,6 +9,7 @@ from engine.errors import NotFound, WorkItemConflict, WorkItemError
 from engine.models import WorkItem
 from engine.workitems import claim, release
 from engine.workqueue import QueueFilter, reassign, release_expired, unit_dashboard, unit_queue
+from tests.conftest import next_working_monday
 from worker.lifecycle import Lifecycle, make_team, new_subscriber, submit
 
 LEASE = timedelta(minutes=30)
@@ -85,6 +86,7 @@ def test_the_head_reassigns_a_claimed_item_without_stopping_the_process(system, 
 
 
 def test_queue_filters_counts_and_unit_scope(system, team, clock):
+    next_working_monday(clock, system.services.calendar)  # due Wednesday: three days later both are overdue
     plain = _review_item(system, team, 1206)
     flagged = _review_item(system, team, 1290)
     with system.sessions() as s:
@@ -106,13 +108,14 @@ def test_queue_filters_counts_and_unit_scope(system, team, clock):
 
 
 def test_field_inspections_are_due_in_working_days(system, team, clock):
+    clock.now = datetime(2026, 3, 12, 8, 0, tzinfo=UTC)  # Thursday, 12:00 in Baku
     life = Lifecycle(system)
     code, serials, seals = new_subscriber(system)
     iid = submit(life, team, code, serials, seals, [1290])
     life.complete(iid, "review_application", team["operator"], {"decision": "inspect"}, claim=True)
     visit = life.item(iid, "field_inspection")
-    expected = system.services.calendar.add_working_days(clock(), system.settings.work.inspection_due_working_days)
-    assert visit.due_at.replace(tzinfo=UTC) == expected
+    # three working days: Friday, Monday, Tuesday (the weekend skipped), at the same hour in Baku
+    assert visit.due_at.replace(tzinfo=UTC) == datetime(2026, 3, 17, 8, 0, tzinfo=UTC)
 
 
 def test_dashboard_for_unit_heads(system, team, clock):
