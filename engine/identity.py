@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from engine import policy
@@ -98,8 +98,20 @@ def locked_until(db: Session, keys: list[str], at: datetime) -> datetime | None:
     return latest
 
 
+def prune_throttle(db: Session, at: datetime, settings: LoginSettings) -> int:
+    """Delete the rows whose window has passed and whose lock (if any) is over: they count nothing any
+    more, and typed user names would otherwise pile up. Uses the index on ``window_start``."""
+    stale = at - timedelta(minutes=settings.window_minutes)
+    result = db.execute(delete(LoginThrottle).where(
+        LoginThrottle.window_start < stale,
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= at)))
+    return result.rowcount
+
+
 def record_failure(db: Session, keys: list[str], at: datetime, settings: LoginSettings) -> datetime | None:
-    """Count a failure on each key; returns the lock's end when this failure locked a key."""
+    """Count a failure on each key (after pruning stale rows); returns the lock's end when this failure
+    locked a key."""
+    prune_throttle(db, at, settings)
     locked = None
     for key in keys:
         limit = settings.max_failures_per_address if key.startswith("addr:") else settings.max_failures_per_user

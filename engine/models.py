@@ -77,12 +77,13 @@ class LoginSession(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins counted per key ("user:<name>" or "addr:<address>") in a time window."""
+    """Failed sign-ins counted per key ("user:<name>" or "addr:<address>") in a time window; rows whose
+    window and lock are over are pruned (``engine.identity.prune_throttle``, by the window index)."""
 
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(String(140), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    window_start: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(TZ)
 
 
