@@ -1,7 +1,8 @@
 """Redis stops and starts again (without persistence, as a restart loses its lists) under a
 running worker and sweep: the worker survives and works on, and a job committed while Redis
-was down runs within one sweep pass of its return. A Redis server of the test's own, on a
-spare port, so the shared one is never stopped."""
+was down runs within one sweep pass of its return; a job that was queued in the Redis that
+restarted empty is sent again by the sweep. A Redis server of the test's own, on a spare port,
+so the shared one is never stopped."""
 from __future__ import annotations
 
 import time
@@ -79,3 +80,27 @@ def test_the_worker_survives_a_redis_restart_and_a_job_committed_meanwhile_runs_
     assert processes.wait(lambda: _effects(pg_system, "after") == 1, timeout=30)
     with pg_system.sessions() as s:
         assert {s.get(Job, i).status for i in (before, during, after)} == {"done"}
+
+
+def test_jobs_queued_in_a_redis_that_restarted_empty_are_sent_again_by_the_sweep(
+        pg_system, pg_url, own_redis, tmp_path, running):
+    env = processes.environment(pg_url, own_redis.url, tmp_path, **processes.FAST)
+    (tmp_path / "marker").write_text("")
+    settings_here = replace(pg_system.settings, redis=replace(pg_system.settings.redis, url=own_redis.url))
+    dispatcher = RqDispatcher(pg_system, redis_client(settings_here))
+    with pg_system.sessions() as s:  # sent to Redis while no worker listens: it waits in the queue
+        job_id = outbox.enqueue(s, fault_jobs.SLOW_EFFECT, {"marker": str(tmp_path / "marker"), "key": "kept"},
+                                queue=ENGINE, now=pg_system.services.now()).id
+        s.commit()
+        dispatcher.dispatch(outbox.created_jobs(s))
+    with pg_system.sessions() as s:
+        assert s.get(Job, job_id).status == "queued"
+
+    own_redis.stop()  # no persistence: the queue's entry is gone
+    own_redis.start()
+    running(env, "work")
+    running(env, "sweep")
+    assert processes.wait(lambda: _effects(pg_system, "kept") == 1, timeout=20), \
+        "the job the queue lost was never sent again"
+    with pg_system.sessions() as s:
+        assert (s.get(Job, job_id).status, s.get(Job, job_id).attempts) == ("done", 1)
