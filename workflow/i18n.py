@@ -7,6 +7,15 @@ layer translates the message id at render time and fills in the parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+# The project's message catalogues (compiled at set-up); letters and PDFs are written in the
+# subscriber's language, Azerbaijani, outside any web request.
+CATALOGUES = Path(__file__).resolve().parents[1] / "web" / "translations"
+LETTER_LOCALE = "az"
 
 
 def N_(message: str) -> str:
@@ -30,3 +39,15 @@ class Message:
     @classmethod
     def from_dict(cls, data: dict) -> Message:
         return cls(text=data["text"], params=dict(data.get("params") or {}))
+
+
+@lru_cache(maxsize=8)
+def _catalogue(locale: str) -> NullTranslations:
+    return Translations.load(str(CATALOGUES), [locale])
+
+
+def in_language(message: Message | str, locale: str = LETTER_LOCALE) -> str:
+    """A message id (or :class:`Message`) in ``locale`` from the catalogues; for letters and PDFs."""
+    if isinstance(message, str):
+        message = Message(message)
+    return message.render(_catalogue(locale).gettext)

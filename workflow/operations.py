@@ -20,6 +20,7 @@ from engine.operations import OperationContext, OperationRegistry
 from workflow import invoicing, notifications, privacy
 from workflow.documents import format_amount, format_date
 from workflow.findings import record_findings
+from workflow.i18n import in_language
 from workflow.identifiers import new_application_number
 from workflow.models import Application, Reading
 from workflow.photo_evidence import earlier_photos, ensure_phash, evidence_flags, lookback_start
@@ -222,7 +223,9 @@ def notify_rejection(ctx: OperationContext, application_id: int) -> dict:
     if to:
         letter = notifications.application_rejected(
             number=app.number, full_name=app.subscriber.full_name if holder_applied else None,
-            reason=app.reject_reason or "", status_url=_status_url(ctx, app),
+            reason="\n".join(part for part in (in_language(app.reject_key) if app.reject_key else "",
+                                                 app.reject_reason or "") if part),
+            status_url=_status_url(ctx, app),
         )
         email_ids.append(_send(ctx, to, letter))
     app.decided_at = app.decided_at or ctx.now

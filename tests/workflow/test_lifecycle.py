@@ -192,13 +192,17 @@ def test_rejection_ends_rejected_with_reason_mailed(system, world):
     code, serials, seals = _subscriber(system)
     iid = _submit(life, world, code, serials, seals, [1206])
     life.complete(iid, "review_application", world["operator"],
-                  {"decision": "reject", "reject_reason": "The photo does not show the register"}, claim=True)
+                  {"decision": "reject", "reject_key": "The photo does not show the meter's register",
+                   "reject_reason": "The photo does not show the register"}, claim=True)
     assert (life.instance(iid).status, life.instance(iid).end_event) == ("completed", "rejected")
     app = life.application(iid)
     assert app.status == "rejected" and app.reject_reason == "The photo does not show the register"
     with system.sessions() as s:
         email = s.scalar(select(Email))
         assert "imtina" in email.subject and "The photo does not show the register" in email.body_text
+        # the configured reason in the letter's language, Azerbaijani, never as its English message id
+        assert "Fotoşəkildə sayğacın göstərici paneli görünmür" in email.body_text
+        assert "The photo does not show the meter's register" not in email.body_text
         assert s.scalar(select(Reading).where(Reading.application_id == app.id)) is None
 
 
