@@ -14,6 +14,7 @@ SLOW_EFFECT = "test_slow_effect"
 ALWAYS_FAILS = "test_always_fails"
 ALWAYS_KILLS = "test_always_kills"
 EFFECT = "test_effect"
+SLOW = "test_slow"
 
 
 def _slow_effect(system, session, args: dict) -> None:
@@ -27,6 +28,12 @@ def _slow_effect(system, session, args: dict) -> None:
     record(session, EFFECT, detail={"key": args["key"]})
 
 
+def _slow(system, session, args: dict) -> None:
+    """Takes ``args["seconds"]``, then records one audit event."""
+    time.sleep(args["seconds"])
+    record(session, EFFECT, detail={"key": args["key"]})
+
+
 def _always_fails(system, session, args: dict) -> None:
     raise RuntimeError("this job always fails")
 
@@ -35,4 +42,4 @@ def _always_kills(system, session, args: dict) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-HANDLERS.update({SLOW_EFFECT: _slow_effect, ALWAYS_FAILS: _always_fails, ALWAYS_KILLS: _always_kills})
+HANDLERS.update({SLOW: _slow, SLOW_EFFECT: _slow_effect, ALWAYS_FAILS: _always_fails, ALWAYS_KILLS: _always_kills})
