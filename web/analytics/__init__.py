@@ -1,8 +1,10 @@
 """Process analytics pages (``/analytics``): heat on the diagram, paths, charts, version
 comparison and the event-log export, for unit heads (their unit), analysts and admins (all units).
 
-Every figure comes from :mod:`engine.analytics` over the process event log; the policy's
-``read_analytics`` decides who sees which unit. Pages show application numbers and units only.
+The figures come from the rollup (:mod:`engine.analytics_rollup`, refreshed by the sweep) and,
+for what waits now and a step's slowest applications, from :mod:`engine.analytics` directly. The
+policy's ``read_analytics`` alone decides who sees which unit (everyone else gets 404). Pages show
+application numbers and units only.
 """
 from __future__ import annotations
 
