@@ -156,19 +156,19 @@ def _value_or_own_error(source: str) -> None:
         pass
 
 
-@settings(max_examples=400, deadline=500, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=1200))
 def test_any_text_gives_a_value_or_the_evaluators_error(source):
     _value_or_own_error(source)
 
 
-@settings(max_examples=600, deadline=500, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_TOKENS), max_size=60).map("".join))
 def test_any_run_of_expression_tokens_gives_a_value_or_the_evaluators_error(source):
     _value_or_own_error(source)
 
 
-@settings(max_examples=200, deadline=500)
+@settings(max_examples=200, deadline=1000)
 @given(st.lists(st.sampled_from(_TOKENS), max_size=40).map("".join))
 def test_any_script_gives_names_or_the_evaluators_error(body):
     try:

@@ -119,7 +119,7 @@ def _clean(value: str, multiline: bool) -> bool:
                for ch in value)
 
 
-@settings(max_examples=500, deadline=200)
+@settings(max_examples=500, deadline=500)
 @given(ANY_TEXT, st.booleans())
 def test_any_text_is_clean_nfkc_or_refused(raw, multiline):
     try:
@@ -131,7 +131,7 @@ def test_any_text_is_clean_nfkc_or_refused(raw, multiline):
     assert normalise.text(value, multiline=multiline) == value  # normalising twice changes nothing
 
 
-@settings(max_examples=500, deadline=200)
+@settings(max_examples=500, deadline=500)
 @given(st.one_of(ANY_TEXT, st.text(st.characters(categories=("Nd", "Zs")), max_size=40)))
 def test_any_text_is_ascii_digits_or_refused_as_a_reading(raw):
     try:
@@ -141,7 +141,7 @@ def test_any_text_is_ascii_digits_or_refused_as_a_reading(raw):
     assert value == "" or re.fullmatch("[0-9]+", value, flags=re.ASCII)
 
 
-@settings(max_examples=500, deadline=200)
+@settings(max_examples=500, deadline=500)
 @given(st.one_of(ANY_TEXT, st.from_regex(r"[A-Za-z]{0,4}[ -]?[0-9]{2,12}", fullmatch=True)))
 def test_any_text_is_a_seal_matching_the_pattern_or_refused(raw):
     try:
@@ -152,7 +152,7 @@ def test_any_text_is_a_seal_matching_the_pattern_or_refused(raw):
     assert normalise.seal(value, RULES) == value
 
 
-@settings(max_examples=300, deadline=200)
+@settings(max_examples=300, deadline=500)
 @given(st.one_of(ANY_TEXT, st.integers(), st.none()))
 def test_any_value_is_a_record_id_in_range_or_none(raw):
     value = normalise.record_id(raw)
