@@ -40,6 +40,31 @@ TASK_TITLES = {
     "field_inspection": N_("On-site inspection"),
 }
 
+# The diagram's automatic steps and timers as a timeline names them (never their ids).
+STEP_TITLES = {
+    "discard_draft": N_("Draft discarded"),
+    "register_application": N_("Application registered"),
+    "check_plausibility": N_("Readings checked against the records"),
+    "route_to_unit": N_("Responsible unit chosen"),
+    "assign_unit": N_("Assigned to the unit"),
+    "escalate_review": N_("Unit head told of the overdue review"),
+    "post_reading": N_("Reading posted"),
+    "compute_invoice": N_("Invoice calculated"),
+    "render_invoice": N_("Invoice PDF formed"),
+    "notify_subscriber": N_("Invoice e-mailed"),
+    "notify_rejection": N_("Rejection e-mailed"),
+    "review_sla": N_("Review deadline"),
+    "draft_expired": N_("Draft deadline"),
+}
+
+# Where a posted reading came from, as staff read it in a meter's history.
+SOURCE_LABELS = {
+    "citizen": N_("sent by the subscriber"),
+    "inspector": N_("read by an inspector"),
+    "utility": N_("read by the utility"),
+    "estimate": N_("estimated"),
+}
+
 # Codes of decisions and visit outcomes as staff read them on a timeline (never shown raw).
 DECISION_LABELS = {
     "accept": N_("accepted"),
@@ -179,5 +204,6 @@ def init_app(app: Flask, settings: Settings) -> Babel:
     babel = Babel(app, locale_selector=make_locale_selector(settings))
     app.before_request(make_remember_locale(settings))
     app.jinja_env.globals.update(t=translate, language_links=language_links, get_locale=get_locale,
-                                 STATUS_LABELS=STATUS_LABELS, TASK_TITLES=TASK_TITLES, DECISION_LABELS=DECISION_LABELS)
+                                 STATUS_LABELS=STATUS_LABELS, TASK_TITLES=TASK_TITLES, DECISION_LABELS=DECISION_LABELS,
+                                 SOURCE_LABELS=SOURCE_LABELS)
     return babel

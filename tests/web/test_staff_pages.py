@@ -69,6 +69,8 @@ def test_review_page_shows_evidence_and_rejects_with_a_configured_reason(auth, p
     assert len(doc.xpath("//tr[contains(@class,'row--mismatch')]")) == 1  # the differing seal stands out
     assert len(doc.xpath("//table[contains(@class,'history')]")) == 2
     assert doc.xpath("//table[contains(@class,'history')][1]/tbody/tr[1]/td[2]/text()")  # the last reading
+    sources = set(doc.xpath("//table[contains(@class,'history')]/tbody/tr/td[3]/text()"))
+    assert sources and sources <= {"abonent göndərib", "nəzarətçi oxuyub", "müəssisə oxuyub", "təxmini"}
     assert len(doc.xpath("//svg[contains(@class,'usage-chart')]")) == 2
     assert len(doc.xpath("(//svg[contains(@class,'usage-chart')])[1]/*[local-name()='rect']")) == 12
     assert len(doc.xpath("//div[@data-photo-viewer]//img")) == 2
@@ -245,7 +247,10 @@ def test_a_flagged_application_is_accepted_only_with_an_override_shown_on_the_ti
     head.get(f"/staff/instances/{sub.instance_id}")
     event = head.doc.xpath("//li[@data-action='conflict_overridden']")[0].text_content()
     assert "Şəkil bildirilən göstəricini aydın göstərir" in event and "Şəkildə 1290 aydın görünür" in event
-    assert "(accept)" not in head.html  # decision codes are shown in words
+    timeline = head.doc.xpath("//ol[@class='audit-timeline']")[0].text_content()
+    for code in ("(accept)", "render_invoice", "post_reading", "check_plausibility", "notify_subscriber"):
+        assert code not in timeline  # decisions and steps are shown in words, never as codes
+    assert "Hesab-fakturanın PDF faylı formalaşdırıldı" in timeline and "(qəbul edildi)" in timeline
     head.get("/staff/dashboard")
     row = head.doc.xpath("//table[@data-overrides]/tbody/tr")[0].text_content()
     assert app.number in row and "Şəkil bildirilən göstəricini aydın göstərir" in row

@@ -22,7 +22,7 @@ from engine.progress import instance_progress
 from engine.workitems import get_for, resource_of
 from web.auth import current_actor
 from web.db import get_db, get_system
-from web.i18n import TASK_TITLES, translate
+from web.i18n import STEP_TITLES, TASK_TITLES, translate
 from web.route_policy import allowed, require
 from web.staff.incidents import KIND_LABELS
 from workflow.i18n import N_
@@ -69,8 +69,10 @@ def local_time(value: datetime | None) -> str:
 
 @bp.app_template_filter("step_title")
 def step_title(task_name: str) -> str:
-    """A diagram step's title for people: the task page's title when it has one, else its id."""
-    return translate(TASK_TITLES[task_name]) if task_name in TASK_TITLES else task_name
+    """A diagram step's title for people: the task page's title, or the automatic step's, else its id
+    (a step a new diagram version added before it has a title)."""
+    title = TASK_TITLES.get(task_name) or STEP_TITLES.get(task_name)
+    return translate(title) if title else task_name
 
 
 @bp.app_template_global("review_history")
