@@ -43,6 +43,7 @@ from web.staff import incidents, inspector
 from web.staff import views as staff
 from web.studio import api as studio_api
 from web.studio import pages as studio
+from web.tasks import photos as task_photos
 from web.tasks import views as tasks
 from workflow.system import System, build_system
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     csrf.init_app(app)
     auth.init_app(app, LOGIN_METHODS)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(task_photos.bp)
     app.register_blueprint(studio.bp)
     app.register_blueprint(studio_api.bp)
     app.register_blueprint(citizen.bp)

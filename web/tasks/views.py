@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -32,7 +31,7 @@ from engine import incidents, policy, workitems
 from engine.audit import Actor
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, WorkItemError
-from engine.models import Account, StoredFile, WorkItem
+from engine.models import Account, WorkItem
 from forms import FORMS, FormContext
 from web.auth import current_actor
 from web.citizen.pages import timeline
@@ -48,7 +47,7 @@ from web.tasks.pages import (
 from web.uploads import ACCEPT, PhotoState, require_photos, take_photos
 from workflow import invoicing, privacy
 from workflow.i18n import Message
-from workflow.models import Application, ApplicationMeter, Invoice
+from workflow.models import Application, Invoice
 from workflow.tasks import application_of
 
 log = logging.getLogger(__name__)
@@ -351,22 +350,6 @@ def release(item_id: int):
         return redirect(url_for("tasks.task", item_id=item_id))
     flash(_("The task is back in the queue."), "info")
     return redirect(url_for("tasks.task_list"))
-
-
-@bp.route("/tasks/<int:item_id>/photos/<int:line_id>")
-@allowed(policy.DOWNLOAD_PHOTO)
-def line_photo(item_id: int, line_id: int):
-    """The photo a citizen sent for one meter of the application behind a visible item."""
-    db = get_db()
-    item = _visible_item(db, item_id, current_actor())
-    app = application_of(db, item.instance_id)
-    line = db.get(ApplicationMeter, line_id)
-    if app is None or line is None or line.application_id != app.id or line.photo_id is None:
-        abort(404)
-    require(policy.DOWNLOAD_PHOTO, privacy.application_resource(app))
-    stored = db.get(StoredFile, line.photo_id)
-    return send_file(get_system().services.files.path(stored), mimetype=stored.media_type,
-                     download_name=stored.original_name or f"photo-{line.id}", max_age=0)
 
 
 def _application_or_404(db: Session, application_id: int, action: str) -> Application:
