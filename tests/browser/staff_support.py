@@ -19,14 +19,19 @@ def actor(system, username: str):
 
 def submitted_review(live, values_delta=(6, 5)) -> tuple[Lifecycle, int, int]:
     """A demo citizen's application for a new two-meter Yasamal subscriber (last readings 1200, 30 days
-    ago, about 6 m³ a month), made through the engine; (life, instance id, review item id)."""
+    ago, about 6 m³ a month) with a photo of each meter, made through the engine; (life, instance id,
+    review item id)."""
+    citizen = actor(live.system, "demo-citizen")
     with live.system.sessions() as s:
         sub = f.subscriber(s, meters=2, last_read=live.system.services.today() - timedelta(days=30))
+        photos = [live.system.services.files.save(s, jpeg(color=(30 + 90 * i, 90, 150)), media_type="image/jpeg",
+                                                  kind="photo", owner_id=citizen.id, original_name=f"meter-{i + 1}.jpg",
+                                                  width=800, height=600).id for i in range(2)]
         s.commit()
         code, serials, seals = sub.code, [m.serial for m in sub.meters], [m.seal for m in sub.meters]
     life = Lifecycle(live.system)
-    iid = submit(life, {"citizen": actor(live.system, "demo-citizen")}, code, serials, seals,
-                 [1200 + d for d in values_delta])
+    iid = submit(life, {"citizen": citizen}, code, serials, seals, [1200 + d for d in values_delta],
+                 photo_ids=photos)
     return life, iid, life.item(iid, "review_application").id
 
 

@@ -24,7 +24,9 @@ def test_operator_claims_and_sends_to_inspection(live, page, shot, axe):
     row.locator(f"a[href='/tasks/{review_id}']").click()
     page.click(f"form[action='/tasks/{review_id}/claim'] button")
     assert page.locator("input[name=decision][value=inspect]").is_checked()  # a conflict pre-selects inspection
-    assert page.locator("[data-photo-viewer]").count() == 0 or page.locator("[data-photo-controls]").first.is_visible()
+    assert page.locator("[data-photo-viewer]").count() == 2  # each meter's photo beside its reading
+    assert page.locator("[data-photo-viewer] img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator("[data-photo-controls]").first.is_visible()
     assert page.locator("svg.usage-chart").count() == 2 and page.locator("table.history").count() == 2
     page.fill("textarea[name=inspection_instruction]", "İkinci sayğacın plombunu yoxlayın")
     shot(page, "review")
