@@ -26,6 +26,8 @@ const copies = {
   "bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css": "bpmn-js-bpmnlint.css",
   "axe-core/axe.min.js": "axe.min.js",
   "chart.js/dist/chart.umd.min.js": "chart.umd.js",
+  "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui-bundle.js",
+  "swagger-ui-dist/swagger-ui.css": "swagger-ui.css",
 };
 for (const [from, to] of Object.entries(copies)) {
   const source = join(modules, from);

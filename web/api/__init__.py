@@ -4,7 +4,7 @@ Built with flask-smorest: its resources are plain Flask blueprints registered by
 factory as the pages, and its OpenAPI document is generated from the marshmallow schemas the
 views validate with (APIFlask would replace the Flask class itself; spectree wants pydantic,
 which nothing else here uses). The document is at ``/api/v1/openapi.json``, a reading page
-(Redoc, served from this server) at ``/api/v1/docs``.
+(Swagger UI from npm, served from this server) at ``/api/v1/docs``.
 
 Resource groups and their token scopes (``engine.api_access.SCOPES``):
 
@@ -77,7 +77,7 @@ pages = Blueprint("api_pages", __name__, template_folder="templates")
 @pages.get(PREFIX + "/docs")
 @public
 def api_docs():
-    """The API's reference (Redoc over the OpenAPI document), readable without a token."""
+    """The API's reference (Swagger UI over the OpenAPI document), readable without a token."""
     return render_template("api/docs.html")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine import api_access, policy
 from engine.models import StoredFile
 from web.api import tokens
+from web.api.datatypes import UtcDateTime
 from web.api.problems import problem
 from web.citizen.pages import timeline
 from web.db import dispatch_jobs, get_db, get_system
@@ -26,15 +27,15 @@ class StartLinkSchema(Schema):
 
 class StepSchema(Schema):
     code = fields.String(required=True)
-    at = fields.DateTime(allow_none=True)
+    at = UtcDateTime(allow_none=True)
     note = fields.String(allow_none=True)
 
 
 class ApplicationSchema(Schema):
     number = fields.String(required=True)
     status = fields.String(required=True)
-    submitted_at = fields.DateTime(required=True)
-    decided_at = fields.DateTime(allow_none=True)
+    submitted_at = UtcDateTime(required=True)
+    decided_at = UtcDateTime(allow_none=True)
     timeline = fields.List(fields.Nested(StepSchema), required=True)
     invoice_url = fields.String(allow_none=True)
 

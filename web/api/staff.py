@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from engine import policy, workitems, workqueue
 from engine.errors import NotFound, WorkItemConflict, WorkItemError
 from web.api import tokens
+from web.api.datatypes import UtcDateTime
 from web.api.problems import problem
 from web.db import get_db, get_system
 
@@ -29,8 +30,8 @@ class WorkItemSchema(Schema):
     role = fields.String(required=True)
     unit_id = fields.Integer(allow_none=True)
     claimed_by_id = fields.Integer(allow_none=True)
-    lease_until = fields.DateTime(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
+    lease_until = UtcDateTime(allow_none=True)
+    due_at = UtcDateTime(allow_none=True)
 
 
 class QueueSchema(Schema):

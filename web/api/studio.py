@@ -12,6 +12,7 @@ from engine.errors import DiagramError, EngineError
 from engine.models import ProcessVersion
 from engine.scenarios import ScenarioError
 from web.api import tokens
+from web.api.datatypes import UtcDateTime
 from web.api.problems import problem
 from web.db import get_db, get_system
 from workflow.operations import OPERATIONS
@@ -25,16 +26,19 @@ class VersionSchema(Schema):
     version = fields.Integer(required=True)
     process_id = fields.String(required=True)
     content_hash = fields.String(required=True)
-    deployed_at = fields.DateTime(required=True)
+    deployed_at = UtcDateTime(required=True)
     reason = fields.String(required=True)
     files = fields.List(fields.String(), required=True)
 
 
+class DiagramFile(Schema):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,94}\.(bpmn|dmn)$"))
+    xml = fields.String(required=True, validate=validate.Length(max=MAX_DIAGRAM_BYTES))
+
+
 class DiagramFiles(Schema):
-    files = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,100}\.(bpmn|dmn)$")),
-                        values=fields.String(validate=validate.Length(max=MAX_DIAGRAM_BYTES)), required=True,
-                        validate=validate.Length(min=1, max=MAX_FILES),
-                        metadata={"description": "File name → BPMN or DMN XML text"})
+    files = fields.List(fields.Nested(DiagramFile), required=True, validate=validate.Length(min=1, max=MAX_FILES),
+                        metadata={"description": "The BPMN and DMN files of the process"})
     scenarios = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=100))
 
 
@@ -105,7 +109,8 @@ def validate_diagram(body: dict):
     if not (_may(policy.VALIDATE_DIAGRAM) and _may(policy.RUN_SCENARIO)):
         return problem(403, "This account may not validate diagrams.", kind="role")
     try:
-        result = versions.check_draft(get_system().specs, OPERATIONS, PROCESS_ID, body["files"], body["scenarios"])
+        files = {f["name"]: f["xml"] for f in body["files"]}
+        result = versions.check_draft(get_system().specs, OPERATIONS, PROCESS_ID, files, body["scenarios"])
     except (ScenarioError, DiagramError) as err:
         return problem(422, str(err), errors=[{"field": "scenarios", "message": str(err)}])
     return {"ok": result.ok, "problems": [_problem(p) for p in result.problems],
@@ -117,6 +122,8 @@ def validate_diagram(body: dict):
 @tokens.requires("studio")
 @blp.arguments(DryRunArgs)
 @blp.response(200, PlanSchema)
+@blp.alt_response(404, description="No such version")
+@blp.alt_response(409, description="Source and target are the same version")
 def migration_dry_run(body: dict):
     """Which waiting instances of version ``source`` could move to version ``target``, and why not."""
     if not _may(policy.MIGRATE_DIAGRAM):
@@ -126,11 +133,12 @@ def migration_dry_run(body: dict):
         ProcessVersion.process_id == PROCESS_ID, ProcessVersion.version.in_((body["source"], body["target"]))))}
     missing = [name for name in ("source", "target") if body[name] not in found]
     if missing:
-        return problem(422, "No such version.", errors=[{"field": name, "message": "no such version"} for name in missing])
+        return problem(404, f"No such version: {', '.join(str(body[name]) for name in missing)}.",
+                       errors=[{"field": name, "message": "no such version"} for name in missing])
     try:
         plan = versions.dry_run(db, get_system().runtime, found[body["source"]], found[body["target"]])
-    except EngineError as err:
-        return problem(422, str(err), errors=[{"field": "target", "message": str(err)}])
+    except EngineError as err:  # the same version twice: nothing to compare
+        return problem(409, str(err), errors=[{"field": "target", "message": str(err)}])
     return {"movable": sum(p.movable for p in plan), "blocked": sum(not p.movable for p in plan),
             "instances": [{"instance_id": p.instance_id, "movable": p.movable, "waiting_at": p.waiting_at,
                            "reasons": p.reasons} for p in plan]}
