@@ -114,6 +114,46 @@ def cmd_analytics_backfill(settings, _args) -> int:
     return 0
 
 
+def cmd_token(settings, args) -> int:
+    """Personal access tokens for the API: create (printed once), list, revoke."""
+    from datetime import timedelta
+
+    from engine import api_access
+    from engine.db import as_utc
+    from engine.models import Account
+
+    system = _system(settings)
+    now = system.services.now()
+    with system.sessions() as session:
+        if args.action == "revoke":
+            if not api_access.revoke(session, args.id, now):
+                print(f"no active token {args.id}", file=sys.stderr)
+                return 1
+            session.commit()
+            print(f"token {args.id} revoked")
+            return 0
+        account = session.scalar(select(Account).where(Account.username == args.user))
+        if account is None:
+            print(f"no account {args.user!r}", file=sys.stderr)
+            return 1
+        if args.action == "list":
+            for row in api_access.tokens_of(session, account.id):
+                state = "revoked" if row.revoked_at else ("expired" if as_utc(row.expires_at) <= now else "active")
+                print(f"{row.id}\t{row.name}\t{','.join(row.scopes)}\t{state}\texpires {row.expires_at:%Y-%m-%d}")
+            return 0
+        try:
+            text, row = api_access.issue_token(session, account, name=args.name, scopes=args.scopes.split(","),
+                                               expires_at=now + timedelta(days=args.days), now=now)
+        except api_access.UnknownScope as err:
+            print(str(err), file=sys.stderr)
+            return 2
+        session.commit()
+    print(f"token {row.id} for {args.user} ({','.join(row.scopes)}), expires {row.expires_at:%Y-%m-%d}; "
+          "shown once, keep it secret:", file=sys.stderr)
+    print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="saygac", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,11 +167,21 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help=cmd_worker.__doc__)
     sub.add_parser("sweep", help=cmd_sweep.__doc__)
     sub.add_parser("analytics-backfill", help=cmd_analytics_backfill.__doc__)
+    token = sub.add_parser("token", help=cmd_token.__doc__).add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="a new token for an account; printed once")
+    create.add_argument("--user", required=True, help="the account's user name")
+    create.add_argument("--scopes", required=True, help="comma-separated: portal, billing, staff, studio")
+    create.add_argument("--days", type=int, default=90, help="days until it expires (default 90)")
+    create.add_argument("--name", default="API client", help="what the token is for")
+    listing = token.add_parser("list", help="an account's tokens")
+    listing.add_argument("--user", required=True)
+    revoke = token.add_parser("revoke", help="end a token now")
+    revoke.add_argument("id", type=int)
     args = parser.parse_args(argv)
     settings = load_settings()
     handler = {"migrate": cmd_migrate, "check": cmd_check, "seed-demo": cmd_seed_demo, "serve": cmd_serve,
                "worker": cmd_worker, "sweep": cmd_sweep,
-               "analytics-backfill": cmd_analytics_backfill}[args.command]
+               "analytics-backfill": cmd_analytics_backfill, "token": cmd_token}[args.command]
     return handler(settings, args)
 
 

@@ -166,3 +166,19 @@ def test_validation_errors_name_the_field(system, client, people):
     assert any(e["field"].startswith("files") for e in response.get_json()["errors"])
     versions = client.get("/api/v1/versions", headers=headers).get_json()
     assert versions[0]["version"] >= 1 and "meter_reading.bpmn" in versions[0]["files"]
+
+
+def test_the_token_command_creates_a_working_token_and_revokes_it(system, client, people, capsys, monkeypatch):
+    from web import cli
+
+    monkeypatch.setattr(cli, "_system", lambda settings: system)
+    with system.sessions() as s:
+        username = s.get(Account, people["admin"].id).username
+    assert cli.main(["token", "create", "--user", username, "--scopes", "billing", "--name", "billing system"]) == 0
+    text = capsys.readouterr().out.strip()
+    headers = {"Authorization": f"Bearer {text}"}
+    assert client.get("/api/v1/feed/invoices", headers=headers).status_code == 200
+    assert cli.main(["token", "create", "--user", username, "--scopes", "everything"]) == 2
+    token_id = text.split("_")[1]
+    assert cli.main(["token", "revoke", token_id]) == 0
+    assert client.get("/api/v1/feed/invoices", headers=headers).status_code == 401
