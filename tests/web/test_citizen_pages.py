@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from engine.db import as_utc
+from engine.models import Timer
 from tests.web.conftest import image_bytes
 from tests.web.helpers import (
     apply_from_preview,
@@ -235,6 +238,11 @@ def test_confirmation_receipt_and_no_second_application_on_resubmit(auth, people
     assert "Nə baş verəcək" in citizen.html
     with system.sessions() as s:
         number = s.scalar(select(Application.number))
+        timer = s.scalar(select(Timer).where(Timer.event_name == "review_sla", Timer.state == "waiting"))
+    # the date promised is the day the review's escalation timer fires, in Baku
+    promised = as_utc(timer.due_at).astimezone(ZoneInfo("Asia/Baku")).strftime("%d.%m.%Y")
+    assert f"göstəricilərinizi {promised} tarixinədək yoxlayır (2 iş günü" in \
+        citizen.doc.xpath("//p[@data-review-due]")[0].text_content()
     receipt = citizen.doc.xpath("//a[@data-receipt]/@href")[0]
     response = citizen.client.get(receipt)
     assert response.mimetype == "application/pdf" and "attachment" in response.headers["Content-Disposition"]

@@ -46,6 +46,7 @@ from web.tasks.pages import (
 )
 from web.uploads import ACCEPT, PhotoState, require_photos, take_photos
 from workflow import invoicing, privacy
+from workflow.documents import format_date
 from workflow.i18n import Message
 from workflow.models import Application, Invoice
 from workflow.tasks import application_of
@@ -371,9 +372,18 @@ def application(application_id: int):
     if app.applicant_id == actor.id:  # the citizen's own view: timeline, receipt, what happens next
         return render_template("citizen/application.html", app=app, invoice=invoice, registered=registered,
                                steps=timeline(db, app), next_url=_next_item_url(db, app.instance_id, actor),
-                               view=privacy.view_for(actor, app))
+                               view=privacy.view_for(actor, app), review_due=_review_due(db, app),
+                               review_days=get_system().settings.work.review_due_working_days)
     return render_template("tasks/application.html", app=app, invoice=invoice, registered=registered,
                            next_url=_next_item_url(db, app.instance_id, actor))
+
+
+def _review_due(db, app: Application) -> str | None:
+    """The day the open review is due, in Baku: the date the escalation timer fires on."""
+    due = db.scalar(select(WorkItem.due_at).where(WorkItem.instance_id == app.instance_id,
+                                                  WorkItem.task_name == "review_application",
+                                                  WorkItem.state == "open"))
+    return format_date(get_system().services.calendar.local_date(as_utc(due))) if due else None
 
 
 @bp.route("/applications/<int:application_id>/invoice.pdf")
