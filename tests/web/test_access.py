@@ -81,3 +81,22 @@ def test_a_finished_task_url_goes_to_the_application(auth, people, subscriber, s
     app_url = location.split("?")[0]
     assert app_url in links
     assert not [link for link in links if re.fullmatch(r"/tasks/\d+", link)]  # nothing left to do
+
+
+def test_a_citizens_draft_is_theirs_alone_even_for_an_admin(auth, people, subscriber, system):
+    from tests import factories as f
+
+    with system.sessions() as s:
+        f.account(s, "admin", username="admin", name="Admin")
+        s.commit()
+    citizen = auth.login(people["citizen"])
+    item_id = start(citizen)
+    admin = auth.login("admin")
+    admin.get(f"/tasks/{item_id}")
+    assert admin.response.status_code == 404
+    response = admin.client.post(f"/tasks/{item_id}/claim", data={"csrf_token": admin.csrf_token()})
+    assert response.status_code == 404
+    admin.get("/tasks")
+    assert admin.doc.xpath(f"//a[@href='/tasks/{item_id}']") == []
+    citizen.get(f"/tasks/{item_id}")
+    assert citizen.response.status_code == 200
