@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Account
 from engine.settings import Settings
+from engine.webhooks import EventSettings
 
 MIN_SECRET_KEY = 32
 SIMULATOR = "simulator"
@@ -41,6 +42,10 @@ def settings_problems(settings: Settings) -> list[str]:
     if len(settings.app.secret_key) < MIN_SECRET_KEY:
         found.append(f"[app] secret_key (SAYGAC_APP__SECRET_KEY) is missing or shorter than {MIN_SECRET_KEY} "
                      "characters: set it to a long random value")
+    events = settings.section("events", EventSettings)
+    if events.subscribers and len(events.secret) < MIN_SECRET_KEY:
+        found.append(f"[events] secret (SAYGAC_EVENTS__SECRET) is missing or shorter than {MIN_SECRET_KEY} "
+                     "characters while [events] subscribers are set: subscribers could not trust the signatures")
     if settings.database.url.startswith("sqlite"):
         found.append("[database] url (SAYGAC_DATABASE__URL) is SQLite: production runs on PostgreSQL "
                      "(postgresql+psycopg://user:password@host/saygac)")

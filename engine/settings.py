@@ -36,6 +36,7 @@ PACKAGE_SECTIONS = (
     "asan", "card", "oidc_egov", "oidc_staff",  # the login methods (web)
     "plausibility", "photos", "subscriber_code", "subscriber_lookup", "review", "fields",  # workflow.services
     "operations",  # web.metrics
+    "events",  # engine.webhooks
 )
 MODES = ("production", "embedded")
 

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Self
 
 from engine import jobs as outbox
+from engine import webhooks
 from engine.mail import (
     SEND_EMAIL_JOB,
     OutboxDirTransport,
@@ -26,6 +27,7 @@ from engine.mail import (
     deliver,
 )
 from engine.runtime import RUN_TASK_JOB, describe_failure
+from engine.webhooks import DELIVER_EVENT_JOB
 from worker import metrics
 from workflow.photo_evidence import PROCESS_PHOTO_JOB, process_photo
 from workflow.system import System
@@ -55,6 +57,10 @@ def _wake_timers(system: System, session, args: dict) -> None:
     system.runtime.wake_timers(session, args["instance_id"])
 
 
+def _deliver_event(system: System, session, args: dict) -> None:
+    webhooks.deliver(system.services.events, args, system.services.now())
+
+
 def _process_photo(system: System, session, args: dict) -> None:
     process_photo(session, args["file_id"], system.services.files, system.services.photos)
 
@@ -64,6 +70,7 @@ HANDLERS: dict[str, Callable] = {
     SEND_EMAIL_JOB: _send_email,
     WAKE_TIMERS_JOB: _wake_timers,
     PROCESS_PHOTO_JOB: _process_photo,
+    DELIVER_EVENT_JOB: _deliver_event,
 }
 
 

@@ -17,12 +17,12 @@ from engine.errors import NotFound
 from engine.mail import queue_email
 from engine.models import StoredFile, Unit
 from engine.operations import OperationContext, OperationRegistry
-from workflow import invoicing, notifications, privacy
+from workflow import events, invoicing, notifications, privacy
 from workflow.documents import format_amount, format_date
 from workflow.findings import record_findings
 from workflow.i18n import in_language
 from workflow.identifiers import new_application_number
-from workflow.models import Application, Reading
+from workflow.models import Application, Invoice, Reading
 from workflow.photo_evidence import earlier_photos, ensure_phash, evidence_flags, lookback_start
 from workflow.plausibility import DeclaredReading, MeterFacts, ReadingHistory, check_reading
 from workflow.status import set_status
@@ -41,6 +41,10 @@ def _application(ctx: OperationContext, application_id: int | None = None) -> Ap
 
 def _status(ctx: OperationContext, app: Application, status: str, **detail) -> None:
     set_status(ctx.session, app, status, at=ctx.now, instance_id=ctx.instance_id, **detail)
+    if status == "registered":
+        events.application_registered(ctx.session, ctx.services, app, ctx.now)
+    elif status == "rejected":
+        events.application_rejected(ctx.session, ctx.services, app, ctx.now)
 
 
 def _status_url(ctx: OperationContext, app: Application) -> str:
@@ -167,6 +171,7 @@ def post_reading(ctx: OperationContext, application_id: int) -> dict:
         ctx.session.flush()
         line.posted_reading_id = reading.id
         posted.append(reading.id)
+        events.reading_posted(ctx.session, ctx.services, app, reading, ctx.now)
         if inspected:
             record_findings(ctx.session, line, at=ctx.now, instance_id=ctx.instance_id)
     _status(ctx, app, "posted", readings=posted)
@@ -185,7 +190,11 @@ def compute_invoice(ctx: OperationContext, application_id: int) -> dict:
 
 @OPERATIONS.register("render_invoice", {"invoice_id": "int"})
 def render_invoice(ctx: OperationContext, invoice_id: int) -> dict:
+    invoice = ctx.session.get(Invoice, invoice_id)
+    first_time = invoice is not None and invoice.pdf_id is None
     stored = invoicing.render_invoice(ctx.session, invoice_id, ctx.services)
+    if first_time:
+        events.invoice_formed(ctx.session, ctx.services, invoice, ctx.now)
     return {"pdf_id": stored.id}
 
 

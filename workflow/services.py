@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from engine.calendar import WorkingCalendar, working_calendar
 from engine.files import FileStore
 from engine.settings import Settings
+from engine.webhooks import EventSettings
 from workflow.identifiers import SubscriberCodeFormat
 from workflow.lookups import LookupLimits
 from workflow.normalise import FieldRules
@@ -29,6 +30,7 @@ class Services:
     review: ReviewSettings = ReviewSettings()
     fields: FieldRules = FieldRules()
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    events: EventSettings = EventSettings()
 
     def now(self) -> datetime:
         return self.clock()
@@ -50,4 +52,5 @@ def build_services(settings: Settings, clock: Callable[[], datetime] | None = No
         review=settings.section("review", ReviewSettings),
         fields=settings.section("fields", FieldRules),
         calendar=working_calendar(settings),
+        events=settings.section("events", EventSettings),
     )
