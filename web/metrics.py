@@ -99,12 +99,12 @@ class DatabaseCollector:
         import redis
         from rq import Queue
 
-        from worker.queues import ALL
+        from worker import queue_names
 
         depth = GaugeMetricFamily("saygac_rq_queue_depth", "Jobs waiting in each rq queue", labels=["queue"])
         try:
             connection = redis.Redis.from_url(system.settings.redis.url, socket_connect_timeout=2, socket_timeout=2)
-            for name in ALL:
+            for name in queue_names():
                 depth.add_metric([name], Queue(name, connection=connection).count)
         except redis.RedisError:
             pass  # /readyz says Redis is down; the scrape still carries the rest

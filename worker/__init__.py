@@ -1,7 +1,7 @@
 """Running the outbox's jobs: in-process (embedded mode) or rq workers on Redis (production).
 
-The web layer reaches the worker through this module only (:func:`make_dispatcher`, and
-:func:`start_sweep_thread` for the embedded mode); the worker process starts from
+The web layer reaches the worker through this module only (:func:`make_dispatcher`,
+:func:`start_sweep_thread` for the embedded mode, :func:`queue_names` for metrics); the worker process starts from
 :mod:`worker.cli` (``python -m worker``), which never imports Flask.
 """
 from __future__ import annotations
@@ -29,3 +29,10 @@ def start_sweep_thread(system, dispatcher: Dispatcher, interval: float):
     from worker.sweep import start_background
 
     return start_background(system, dispatcher, interval)
+
+
+def queue_names() -> tuple[str, ...]:
+    """The rq queues the workers listen to (for queue-depth metrics)."""
+    from worker.queues import ALL
+
+    return ALL

@@ -83,3 +83,15 @@ def running(tmp_path):
     yield _start
     for process in started:
         processes.stop(process)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of the test's own on a spare port (no persistence), for tests that stop it
+    or whose workers must not meet other test runs' workers on the shared server."""
+    from bench.outages import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

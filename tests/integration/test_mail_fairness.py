@@ -15,8 +15,8 @@ from worker.queues import ENGINE, MAIL
 
 
 def test_a_message_queued_behind_engine_work_goes_out_after_at_most_one_engine_job(
-        pg_system, pg_url, redis_url, tmp_path, running):
-    settings = replace(pg_system.settings, redis=replace(pg_system.settings.redis, url=redis_url))
+        pg_system, pg_url, own_redis, tmp_path, running):
+    settings = replace(pg_system.settings, redis=replace(pg_system.settings.redis, url=own_redis.url))
     dispatcher = RqDispatcher(pg_system, redis_client(settings))
     with pg_system.sessions() as s:  # a long engine backlog first, then one message
         for n in range(6):
@@ -25,7 +25,7 @@ def test_a_message_queued_behind_engine_work_goes_out_after_at_most_one_engine_j
         outbox.enqueue(s, fault_jobs.SLOW, {"seconds": 0, "key": "mail"}, queue=MAIL, now=pg_system.services.now())
         s.commit()
         dispatcher.dispatch(outbox.created_jobs(s))
-    running(processes.environment(pg_url, redis_url, tmp_path), "work")
+    running(processes.environment(pg_url, own_redis.url, tmp_path), "work")
 
     def order() -> list[str]:
         with pg_system.sessions() as s:

@@ -11,7 +11,6 @@ from dataclasses import replace
 import pytest
 import redis as redis_lib
 
-from bench.outages import RedisServer
 from engine import jobs as outbox
 from engine.models import AuditEvent, Job
 from tests.integration import fault_jobs, processes
@@ -20,14 +19,6 @@ from worker.dispatch import RqDispatcher
 from worker.queues import ENGINE
 
 SWEEP_SECONDS = 1.0
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _effects(system, key: str) -> int:
