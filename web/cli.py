@@ -32,8 +32,8 @@ def cmd_migrate(settings, _args) -> int:
 
 
 def cmd_check(settings, _args, system=None) -> int:
-    """Production refusals: every unsafe setting, and demo accounts in the database. Run it before
-    each start (the web tier itself starts while the database is down and checks only settings then)."""
+    """Production refusals: every unsafe setting, and demo accounts in the database. Run it at each
+    deploy (the web tier itself starts while the database is down and checks only settings then)."""
     from engine import safety
 
     system = system or _system(settings)

@@ -2,8 +2,8 @@
 
 - :func:`start_checks` runs the production refusals (:mod:`engine.safety`) at start: the
   settings always; the database's part only when the database answers. A web tier started
-  while the database is down serves as soon as it returns; ``saygac check`` (run before each
-  start, see ``docs/operations.md``) and ``saygac migrate`` run the full check.
+  while the database is down serves as soon as it returns; ``saygac check`` (run at each
+  deploy, see ``docs/operations.md``) and ``saygac migrate`` run the full check.
 - A request that meets a refusing or hanging database (connect, statement, lock or pool
   timeout, see ``[database]``) gets a translated "temporarily unavailable" page, status 503,
   with ``Retry-After``: never a bare 500 and never a hang past the timeouts.
