@@ -27,7 +27,7 @@ def _apply(auth, username: str, subscriber: dict, photos: list[tuple[bytes, str]
     start(citizen)
     identify(citizen, subscriber["code"])
     count = len(subscriber["serials"])
-    for i, (serial, seal) in enumerate(zip(subscriber["serials"], subscriber["seals"])):
+    for i, (serial, seal) in enumerate(zip(subscriber["serials"], subscriber["seals"], strict=True)):
         data = {f"meters-{i}-serial": serial, f"meters-{i}-seal": seal, f"meters-{i}-value": str(1206 + i),
                 "phone": "050 123 45 67", ("submit" if i == count - 1 else "add_meter"): "1"}
         citizen.submit(data, files={f"meters-{i}-photo": photos[i]})
