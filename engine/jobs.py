@@ -26,7 +26,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import incidents
+from engine import incidents, logs
 from engine.models import Email, Job
 
 NEW_JOBS_KEY = "saygac.new_jobs"
@@ -61,6 +61,9 @@ def enqueue(session: Session, name: str, args: dict, *, queue: str, now: datetim
         )
         if existing is not None:
             return None
+    context = logs.context_for_job()
+    if context:
+        args = {**args, "_log": context}  # the request's ids, for the worker's log lines
     job = Job(name=name, args=args, queue=queue, dedupe_key=dedupe_key, max_attempts=max_attempts,
               run_after=run_after or now, created_at=now)
     session.add(job)

@@ -32,6 +32,7 @@ from web import (
     ids,
     metrics,
     outages,
+    request_logs,
     route_policy,
     security,
     static_files,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
     i18n.init_app(app, settings)
     csrf.init_app(app)
     auth.init_app(app, LOGIN_METHODS)
+    request_logs.init_app(app)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(task_photos.bp)
     app.register_blueprint(studio.bp)

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from sqlalchemy import func, select
 
+from engine import logs
 from engine.models import Unit
 from engine.schema import upgrade
 from engine.settings import load_settings
@@ -71,7 +71,7 @@ def cmd_serve(settings, args) -> int:
     if refused:
         print("\n".join(refused), file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(json_lines=False)
     cmd_migrate(settings, args)
     if settings.app.demo_data and not settings.is_production:
         cmd_seed_demo(settings, argparse.Namespace(subscribers=1200))
@@ -95,7 +95,7 @@ def cmd_sweep(settings, _args) -> int:
     """Production: the sweep, exactly one per installation (the same as ``saygac-worker sweep``)."""
     from worker.cli import sweep
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(json_lines=settings.is_production)
     return sweep(settings)
 
 

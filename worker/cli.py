@@ -14,6 +14,7 @@ import argparse
 import logging
 import time
 
+from engine import logs
 from engine.settings import Settings, load_settings
 from worker.queues import ALL
 
@@ -96,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                           help="run jobs in the worker process instead of a forked one per job (less CPU per job)")
     sub.add_parser("sweep", help="the sweep (run exactly one)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
+    logs.configure(json_lines=settings.is_production)
     if args.command == "work":
         return work(settings, tuple(args.queue or ALL), burst=args.burst, in_process=args.in_process)
     return sweep(settings)

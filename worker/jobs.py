@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Self
 
 from engine import jobs as outbox
-from engine import webhooks
+from engine import logs, webhooks
 from engine.mail import (
     SEND_EMAIL_JOB,
     OutboxDirTransport,
@@ -112,6 +112,8 @@ def execute(system: System, job_id: int) -> tuple[str, list[int]]:
             return "skipped", []
         session.commit()  # the attempt is counted before the work starts, whatever happens next
         name, args, attempt = job.name, dict(job.args), job.attempts
+    logs.clear()
+    logs.bind(job_id=job_id, job=name, attempt=attempt, **logs.carried(args))
     started = time.perf_counter()
     with LeaseKeeper(system, job_id, attempt, lease):
         try:
