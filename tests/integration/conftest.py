@@ -16,7 +16,17 @@ from tests.conftest import make_settings
 from workflow.system import build_system
 
 ADMIN_URL = os.environ.get("SAYGAC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("SAYGAC_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url() -> str:
+    """The test Redis database, one per xdist worker (gw0 uses 15, gw1 14, ...), so one worker's
+    flush never empties another's queues."""
+    base, _, db = os.environ.get("SAYGAC_TEST_REDIS", "redis://127.0.0.1:6379/15").rpartition("/")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    return f"{base}/{int(db) - worker}"
+
+
+REDIS_URL = _redis_url()
 
 
 @pytest.fixture(scope="session")
