@@ -315,3 +315,19 @@ __all__ = [
     "Account", "AuditEvent", "Draft", "Email", "Job", "LoginSession", "LoginThrottle", "ProcessInstance", "ProcessVersion",
     "StoredFile", "Timer", "Unit", "WorkItem",
 ]
+
+
+class FormDraft(Base):
+    """What a person has typed into a task's form so far, kept as they go (one row per work item).
+
+    The page fills the form from it on a reload, a language switch, "continue draft" or a new
+    sign-in, so nothing typed or uploaded is lost before the task is completed; ``fields`` are
+    the posted ``[name, value]`` pairs (uploaded photos by their stored-file id).
+    """
+
+    __tablename__ = "form_draft"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    fields: Mapped[list] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from engine.db import as_utc
-from engine.models import Timer
+from engine.models import FormDraft, Timer
 from tests.web.conftest import image_bytes
 from tests.web.helpers import (
     apply_from_preview,
@@ -342,3 +342,38 @@ def test_cookies_and_headers(auth, people):
     assert "script-src 'self'" in browser.response.headers["Content-Security-Policy"]
     no_token = browser.client.post("/applications/new", data={})
     assert no_token.status_code == 400  # CSRF
+
+
+def test_answers_are_kept_on_the_server_through_reload_language_switch_and_a_new_sign_in(
+        auth, people, subscriber, system):
+    citizen = _on_readings(auth, people, subscriber)
+    readings_url = citizen.response.request.path
+    # an error (no phone): the page comes back, and the answers and the photo are now on the server
+    citizen.submit(_fill(citizen, subscriber, value="1207", phone="", notes="Qapı kodu 12"),
+                   files={"meters-0-photo": (image_bytes(), "a.png")})
+    assert [target for target, _ in error_summary(citizen.doc)] == ["#phone"]
+
+    def kept(browser) -> None:
+        doc = browser.doc
+        assert doc.xpath("//input[@name='meters-0-serial']/@value") == [subscriber["serials"][0]]
+        assert doc.xpath("//input[@name='meters-0-value']/@value") == ["1207"]
+        assert doc.xpath("//textarea[@name='notes']")[0].text_content().strip() == "Qapı kodu 12"
+        assert doc.xpath("//input[@name='meters-0-photo_id']/@value") != [""]  # the photo is not asked again
+
+    citizen.get(readings_url)  # a reload
+    kept(citizen)
+    assert "Şəkil yükləndi: a.png" in citizen.html
+    citizen.get(readings_url + "?lang=ru")  # a language switch
+    kept(citizen)
+    again = auth.login(people["citizen"])  # signed in again, e.g. on another day
+    again.get("/status")
+    again.get(again.doc.xpath("//li[@data-draft]/a/@href")[0])  # "continue draft"
+    kept(again)
+    # finishing needs no photo chosen again
+    again.submit({"phone": "050 123 45 67", "submit": "1"})
+    apply_from_preview(again)
+    with system.sessions() as s:
+        app = s.scalar(select(Application).where(Application.number.is_not(None)))
+        assert [line.value for line in app.lines] == [1207] and app.lines[0].photo_id is not None
+        assert app.notes == "Qapı kodu 12"
+        assert s.scalar(select(func.count(FormDraft.id))) == 0  # the answers are stored; the draft goes
