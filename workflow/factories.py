@@ -6,6 +6,8 @@ import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy.orm import Session
+
 from engine.audit import Actor
 from engine.models import Account, Unit
 from engine.passwords import hash_password
@@ -24,9 +26,9 @@ def password_hash() -> str:
     return _HASH
 
 
-def unit(session, code="U-YSM", name="Yasamal rayon su təchizatı idarəsi", region="baku",
-         head_email="head.ysm@saygac.invalid") -> Unit:
-    row = session.query(Unit).filter_by(code=code).one_or_none()
+def unit(session: Session, code: str = "U-YSM", name: str = "Yasamal rayon su təchizatı idarəsi", region: str = "baku",
+         head_email: str = "head.ysm@saygac.invalid") -> Unit:
+    row: Unit | None = session.query(Unit).filter_by(code=code).one_or_none()
     if row is None:
         row = Unit(code=code, name=name, region=region, head_email=head_email)
         session.add(row)
@@ -34,7 +36,8 @@ def unit(session, code="U-YSM", name="Yasamal rayon su təchizatı idarəsi", re
     return row
 
 
-def account(session, role="citizen", unit_row=None, username=None, fin=None, name=None) -> Account:
+def account(session: Session, role: str = "citizen", unit_row: Unit | None = None, username: str | None = None,
+            fin: str | None = None, name: str | None = None) -> Account:
     n = next(_seq)
     row = Account(username=username or f"{role}-{n}", fin=fin, display_name=name or f"{role.title()} {n}",
                   role=role, unit_id=unit_row.id if unit_row else None, password_hash=password_hash(),
@@ -49,7 +52,7 @@ def actor(acc: Account) -> Actor:
                  fin=acc.fin)
 
 
-def tariffs(session) -> None:
+def tariffs(session: Session) -> None:
     if session.query(Tariff).count():
         return
     for t in STANDARD_TARIFFS:
@@ -59,8 +62,9 @@ def tariffs(session) -> None:
     session.flush()
 
 
-def subscriber(session, *, district="yasamal", meters=1, start_value=1200, monthly=6, last_read: date,
-               months=12, digits=5, fin=None, email="abonent@example.az", persons=3, region="baku") -> Subscriber:
+def subscriber(session: Session, *, district: str = "yasamal", meters: int = 1, start_value: int = 1200,
+               monthly: int = 6, last_read: date, months: int = 12, digits: int = 5, fin: str | None = None,
+               email: str = "abonent@example.az", persons: int = 3, region: str = "baku") -> Subscriber:
     """A subscriber with ``meters`` meters and ``months`` monthly readings ending on ``last_read``."""
     n = next(_seq)
     sub = Subscriber(code=make_subscriber_code(100000 + n), fin=fin, first_name="Şəmsəddin", last_name="Gülməmmədov",

@@ -23,6 +23,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import Literal
 
 __all__ = ["is_zip_polyglot", "pdf_problem", "pdf_well_formed"]
@@ -62,7 +63,7 @@ def _has_active(chunk: bytes) -> bool:
     return bool(_ACTIVE.search(plain) or _OPEN_ACTION_SCRIPT.search(plain))
 
 
-def _inflated_streams(data: bytes, budget: int):
+def _inflated_streams(data: bytes, budget: int) -> Iterator[bytes]:
     """Yield every stream body that inflates with zlib; raise OverflowError past ``budget`` bytes."""
     used = 0
     for match in _STREAM.finditer(data):

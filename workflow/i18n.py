@@ -6,9 +6,11 @@ layer translates the message id at render time and fills in the parameters.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel.support import NullTranslations, Translations
 
@@ -28,16 +30,17 @@ class Message:
     """A translatable message id with its named parameters (``%(name)s`` style)."""
 
     text: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
-    def render(self, translate=lambda s: s) -> str:
-        return translate(self.text) % self.params if self.params else translate(self.text)
+    def render(self, translate: Callable[[str], str] = lambda s: s) -> str:
+        text: str = translate(self.text) % self.params if self.params else translate(self.text)
+        return text
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "params": dict(self.params)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Message:
+    def from_dict(cls, data: dict[str, Any]) -> Message:
         return cls(text=data["text"], params=dict(data.get("params") or {}))
 
 

@@ -217,7 +217,7 @@ def _crockford_check(symbols: str) -> str:
 
 
 class _RandomSource(Protocol):
-    def choice(self, seq): ...
+    def choice(self, seq: str) -> str: ...
 
 
 def new_application_number(when: date, rng: random.Random | _RandomSource = secrets) -> str:

@@ -52,7 +52,9 @@ def may_view_board(actor: Actor) -> bool:
     return allows(actor, VIEW_INCIDENTS, resource(actor.unit_id))
 
 
-def _applications(session: Session, instance_ids: set[int]) -> dict[int, tuple[int | None, str | None]]:
+def _applications(session: Session, instance_ids: set[int]) -> dict[int | None, tuple[int | None, str | None]]:
+    """(unit id, number) by instance id; keyed ``int | None`` so an incident or job without an
+    instance looks up nothing."""
     if not instance_ids:
         return {}
     rows = session.execute(select(Application.instance_id, Application.unit_id, Application.number)
@@ -67,7 +69,7 @@ def board(session: Session, actor: Actor, now: datetime, overdue_after: timedelt
     instance_of_job = {job.id: (job.args or {}).get("instance_id") for job in late}
     apps = _applications(session, {i.instance_id for i in open_ones if i.instance_id}
                          | {v for v in instance_of_job.values() if v})
-    jobs = {job.id: job for job in session.scalars(
+    jobs: dict[int | None, Job] = {job.id: job for job in session.scalars(
         select(Job).where(Job.id.in_({i.job_id for i in open_ones if i.job_id})))}
     entries = []
     for incident in open_ones:

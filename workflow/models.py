@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Date,
     DateTime,
     ForeignKey,
@@ -97,7 +99,7 @@ class Tariff(Base):
     vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
-    blocks: Mapped[list] = mapped_column(default=list)
+    blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     decision: Mapped[str] = mapped_column(String(200), default="")
 
 
@@ -138,8 +140,8 @@ class ApplicationMeter(Base):
     value: Mapped[int] = mapped_column(Integer)
     read_on: Mapped[date] = mapped_column(Date)
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
-    flags: Mapped[list] = mapped_column(default=list)
-    confirmed_flags: Mapped[list] = mapped_column(default=list)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    confirmed_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     inspected_value: Mapped[int | None] = mapped_column(Integer)
     inspected_on: Mapped[date | None] = mapped_column(Date)
     inspected_seal: Mapped[str | None] = mapped_column(String(32))
@@ -166,7 +168,7 @@ class Invoice(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     consumption_m3: Mapped[int] = mapped_column(Integer)
-    bill: Mapped[dict] = mapped_column()  # lines and totals as JSON (billing.Bill.to_dict)
+    bill: Mapped[dict[str, Any]] = mapped_column(JSON)  # lines and totals as JSON (billing.Bill.to_dict)
     gross: Mapped[Decimal] = mapped_column(MONEY)
     vat: Mapped[Decimal] = mapped_column(MONEY)
     net: Mapped[Decimal] = mapped_column(MONEY)

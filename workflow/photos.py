@@ -25,7 +25,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 import imagehash
 from PIL import ExifTags, Image, ImageOps
@@ -177,6 +177,7 @@ def _jpeg_header(data: bytes) -> tuple[int, int, int] | None:
 
 def _open(data: bytes, kind: Kind, limits: PhotoLimits) -> Image.Image:
     """Open (lazily) after checking the declared pixel size from the header."""
+    header: tuple[int, ...] | None
     if kind == "png":
         header = _png_header(data)
         dims = header
@@ -203,7 +204,7 @@ def _open(data: bytes, kind: Kind, limits: PhotoLimits) -> Image.Image:
 # EXIF capture time
 # ---------------------------------------------------------------------------------------------
 
-def _parse_exif_datetime(value, offset) -> datetime | None:
+def _parse_exif_datetime(value: object, offset: object) -> datetime | None:
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     if not isinstance(value, str):
@@ -293,7 +294,9 @@ def inspect_upload(data: bytes, limits: PhotoLimits = PhotoLimits(), *, with_pha
         # (0xFFD9 cannot occur inside entropy-coded data, which stuffs every 0xFF).
         # Most files end with it: look at the end first, search backwards only for trailers.
         if not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
-            if data.rfind(b"\xff\xd9", _jpeg_header(data)[2] + 2) < 0:
+            header = _jpeg_header(data)
+            assert header is not None  # _decoded above read this header
+            if data.rfind(b"\xff\xd9", header[2] + 2) < 0:
                 raise _reject_unreadable()
     try:
         im.verify()  # PNG: walks every chunk to IEND and checks the CRCs
@@ -353,7 +356,7 @@ def sanitize_image(data: bytes, limits: PhotoLimits = PhotoLimits()) -> bytes:
     JPEG stays JPEG (RGB or grayscale), PNG stays PNG (mode and transparency kept).
     """
     im, kind = _decoded(data, limits)
-    keep = {"transparency": im.info["transparency"]} if "transparency" in im.info else {}
+    keep: dict[str | tuple[int, int], Any] = {"transparency": im.info["transparency"]} if "transparency" in im.info else {}
     im.info = keep if kind == "png" else {}
     out = io.BytesIO()
     if kind == "png":

@@ -49,7 +49,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from workflow.consumption import consumption as register_consumption
 from workflow.i18n import N_, Message
@@ -98,7 +98,7 @@ class ReadingHistory:
 
     @classmethod
     def of(cls, readings: Iterable[tuple[date, int, str]]) -> ReadingHistory:
-        return cls(tuple(readings))
+        return cls(tuple(PostedReading(*r) for r in readings))
 
     def __len__(self) -> int:
         return len(self.readings)
@@ -158,11 +158,11 @@ class Flag:
         if self.severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.severity!r}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "message": self.message.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Flag:
+    def from_dict(cls, data: dict[str, Any]) -> Flag:
         return cls(data["code"], data["severity"], Message.from_dict(data["message"]))
 
 
@@ -195,7 +195,7 @@ class PlausibilityResult:
         """True when staff should see the on-site inspection pre-selected."""
         return any(f.severity in ("confirm", "inspect") for f in self.flags)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "flags": [f.to_dict() for f in self.flags],
             "consumption_m3": self.consumption_m3,
@@ -203,7 +203,7 @@ class PlausibilityResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> PlausibilityResult:
+    def from_dict(cls, data: dict[str, Any]) -> PlausibilityResult:
         return cls(
             flags=tuple(Flag.from_dict(f) for f in data.get("flags", ())),
             consumption_m3=data.get("consumption_m3"),
@@ -271,7 +271,7 @@ def check_reading(
     readings = list(history.readings)
     base_params = {"value": value, "date": iso}
 
-    def flag(code: str, severity: Severity, text: str, **params) -> None:
+    def flag(code: str, severity: Severity, text: str, **params: Any) -> None:
         flags.append(Flag(code, severity, Message(text, {**base_params, **params})))
 
     # -- the form refuses these ------------------------------------------------------------
@@ -329,6 +329,10 @@ def check_reading(
     prev = {"previous": baseline.value, "previous_date": baseline.date.isoformat(), "days": days}
     average = monthly_average(history, config, meter.register_digits)
     people = persons if persons and persons > 0 else None
+    expected: float | None
+    high: float | None
+    low: float | None
+    band_high: float | None
     if average is not None:
         expected = average * months
         high = config.high_factor * expected
@@ -382,7 +386,8 @@ def check_reading(
     # The usual range told to the citizen: the tolerance band around the own average, or the
     # person band; the "high" limit above it is when the citizen is asked.
     usual_high = band_high if band_high is not None else high
-    expected_range = {} if low is None else {"low": round(low), "high": round(usual_high)}
+    # low and high are set together: both numbers or both None
+    expected_range = {} if low is None or usual_high is None else {"low": round(low), "high": round(usual_high)}
     if high is not None and consumption > high + slack:
         flag("above_expected", "confirm", N_(
             "The reading %(value)s means %(consumption)s m³ used in %(days)s days since "
@@ -395,7 +400,7 @@ def check_reading(
             "%(previous_date)s. This household usually uses about %(low)s to %(high)s m³ in that "
             "time. Check the reading"
         ), **figures, **expected_range, limit=_num(low))
-    elif band_high is not None and consumption > band_high + slack:
+    elif band_high is not None and expected is not None and low is not None and consumption > band_high + slack:
         flag("outside_tolerance", "inspect", N_(
             "%(consumption)s m³ used in %(days)s days since %(previous_date)s is outside the "
             "usual range of %(low)s to %(high)s m³ for this subscriber"

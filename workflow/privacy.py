@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from engine import policy
 from engine.audit import Actor
 from engine.models import Account
@@ -60,7 +62,7 @@ def view_for(actor: Actor, app: Application) -> HolderView:
     return in_full(app.subscriber) if may_see_holder(actor, app) else masked(app.subscriber)
 
 
-def applicant_is_holder(session, app: Application) -> bool:
+def applicant_is_holder(session: Session, app: Application) -> bool:
     """Whether the person who applied may see the holder's data (they are the holder)."""
     account = session.get(Account, app.applicant_id) if app.applicant_id is not None else None
     return account is not None and may_see_holder(actor_of(account), app)

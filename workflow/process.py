@@ -1,8 +1,10 @@
 """How the meter-reading process plugs into the engine: its diagrams, lanes and work-item fields."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,7 @@ LANES = LaneRules(roles={"citizen": "citizen", "operator": "operator", "unit_hea
                          "inspector": "inspector"})
 
 
-def due_policy(settings: Settings):
+def due_policy(settings: Settings) -> Callable[[str, datetime], datetime | None]:
     """Due dates of tasks without an SLA timer in the diagram: working days from settings."""
     calendar = working_calendar(settings)
     days = {"operator": settings.work.review_due_working_days, "inspector": settings.work.inspection_due_working_days}
@@ -30,7 +32,7 @@ def due_policy(settings: Settings):
     return due
 
 
-def describe(session: Session, instance: ProcessInstance, task, info: dict) -> WorkItemFields:
+def describe(session: Session, instance: ProcessInstance, task: Any, info: dict[str, Any]) -> WorkItemFields:
     """Who a ready task belongs to and what the queue shows of it, from the application's row."""
     app = application_of(session, instance.id)
     if info["role"] == "citizen" or app is None:

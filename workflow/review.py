@@ -87,13 +87,13 @@ class Override:
 def recent_overrides(session: Session, unit_id: int | None, since: datetime, limit: int = 50) -> list[Override]:
     """The unit's conflict overrides (audit ``conflict_overridden``) since ``since``, newest first."""
     rows = session.execute(
-        select(AuditEvent, Application.number)
+        select(AuditEvent, Application.number, Application.instance_id)
         .join(Application, Application.instance_id == AuditEvent.instance_id)
         .where(AuditEvent.action == "conflict_overridden", AuditEvent.at >= since, Application.unit_id == unit_id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)).all()
-    return [Override(at=event.at, number=number or "", instance_id=event.instance_id, operator=event.actor_label,
+    return [Override(at=event.at, number=number or "", instance_id=instance_id, operator=event.actor_label,
                      reason_key=event.detail.get("reason_key", ""), reason=event.detail.get("reason", ""))
-            for event, number in rows]
+            for event, number, instance_id in rows]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,7 @@ def _months_back(today: date, count: int) -> list[date]:
 def monthly_use(session: Session, meter_id: int, today: date, months: int = 12) -> list[MonthUse]:
     """m³ used in each of the last ``months`` months (:func:`workflow.consumption.monthly_consumption`)."""
     meter = session.get(Meter, meter_id)
+    assert meter is not None  # callers pass a meter of an application they loaded
     rows = session.execute(
         select(Reading.read_on, Reading.value).where(Reading.meter_id == meter_id, Reading.read_on <= today)
         .order_by(Reading.read_on, Reading.id)).all()

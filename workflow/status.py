@@ -7,6 +7,7 @@ Statuses, in the order a case moves: ``draft`` → ``registered`` → ``in_revie
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ STATUSES = ("draft", "registered", "in_review", "inspection", "posted", "execute
 
 
 def set_status(session: Session, app: Application, status: str, *, at: datetime, instance_id: int,
-               actor: Actor = SYSTEM, **detail) -> None:
+               actor: Actor = SYSTEM, **detail: Any) -> None:
     """Move ``app`` to ``status`` and record ``application_status`` (from, to, detail) in the audit log."""
     if status not in STATUSES:
         raise ValueError(f"unknown application status {status!r}")

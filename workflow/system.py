@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -50,9 +51,9 @@ class System:
     def start_application(self, session: Session, actor: Actor) -> StepResult:
         return self.runtime.start(session, PROCESS_ID, actor)
 
-    def complete_task(self, session: Session, item_id: int, actor: Actor, form_data: dict) -> StepResult:
+    def complete_task(self, session: Session, item_id: int, actor: Actor, form_data: dict[str, Any]) -> StepResult:
         """Store the task's form result through its handler, then complete it in the engine."""
-        def prepare(item: WorkItem) -> dict:
+        def prepare(item: WorkItem) -> dict[str, Any]:
             handler = HANDLERS[item.form_key]
             ctx = TaskContext(session=session, actor=actor, instance_id=item.instance_id, now=self.services.now(),
                               services=self.services)
@@ -76,7 +77,7 @@ class System:
         safety.check(self.settings, session)
 
 
-def shipped_scenarios() -> list[dict]:
+def shipped_scenarios() -> list[dict[str, Any]]:
     """The scenario tests kept beside the shipped diagram (``<process>.scenarios.json``)."""
     path = DIAGRAM_DIR / f"{PROCESS_ID}.scenarios.json"
     return load_scenarios(path.read_text(encoding="utf-8")) if path.exists() else []

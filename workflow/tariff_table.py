@@ -9,6 +9,7 @@ import tomllib
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from workflow.billing import TariffRate
 
@@ -36,7 +37,7 @@ STANDARD_TARIFFS, DECISION_NAMES = _load()
 VAT_RATE = STANDARD_TARIFFS[0].vat_rate
 
 
-def tariff_rows() -> list[dict]:
+def tariff_rows() -> list[dict[str, Any]]:
     """The standard tariffs as rows of the ``tariff`` table, each naming its decision."""
     return [
         {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -42,13 +43,13 @@ class SubmissionRefused(EngineError):
         self.messages = messages
 
 
-Handler = Callable[[TaskContext, dict], dict]
+Handler = Callable[[TaskContext, dict[str, Any]], dict[str, Any]]
 OVERRIDDEN = "overridden"  # the event-log marker of an inspection that replaced the declared reading
 VISIT_ZONE = "Asia/Baku"  # inspectors type the local time of the visit
 HANDLERS: dict[str, Handler] = {}
 
 
-def handles(form_key: str):
+def handles(form_key: str) -> Callable[[Handler], Handler]:
     def deco(fn: Handler) -> Handler:
         HANDLERS[form_key] = fn
         return fn
@@ -62,7 +63,8 @@ def application_of(session: Session, instance_id: int) -> Application | None:
     transaction = session.get_transaction()
     known = found.get(instance_id)
     if known is not None and known[0] is transaction and known[1] in session:
-        return known[1]
+        cached: Application = known[1]
+        return cached
     app = session.scalar(select(Application).where(Application.instance_id == instance_id))
     if app is not None:
         found[instance_id] = (transaction, app)
@@ -77,7 +79,7 @@ def _required_app(ctx: TaskContext) -> Application:
 
 
 @handles("identify_subscriber")
-def identify_subscriber(ctx: TaskContext, data: dict) -> dict:
+def identify_subscriber(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     sub = ctx.session.scalar(select(Subscriber).where(Subscriber.code == data["subscriber_code"]))
     if sub is None:
         raise NotFound("unknown subscriber code")
@@ -95,7 +97,7 @@ def identify_subscriber(ctx: TaskContext, data: dict) -> dict:
 
 
 @handles("enter_readings")
-def enter_readings(ctx: TaskContext, data: dict) -> dict:
+def enter_readings(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     """Store the draft's meter lines and contact details (replacing any earlier draft lines)."""
     app = _required_app(ctx)
     meters = {m.serial: m for m in ctx.session.scalars(select(Meter).where(
@@ -124,7 +126,7 @@ def enter_readings(ctx: TaskContext, data: dict) -> dict:
 
 
 @handles("review_application")
-def review_application(ctx: TaskContext, data: dict) -> dict:
+def review_application(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     """Store the operator's decision; a flagged application is accepted only with an override.
 
     The override (a configured reason and the operator's words) is audited as
@@ -161,7 +163,7 @@ def review_application(ctx: TaskContext, data: dict) -> dict:
 
 
 @handles("field_inspection")
-def field_inspection(ctx: TaskContext, data: dict) -> dict:
+def field_inspection(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     """Record the on-site result; when done, the inspector's readings are the ones posted."""
     app = _required_app(ctx)
     outcome = data["outcome"]
@@ -190,14 +192,14 @@ def field_inspection(ctx: TaskContext, data: dict) -> dict:
 
 
 @handles("handle_escalation")
-def handle_escalation(ctx: TaskContext, data: dict) -> dict:
+def handle_escalation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     app = _required_app(ctx)
     audit.record(ctx.session, "escalation_handled", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
                  entity=f"application:{app.id}", detail={"note": data.get("note") or ""})
     return {"escalation_note": (data.get("note") or "")[:500]}
 
 
-def _visit_at(entry: dict, now: datetime) -> datetime:
+def _visit_at(entry: dict[str, Any], now: datetime) -> datetime:
     """The visit's date and time as typed on the phone (local time of the utility's zone)."""
     when = entry.get("visit_time")
     if not when:
@@ -206,5 +208,5 @@ def _visit_at(entry: dict, now: datetime) -> datetime:
     return local.astimezone(UTC)
 
 
-def _date(value) -> date:
+def _date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from workflow.billing.tariffs import _decimal_or_none, _str_or_none
 from workflow.billing.vat import QEPIK, round_money, vat_included
@@ -57,7 +58,7 @@ class BillLine:
         return cls(date_from, date_to, (date_to - date_from).days + 1, m3, water_price, sewer_price,
                    water, sewer, water + sewer, vat_rate, block, block_upto)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "date_from": self.date_from.isoformat(),
             "date_to": self.date_to.isoformat(),
@@ -74,7 +75,7 @@ class BillLine:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> BillLine:
+    def from_dict(cls, data: dict[str, Any]) -> BillLine:
         return cls(
             date_from=date.fromisoformat(data["date_from"]),
             date_to=date.fromisoformat(data["date_to"]),
@@ -130,7 +131,7 @@ class Bill:
         return cls(consumption_m3, period_start, period_end, consumer_group, region,
                    tuple(lines), gross, vat, gross - vat)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-safe: Decimals and dates as strings."""
         return {
             "version": BILL_FORMAT_VERSION,
@@ -146,7 +147,7 @@ class Bill:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Bill:
+    def from_dict(cls, data: dict[str, Any]) -> Bill:
         if data.get("version") != BILL_FORMAT_VERSION:
             raise ValueError(f"unknown bill format version: {data.get('version')!r}")
         return cls(

@@ -64,7 +64,7 @@ class TariffBlock:
         if self.upto_m3_per_month is not None and self.upto_m3_per_month <= 0:
             raise ValueError("a block's upper bound must be positive")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | None]:
         return {
             "upto_m3_per_month": _str_or_none(self.upto_m3_per_month),
             "water_price": str(self.water_price),
@@ -72,7 +72,7 @@ class TariffBlock:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> TariffBlock:
+    def from_dict(cls, data: dict[str, Any]) -> TariffBlock:
         return cls(
             upto_m3_per_month=_decimal_or_none(data.get("upto_m3_per_month")),
             water_price=Decimal(data["water_price"]),
@@ -112,7 +112,7 @@ class TariffRate:
         if bounds:
             if bounds[-1] is not None or None in bounds[:-1]:
                 raise ValueError("only the last block, and it always, is unbounded (upto_m3_per_month=None)")
-            finite = bounds[:-1]
+            finite = [b for b in bounds[:-1] if b is not None]  # None was refused just above
             if any(a >= b for a, b in zip(finite, finite[1:], strict=False)):
                 raise ValueError("block bounds must increase")
 

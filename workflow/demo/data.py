@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "demo.toml"
 
@@ -39,4 +40,4 @@ DEMO_ACCOUNTS: dict[str, tuple[str, str | None, str]] = {
     user: (role, unit or None, display) for user, (role, unit, display) in _DATA["accounts"].items()}
 
 # showcase key -> {"label", "persons", "monthly_m3": [...], optionally "last_value"}
-SHOWCASES: dict[str, dict] = _DATA["showcases"]
+SHOWCASES: dict[str, dict[str, Any]] = _DATA["showcases"]

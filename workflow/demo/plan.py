@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from workflow.demo.data import (
     DAYS_PER_MONTH,
@@ -49,7 +51,7 @@ class MeterPlan:
 
 @dataclass
 class SubscriberPlan:
-    row: dict
+    row: dict[str, Any]
     meters: list[MeterPlan] = field(default_factory=list)
 
 
@@ -62,7 +64,7 @@ def _translit(text: str) -> str:
     return "".join(ch for ch in text.translate(_TRANSLIT).lower() if ch.isascii() and ch.isalnum())
 
 
-def _person(rng: random.Random) -> dict:
+def _person(rng: random.Random) -> dict[str, str]:
     female = rng.random() < 0.5
     first = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
     surname = rng.choice(SURNAMES)
@@ -76,7 +78,7 @@ def _person(rng: random.Random) -> dict:
     }
 
 
-def _address(rng: random.Random, district: str) -> dict:
+def _address(rng: random.Random, district: str) -> dict[str, str | None]:
     street = rng.choice(STREETS[district])
     settlement = "qəsəbəsi" in street
     house = str(rng.randint(1, 60 if settlement else 180))
@@ -94,7 +96,7 @@ def _address(rng: random.Random, district: str) -> dict:
     }
 
 
-def _unique(rng: random.Random, taken: set[str], make) -> str:
+def _unique(rng: random.Random, taken: set[str], make: Callable[[random.Random], str]) -> str:
     while True:
         value = make(rng)
         if value not in taken:
@@ -285,5 +287,6 @@ def plan_readings(rng: random.Random, meter: MeterPlan, today: date) -> None:
 def next_value(meter: MeterPlan, today: date) -> int:
     last_day, last_value, _ = meter.readings[-1]
     used = round(meter.monthly_m3 * (today - last_day).days / DAYS_PER_MONTH)
-    return (last_value + used) % 10 ** meter.register_digits
+    modulus: int = 10 ** meter.register_digits
+    return (last_value + used) % modulus
 

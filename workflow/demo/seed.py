@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -142,7 +143,7 @@ def seed_demo(session: Session, *, today: date, subscribers: int = 1200, seed: i
     id_of_code = dict(session.execute(select(Subscriber.code, Subscriber.id)).all())
     sub_ids = [id_of_code[row["code"]] for row in sub_rows]
 
-    meter_rows: list[dict] = []
+    meter_rows: list[dict[str, Any]] = []
     meter_plans = []
     for sub_id, plan in zip(sub_ids, plans, strict=True):
         for m in plan.meters:
