@@ -1,29 +1,27 @@
-"""Who a person is: accounts found by user name or FIN, sign-in throttling, password rules, TOTP.
+"""Who a person is: accounts found by user name or FIN, sign-in limits, password rules, TOTP.
 
 Every login method ends with an account: the password method by user name, the other three by
 the FIN (7-character personal identification number) their protocol vouches for; a citizen's
 account is created at the first login by FIN. Role and unit always come from the account.
 
-Throttling counts failures per user name (typed, whether or not it exists, so a lock tells
-nothing about existence) and per client address in a window; reaching the limit locks the key
-for ``lock_minutes``. No Flask here: the web layer passes the clock's time and the address.
+:class:`LoginSettings` holds the ``[login]`` limits; the web layer counts failed sign-ins with
+them on Flask-Limiter (``web.limits``). No Flask here.
 """
 from __future__ import annotations
 
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 import pyotp
-from sqlalchemy import delete, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import policy
 from engine.audit import Actor
-from engine.db import as_utc
-from engine.models import Account, LoginThrottle
+from engine.models import Account
 from engine.passwords import hash_password
 
 FIN_RE = re.compile(r"[0-9A-Z]{7}")
@@ -79,63 +77,6 @@ def is_staff(account: Account) -> bool:
     return policy.is_staff(Actor(id=account.id, role=account.role, label=""))
 
 
-# -- throttling -------------------------------------------------------------------------------
-
-def throttle_keys(username: str, address: str | None) -> list[str]:
-    keys = [f"user:{username.strip().lower()[:128]}"]
-    if address:
-        keys.append(f"addr:{address[:128]}")
-    return keys
-
-
-def locked_until(db: Session, keys: list[str], at: datetime) -> datetime | None:
-    """The latest lock still in force on any of the keys, or None."""
-    latest = None
-    for row in db.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))):
-        until = as_utc(row.locked_until)
-        if until is not None and until > at and (latest is None or until > latest):
-            latest = until
-    return latest
-
-
-def prune_throttle(db: Session, at: datetime, settings: LoginSettings) -> int:
-    """Delete the rows whose window has passed and whose lock (if any) is over: they count nothing any
-    more, and typed user names would otherwise pile up. Uses the index on ``window_start``."""
-    stale = at - timedelta(minutes=settings.window_minutes)
-    result = db.execute(delete(LoginThrottle).where(
-        LoginThrottle.window_start < stale,
-        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= at)))
-    return result.rowcount
-
-
-def record_failure(db: Session, keys: list[str], at: datetime, settings: LoginSettings) -> datetime | None:
-    """Count a failure on each key (after pruning stale rows); returns the lock's end when this failure
-    locked a key."""
-    prune_throttle(db, at, settings)
-    locked = None
-    for key in keys:
-        limit = settings.max_failures_per_address if key.startswith("addr:") else settings.max_failures_per_user
-        row = db.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, window_start=at)
-            db.add(row)
-        if at - as_utc(row.window_start) > timedelta(minutes=settings.window_minutes):
-            row.failures, row.window_start = 0, at
-        row.failures = (row.failures or 0) + 1
-        if row.failures >= limit:
-            row.locked_until = at + timedelta(minutes=settings.lock_minutes)
-            row.failures, row.window_start = 0, at
-            locked = row.locked_until if locked is None else max(locked, row.locked_until)
-    db.flush()
-    return locked
-
-
-def clear_failures(db: Session, username: str) -> None:
-    row = db.get(LoginThrottle, throttle_keys(username, None)[0])
-    if row is not None:
-        db.delete(row)
-
-
 # -- passwords --------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
@@ -166,8 +107,6 @@ def set_password(db: Session, account: Account, password: str, at: datetime) -> 
     account.password_changed_at = at
     account.failed_logins = 0
     account.locked_until = None
-    if account.username:
-        clear_failures(db, account.username)
 
 
 # -- TOTP (RFC 6238, 30-second steps, one step of drift either way) -----------------------------

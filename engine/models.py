@@ -76,17 +76,6 @@ class LoginSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(16))  # logout, everywhere, idle, absolute
 
 
-class LoginThrottle(Base):
-    """Failed sign-ins counted per key ("user:<name>" or "addr:<address>") in a time window; rows whose
-    window and lock are over are pruned (``engine.identity.prune_throttle``, by the window index)."""
-
-    __tablename__ = "login_throttle"
-    key: Mapped[str] = mapped_column(String(140), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
-    locked_until: Mapped[datetime | None] = mapped_column(TZ)
-
-
 class ProcessVersion(Base):
     """An immutable deployed set of diagram files; running instances keep theirs."""
 
@@ -312,7 +301,7 @@ class StoredFile(Base):
 
 
 __all__ = [
-    "Account", "AuditEvent", "Draft", "Email", "Job", "LoginSession", "LoginThrottle", "ProcessInstance", "ProcessVersion",
+    "Account", "AuditEvent", "Draft", "Email", "Job", "LoginSession", "ProcessInstance", "ProcessVersion",
     "StoredFile", "Timer", "Unit", "WorkItem",
 ]
 

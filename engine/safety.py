@@ -2,7 +2,8 @@
 
 :func:`problems` looks at the settings (and, given a session, at the database) and names each
 unsafe choice with the setting to change: a missing or short secret key, demo accounts, any
-login simulator, SQLite, in-process jobs, e-mail written to a folder. :func:`check` raises
+login simulator, SQLite, in-process jobs, e-mail written to a folder, a ``[redis] url`` that is not
+Redis (the rate limits' counters must be shared by every web process). :func:`check` raises
 :class:`UnsafeForProduction` listing them all. The web app's factory, ``saygac migrate`` and any
 pre-start command call the same function; the embedded mode (``saygac serve``) skips it but
 serves only on a loopback address (:func:`loopback`).
@@ -20,6 +21,7 @@ from engine.webhooks import EventSettings
 
 MIN_SECRET_KEY = 32
 SIMULATOR = "simulator"
+REDIS_SCHEMES = ("redis://", "rediss://")  # understood by both rq and Flask-Limiter's storage
 
 
 class UnsafeForProduction(RuntimeError):
@@ -49,6 +51,9 @@ def settings_problems(settings: Settings) -> list[str]:
     if settings.database.url.startswith("sqlite"):
         found.append("[database] url (SAYGAC_DATABASE__URL) is SQLite: production runs on PostgreSQL "
                      "(postgresql+psycopg://user:password@host/saygac)")
+    if not settings.redis.url.startswith(REDIS_SCHEMES):
+        found.append("[redis] url (SAYGAC_REDIS__URL) is not a Redis URL: production keeps the rate limits' "
+                     "counters there, shared by every web process (redis://host:6379/0)")
     if settings.jobs.runner == "inline":
         found.append('[jobs] runner (SAYGAC_JOBS__RUNNER) is "inline": production runs jobs on rq workers, '
                      'set it to "rq"')

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from limits.storage import memory as limits_memory
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
 from engine.calendar import WorkingCalendar
@@ -50,6 +52,9 @@ def clock(monkeypatch):
             return engine_clock.now if tz is None else engine_clock.now.astimezone(tz)
 
     monkeypatch.setattr(spiff_timer, "datetime", LibraryDatetime)
+    # Flask-Limiter's memory storage (the embedded mode's) reads ``time.time()``: the same clock, so a
+    # sign-in lock ends when the test's clock passes it
+    monkeypatch.setattr(limits_memory, "time", SimpleNamespace(time=lambda: engine_clock.now.timestamp()))
     return engine_clock
 
 

@@ -30,6 +30,7 @@ from web import (
     health,
     i18n,
     ids,
+    limits,
     metrics,
     outages,
     request_logs,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
         WTF_CSRF_TIME_LIMIT=8 * 3600,  # a long form (several meters, photos) must not expire under a person
     )
     security.init_app(app, settings)
+    limits.init_app(app, settings)
     static_files.init_app(app)
     if config:
         app.config.update(config)

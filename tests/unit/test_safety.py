@@ -37,6 +37,7 @@ def test_a_safe_production_configuration_has_no_problems():
     ({"asan": {"gateway": "simulator"}}, "[asan] gateway (SAYGAC_ASAN__GATEWAY) is the simulator"),
     ({"card": {"simulator": True}}, "[card] simulator (SAYGAC_CARD__SIMULATOR) is on"),
     ({"oidc_egov": {"issuer": "simulator"}}, "[oidc_egov] issuer (SAYGAC_OIDC_EGOV__ISSUER) is the simulator"),
+    ({"redis": {"url": "memory://"}}, "[redis] url (SAYGAC_REDIS__URL) is not a Redis URL"),
     ({"oidc_staff": {"issuer": "simulator"}}, "[oidc_staff] issuer (SAYGAC_OIDC_STAFF__ISSUER) is the simulator"),
 ])
 def test_each_unsafe_setting_is_refused_with_its_own_message(changes, named):

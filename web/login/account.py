@@ -16,6 +16,7 @@ from engine import audit, identity, policy
 from engine import sessions as login_sessions
 from engine.models import Account
 from engine.passwords import verify_password
+from web import limits
 from web.auth import current_actor, login_settings, now
 from web.db import get_db
 from web.route_policy import allowed, signed_in
@@ -67,6 +68,8 @@ def account():
         errors += rule_errors("new", form.new.data or "", person.username)
         if not errors:
             identity.set_password(db, person, form.new.data, now())
+            if person.username:
+                limits.clear_login_failures(person.username, login_settings(), lift_lock=True)
             audit.record(db, "password_changed", at=now(), actor=current_actor(), entity=f"account:{person.id}")
             db.commit()
             flash(_("Your password has been changed."), "success")
@@ -103,6 +106,8 @@ def reset(account_id: int):
         if not errors:
             at = now()
             identity.set_password(db, person, form.new.data, at)
+            if person.username:
+                limits.clear_login_failures(person.username, login_settings(), lift_lock=True)
             if form.remove_totp.data:
                 person.totp_secret, person.totp_last_counter = None, None
             ended = login_sessions.end_all(db, person.id, at, "reset")

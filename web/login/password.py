@@ -16,6 +16,7 @@ from engine import audit, identity
 from engine import sessions as login_sessions
 from engine.db import as_utc
 from engine.passwords import hash_password, needs_rehash, verify_password
+from web import limits
 from web.auth import (
     METHOD_COOKIE,
     TOKEN_KEY,
@@ -74,22 +75,22 @@ def _password_login(form: LoginForm, next_url: str | None):
     except normalise.Refused as err:
         return [("username", err.message)]
     db, at, settings = get_db(), now(), login_settings()
-    keys = identity.throttle_keys(username, request.remote_addr)
+    keys = limits.login_keys(username, request.remote_addr)
     account = identity.by_username(db, username)
     ok = verify_password(account.password_hash if account else None, password)  # always one verification
-    until = identity.locked_until(db, keys, at)
+    until = limits.login_locked_until(keys, settings)
     if account is not None and account.locked_until and as_utc(account.locked_until) > at:
         until = max(until or at, as_utc(account.locked_until))
     if until is None and ok and account.active:
         if account.password_hash and needs_rehash(account.password_hash):
             account.password_hash = hash_password(password)
-        identity.clear_failures(db, username)
+        limits.clear_login_failures(username, settings)
         if totp.second_factor_needed(account):
             return (totp.begin(db, account, "password", next_url),)
         return (sign_in(db, account, "password", next_url, at),)
     entity = f"account:{account.id}" if account else None
     if until is None:
-        until = identity.record_failure(db, keys, at, settings)
+        until = limits.count_login_failure(keys, settings)
         audit.record(db, "login_failed", at=at, entity=entity, actor=anonymous_actor(),
                      detail={"method": "password", "username": username[:64]})
         if until is not None:

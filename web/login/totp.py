@@ -29,6 +29,7 @@ from wtforms import Form, StringField
 
 from engine import audit, identity
 from engine.models import Account
+from web import limits
 from web.auth import anonymous_actor, current_actor, login_settings, now, sign_in
 from web.db import get_db, get_system
 from web.login.common import locked_message
@@ -94,8 +95,8 @@ def code():
     errors = []
     if request.method == "POST":
         db, at = get_db(), now()
-        keys = identity.throttle_keys(account.username or str(account.id), request.remote_addr)
-        until = identity.locked_until(db, keys, at)
+        keys = limits.login_keys(account.username or str(account.id), request.remote_addr)
+        until = limits.login_locked_until(keys, login_settings())
         counter = None if until else identity.totp_counter(secret or account.totp_secret, form.code.data or "", at,
                                                            None if secret else account.totp_last_counter)
         if counter is not None:
@@ -106,7 +107,7 @@ def code():
             account.totp_last_counter = counter
             return sign_in(db, account, pending["method"], pending.get("next"), at)
         if until is None:
-            until = identity.record_failure(db, keys, at, login_settings())
+            until = limits.count_login_failure(keys, login_settings())
             audit.record(db, "login_failed", at=at, entity=f"account:{account.id}", actor=anonymous_actor(),
                          detail={"method": "totp"})
             if until is not None:
