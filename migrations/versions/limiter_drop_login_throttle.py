@@ -1,14 +1,14 @@
 """limiter: drop the login_throttle table; failed sign-ins are counted by Flask-Limiter (web.limits)
 
 Revision ID: limiter_drop_login_throttle
-Revises: trust_login_throttle_prune
+Revises: form_drafts
 Create Date: 2026-12-02 15:20:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'limiter_drop_login_throttle'
-down_revision = 'trust_login_throttle_prune'
+down_revision = 'form_drafts'
 branch_labels = None
 depends_on = None
 
