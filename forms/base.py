@@ -17,7 +17,10 @@ class FormContext:
     today: date
     instance_id: int
     services: object = None
-    actor: object = None  # engine.audit.Actor of the person filling the form (lookup throttle)
+    actor: object = None  # engine.audit.Actor of the person filling the form (lookup limits)
+    # counts a subscriber-code lookup in the actor's short window, False when it is used up (the web
+    # layer passes its Flask-Limiter counter, web.limits.lookup_window)
+    lookup_window: Callable[[], bool] | None = None
     uploads: dict = field(default_factory=dict)  # field name -> stored_file id, filled by the web layer
     translate: Callable[[str], str] = staticmethod(lambda text: text)  # the web layer passes gettext
 

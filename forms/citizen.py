@@ -43,7 +43,7 @@ class IdentifySubscriberForm(TaskForm):
         actor = self.context.actor or SYSTEM
         try:
             found = find_subscriber(self.context.session, code, actor, self.context.services.now(),
-                                    self.context.services.lookups)
+                                    self.context.services.lookups, self.context.lookup_window)
         except LookupThrottled as err:
             raise ValidationError(self.message(err.message)) from None
         if found is None:

@@ -1,4 +1,5 @@
-"""Rate limits on Flask-Limiter: failed sign-ins per typed user name and per client address.
+"""Rate limits on Flask-Limiter: failed sign-ins per typed user name and per client address, and
+subscriber-code lookups per account.
 
 One :class:`flask_limiter.Limiter` per app (:func:`init_app`), storing its counters in Redis
 (``[redis] url``) in production, so every gunicorn worker and every web machine sees the same
@@ -14,15 +15,19 @@ its reset time is the "try again at HH:MM" the page shows). A success clears the
 count; a new password set by the person or an admin clears its count and lock. Only failures
 count, so the limits are applied here rather than with a route decorator that counts requests.
 
-What stays in the database: subscriber-code lookups (``workflow.lookups``) are counted in the
-audit log, both the per-account window and the per-day limit of DISTINCT codes. A request-rate
-limiter counts hits, not distinct values, so it cannot express "at most N different codes in 24
-hours" (looking the same code up again is free); and the audit event is written for every lookup
-anyway, for the record of who looked up what. Counting the window from the same rows keeps both
-lookup limits in one place, checked in one order before the subscriber table is read.
+Subscriber-code lookups: :func:`lookup_window` counts each lookup (a well-formed code) of an
+account in a fixed window of ``[subscriber_lookup] window_minutes``, at most ``max_lookups``;
+``workflow.lookups`` calls it before reading the subscriber table and answers the form's field error.
+
+What stays in the database: the per-day limit of DISTINCT codes (``max_codes_per_day``). A
+request-rate limiter counts hits, not distinct values, so it cannot express "at most N different
+codes in 24 hours" (looking the same code up again is free); ``workflow.lookups`` counts the
+distinct code digests of the account's ``subscriber_lookup`` audit events, which are written for
+every lookup anyway.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
@@ -30,8 +35,10 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItemPerMinute
 
+from engine.audit import Actor
 from engine.identity import LoginSettings
 from engine.settings import Settings
+from workflow.lookups import LookupLimits
 
 LIMITER_KEY = "saygac.limiter"
 MEMORY = "memory://"
@@ -98,3 +105,10 @@ def clear_login_failures(username: str, settings: LoginSettings, *, lift_lock: b
     strategy.clear(_failures(key, settings), key)
     if lift_lock:
         strategy.clear(_lock(settings), key)
+
+
+def lookup_window(actor: Actor | None, rules: LookupLimits) -> Callable[[], bool]:
+    """Counts one subscriber-code lookup of the actor's account; False when its window is used up."""
+    item = RateLimitItemPerMinute(rules.max_lookups, rules.window_minutes, namespace="subscriber-lookups")
+    key = f"account:{actor.id if actor is not None else None}"
+    return lambda: _limiter().limiter.hit(item, key)

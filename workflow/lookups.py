@@ -1,22 +1,25 @@
-"""Subscriber-code lookups, throttled per account so codes cannot be enumerated.
+"""Subscriber-code lookups, limited per account so codes cannot be enumerated.
 
-Every lookup that reaches the database (a well-formed code) is written to the audit log as a
-``subscriber_lookup`` event of the account; the count of such events in the last
-``window_minutes`` is the throttle. The audit table already holds who, when and from where, so
-no extra table is needed, and the count holds across web processes and machines.
+Two limits, both checked before the subscriber table is read, so a refusal reads the same and
+takes the same time whatever the code:
 
-Besides the short window, an account may look up at most ``max_codes_per_day`` different codes
-in 24 hours (looking up one already looked up again is free). Both limits are checked before
-the subscriber table is read, so a refusal reads the same and takes the same time whatever the
-code; the audit event carries a keyed digest of the code, never the code or the subscriber's data.
+- at most ``max_lookups`` lookups (well-formed codes) per account in ``window_minutes``: a rate,
+  counted by the caller's ``window`` (the web layer's Flask-Limiter counter, ``web.limits``);
+- at most ``max_codes_per_day`` DIFFERENT codes per account in 24 hours (looking up one already
+  looked up again is free). A request-rate limiter counts hits, not distinct values, so this
+  one is counted here, in the audit log: every lookup that reaches the database is written as a
+  ``subscriber_lookup`` event of the account carrying a keyed digest of the code (never the code
+  or the subscriber's data), and the distinct digests of the last 24 hours are the count. The
+  audit table holds who and when already, and the count holds across web processes and machines.
 """
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -59,22 +62,19 @@ def codes_looked_up(session: Session, account_id: int, now: datetime) -> set[str
     return {d["code"] for d in rows if d and d.get("code")}
 
 
-def recent_lookups(session: Session, account_id: int, now: datetime, limits: LookupLimits) -> int:
-    since = now - timedelta(minutes=limits.window_minutes)
-    return session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.action == LOOKUP_ACTION, AuditEvent.actor_id == account_id, AuditEvent.at > since)) or 0
-
-
 def find_subscriber(session: Session, code: str, actor: Actor, now: datetime,
-                    limits: LookupLimits) -> Subscriber | None:
+                    limits: LookupLimits, window: Callable[[], bool] | None = None) -> Subscriber | None:
     """The subscriber with this (normalised, well-formed) code, counting the lookup.
 
-    Raises :class:`LookupThrottled` when the account has used up its lookups in the window;
-    the caller must commit even when the form is re-shown, or the count is lost.
+    ``window`` counts the lookup in the account's short window and answers False when the window
+    is used up; an account's lookup needs one. Raises :class:`LookupThrottled` when either limit is
+    used up; the caller must commit even when the form is re-shown, or the day's count is lost.
     """
     digest = code_digest(code)
     if actor.id is not None:
-        if recent_lookups(session, actor.id, now, limits) >= limits.max_lookups:
+        if window is None:
+            raise ValueError("an account's subscriber lookup needs its window counter")
+        if not window():
             raise LookupThrottled(limits)
         seen = codes_looked_up(session, actor.id, now)
         if digest not in seen and len(seen) >= limits.max_codes_per_day:

@@ -34,6 +34,7 @@ from engine.db import as_utc
 from engine.errors import EngineError, NotFound, WorkItemError
 from engine.models import Account, FormDraft, WorkItem
 from forms import FORMS, FormContext
+from web import limits
 from web.auth import current_actor
 from web.citizen.pages import timeline
 from web.db import DATABASE_ERRORS, dispatch_jobs, get_db, get_system
@@ -241,7 +242,8 @@ def task(item_id: int):
         abort(404)
     can_act = _can_act(item, actor, at)
     context = FormContext(session=db, today=system.services.today(), instance_id=item.instance_id,
-                          services=system.services, actor=actor)
+                          services=system.services, actor=actor,
+                          lookup_window=limits.lookup_window(actor, system.services.lookups))
     if request.method == "POST":
         if not can_act:
             flash(_conflict_message(db, item.id, actor, at), "error")
