@@ -182,3 +182,23 @@ def test_the_token_command_creates_a_working_token_and_revokes_it(system, client
     token_id = text.split("_")[1]
     assert cli.main(["token", "revoke", token_id]) == 0
     assert client.get("/api/v1/feed/invoices", headers=headers).status_code == 401
+
+
+def test_a_review_completed_through_the_api_is_validated_like_the_page(system, client, people):
+    life = Lifecycle(system)
+    code, serials, seals = new_subscriber(system)
+    iid = submit(life, people, code, serials, seals, [1206])
+    item_id = life.item(iid, "review_application").id
+    operator = token(system, people["operator"], "staff")
+    url = f"/api/v1/work-items/{item_id}/complete"
+    unclaimed = client.post(url, json={"answers": {"decision": "accept"}}, headers=operator)
+    assert unclaimed.status_code == 409 and unclaimed.content_type == PROBLEM
+    assert client.post(f"/api/v1/work-items/{item_id}/claim", headers=operator).status_code == 200
+    wrong = client.post(url, json={"answers": {"decision": "approve-everything"}}, headers=operator)
+    assert wrong.status_code == 422 and [e["field"] for e in wrong.get_json()["errors"]] == ["decision"]
+    done = client.post(url, json={"answers": {"decision": "accept"}}, headers=operator)
+    assert done.status_code == 200 and done.get_json()["completed"] is True
+    life.run_jobs()
+    assert life.instance(iid).end_event == "executed"
+    again = client.post(url, json={"answers": {"decision": "accept"}}, headers=operator)
+    assert again.status_code == 409 and "already been completed" in again.get_json()["detail"]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from werkzeug.datastructures import MultiDict
 
-from engine import policy, workitems, workqueue
-from engine.errors import NotFound, WorkItemConflict, WorkItemError
+from engine import incidents, policy, workitems, workqueue
+from engine.errors import EngineError, NotFound, WorkItemConflict, WorkItemError
+from forms import FORMS, FormContext
 from web.api import tokens
 from web.api.datatypes import UtcDateTime
-from web.api.problems import problem
-from web.db import get_db, get_system
+from web.api.problems import field_errors, problem
+from web.db import DATABASE_ERRORS, dispatch_jobs, get_db, get_system
 
 blp = Blueprint("api_staff", __name__, description="Staff tools (scope `staff`)")
 
@@ -103,3 +106,68 @@ def claim(item_id: int):
 def release(item_id: int):
     """Put a task one holds back in the queue."""
     return _change(item_id, claim=False)
+
+
+# Tasks whose form needs the citizen's uploads are completed on their pages only.
+PAGE_ONLY = ("enter_readings", "identify_subscriber")
+
+
+class CompleteBody(Schema):
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=100)),
+                          values=fields.String(validate=validate.Length(max=5000)), required=True,
+                          validate=validate.Length(max=200),
+                          metadata={"description": "The task form's fields by name, as the page posts them "
+                                                   "(e.g. `decision`, `reject_reason`, `meters-0-value`)"})
+
+
+class CompletedSchema(Schema):
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    completed = fields.Boolean(required=True)
+
+
+@blp.route("/work-items/<int:item_id>/complete", methods=["POST"])
+@tokens.requires("staff")
+@blp.arguments(CompleteBody)
+@blp.response(200, CompletedSchema)
+@blp.alt_response(404, description="No such task for this client")
+@blp.alt_response(409, description="The task is held by someone else, or done")
+@blp.alt_response(422, description="The answers do not pass the task form's validation (fields named)")
+def complete(body: dict, item_id: int):
+    """Complete a review or an inspection with the same form and validation as its page; claim it first."""
+    actor = tokens.actor()
+    system = get_system()
+    db = get_db()
+    try:
+        item = workitems.get_for(db, item_id, actor)
+    except NotFound:
+        return problem(404, "No such task is visible to this client.")
+    if item.state != "open":
+        return problem(409, "This task has already been completed.", kind="conflict")
+    if item.form_key in PAGE_ONLY or item.form_key not in FORMS:
+        return problem(409, "This task is completed on its page, not through the API.", kind="page_only")
+    context = FormContext(session=db, today=system.services.today(), instance_id=item.instance_id,
+                          services=system.services, actor=actor, translate=gettext)
+    form = FORMS[item.form_key](MultiDict(body["answers"]), context=context)
+    if not form.validate():
+        return problem(422, "The answers do not pass the task's form.", errors=field_errors(form.errors))
+    try:
+        system.complete_task(db, item.id, actor, form.to_task_data())
+        db.commit()
+    except WorkItemError as err:
+        db.rollback()
+        return problem(409, str(err), kind="conflict")
+    except DATABASE_ERRORS:
+        raise
+    except Exception as err:  # noqa: BLE001 - the step failed: recorded for an administrator, the client told
+        db.rollback()
+        with system.sessions() as session:
+            incident = incidents.open_incident(
+                session, "step_failed", f"step {item.task_name} failed for {actor.label} (task {item.id})",
+                error=repr(err)[:2000], now=system.services.now(), instance_id=item.instance_id)
+            session.commit()
+        reason = str(err) if isinstance(err, EngineError) else type(err).__name__
+        return problem(422 if isinstance(err, EngineError) else 500,
+                       f"The step could not be completed ({reason}); nothing was saved. Incident {incident.id}.")
+    dispatch_jobs()
+    return {"id": item.id, "instance_id": item.instance_id, "completed": True}
