@@ -16,8 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
+from fpdf.fonts import TTFFont
 
 from engine.calendar import DEFAULT_ZONE
 from engine.db import as_utc
@@ -26,6 +26,7 @@ from workflow.pdf_fonts import (  # noqa: F401  (re-exported for callers)
     DEFAULT_FONT_DIR,
     DEFAULT_UTILITY_NAME,
     FONT_FAMILY,
+    FontedPDF,
     FontUnavailableError,
     _fonts,
     _OutputProducer,
@@ -49,13 +50,17 @@ def format_date(day: date) -> str:
 
 def format_local_time(moment: datetime, zone: str = DEFAULT_ZONE) -> str:
     """A stored moment (UTC; naive means UTC) as people in ``zone`` read it: ``19.03.2026 20:00``."""
-    return as_utc(moment).astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M")
+    utc = as_utc(moment)
+    assert utc is not None  # as_utc keeps a datetime a datetime
+    return utc.astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M")
 
 
 def format_percent(rate: Decimal) -> str:
     """``Decimal("0.18")`` → ``18%``; decimals only when the rate has them (``12,5%``)."""
     percent = (rate * 100).normalize()
-    return f"{format_number(percent, max(0, -percent.as_tuple().exponent))}%"
+    exponent = percent.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite rate (NaN and infinity have letters here)
+    return f"{format_number(percent, max(0, -exponent))}%"
 
 
 def format_reading(value: int, register_digits: int | None) -> str:
@@ -128,7 +133,7 @@ class _Column:
     align: Align = Align.L
 
 
-class _Page(FPDF):
+class _Page(FontedPDF):
     """A4 pages in DejaVu with the few layout pieces both documents use.
 
     Text is placed with ``FPDF.text`` at computed positions rather than with ``cell``: a
@@ -172,7 +177,9 @@ class _Page(FPDF):
     def text_width(self, text: str) -> float:
         """Width of ``text`` in mm in the current font: ``get_string_width`` without its
         markdown and bidi passes, which cost 20 times more."""
-        widths = self.current_font.cw
+        font = self.current_font
+        assert isinstance(font, TTFFont)  # the page draws in its attached DejaVu faces only
+        widths = font.cw
         return sum(widths[ord(char)] for char in text) * self.font_size_pt / 1000 / self.k
 
     def put(self, x: float, y: float, width: float, height: float, text: str,
@@ -237,7 +244,7 @@ class _Page(FPDF):
         self.style(12, bold=True)
         self.line_of_text(heading, height=8)
 
-    def table(self, columns: Sequence[_Column], rows: Sequence[Sequence[str]],
+    def bordered_table(self, columns: Sequence[_Column], rows: Sequence[Sequence[str]],
               header_height: float = 7, row_height: float = 6.5) -> None:
         """A bordered table; its heading row is repeated on every page it spans."""
         scale = self.content_width / sum(column.width for column in columns)
@@ -318,7 +325,7 @@ def render_invoice_pdf(doc: InvoiceDocument, font_dir: str | Path | None = None)
         ("Dövr", f"{format_date(doc.period_start)} – {format_date(doc.period_end)} ({days} gün)"),
     ])
     page.section("Sayğac göstəriciləri")
-    page.table(
+    page.bordered_table(
         [_Column("Sayğac", 35), _Column("Əvvəlki göstərici", 42, Align.R),
          _Column("Cari göstərici", 42, Align.R), _Column("İstehlak, m³", 31, Align.R),
          _Column("Mənbə", 30)],
@@ -329,7 +336,7 @@ def render_invoice_pdf(doc: InvoiceDocument, font_dir: str | Path | None = None)
          for m in doc.meters],
     )
     page.section("Hesablama")
-    page.table(
+    page.bordered_table(
         [_Column("Xidmət", 37), _Column("Dövr", 47), _Column("Gün", 14, Align.R),
          _Column("Həcm, m³", 24, Align.R), _Column("Tarif, AZN/m³", 29, Align.R),
          _Column("Məbləğ, AZN", 29, Align.R)],
@@ -362,7 +369,7 @@ def render_receipt_pdf(doc: ReceiptDocument, font_dir: str | Path | None = None)
         ("E-poçt", doc.email or "—"),
     ])
     page.section("Sayğac göstəriciləri")
-    page.table(
+    page.bordered_table(
         [_Column("Sayğac", 50), _Column("Plomb", 45), _Column("Göstərici", 45, Align.R),
          _Column("Tarix", 40, Align.R)],
         [[m.serial, m.seal, str(m.reading), format_date(m.reading_date)] for m in doc.meters],

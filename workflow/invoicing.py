@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.models import StoredFile
-from workflow.billing import Bill, TariffBlock, TariffRate, compute_bill
+from workflow.billing import Bill, BillLine, TariffBlock, TariffRate, compute_bill
 from workflow.consumption import Consumption, consumption
 from workflow.documents import (
     InvoiceDocument,
@@ -26,6 +28,7 @@ from workflow.documents import (
 )
 from workflow.models import Application, Invoice, Reading, Tariff
 from workflow.privacy import HolderView, in_full
+from workflow.services import Services
 
 RECEIPT_CONFIRMATION = ("Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür "
                         "edirik. Nəticə e-poçt ünvanınıza göndəriləcək; müraciətin statusunu "
@@ -64,9 +67,12 @@ def create_invoice(session: Session, app: Application, *, issued_on: date, due_o
         return existing
     sub = app.subscriber
     rates = tariff_rates(session, sub.consumer_group, sub.tariff_region)
-    lines, meters, total_m3 = [], [], 0
+    lines: list[BillLine] = []
+    meters: list[dict[str, Any]] = []
+    total_m3 = 0
     for line in app.lines:
         current = session.get(Reading, line.posted_reading_id)
+        assert current is not None  # post_reading ran before the invoice
         previous = previous_reading(session, line.meter_id, current)
         if previous is None:  # a new meter's first reading: nothing to bill yet
             continue
@@ -95,6 +101,12 @@ def create_invoice(session: Session, app: Application, *, issued_on: date, due_o
     return invoice
 
 
+@overload
+def invoice_of(session: Session, app: Application, required: Literal[True] = True) -> Invoice: ...
+@overload
+def invoice_of(session: Session, app: Application, required: bool) -> Invoice | None: ...
+
+
 def invoice_of(session: Session, app: Application, required: bool = True) -> Invoice | None:
     invoice = session.scalar(select(Invoice).where(Invoice.application_id == app.id))
     if invoice is None and required:
@@ -105,6 +117,7 @@ def invoice_of(session: Session, app: Application, required: bool = True) -> Inv
 def invoice_document(session: Session, invoice: Invoice, view: HolderView | None = None) -> InvoiceDocument:
     """The invoice as a document, with the holder in full unless ``view`` says otherwise."""
     app = session.get(Application, invoice.application_id)
+    assert app is not None and app.number is not None  # an invoice's application is registered
     sub = app.subscriber
     view = view or in_full(sub)
     meters = [
@@ -124,30 +137,37 @@ def invoice_document(session: Session, invoice: Invoice, view: HolderView | None
     )
 
 
-def render_invoice(session: Session, invoice_id: int, services) -> StoredFile:
+def render_invoice(session: Session, invoice_id: int, services: Services) -> StoredFile:
     """Render the invoice's PDF once and keep it in the file store."""
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound(f"invoice {invoice_id} does not exist")
     if invoice.pdf_id is not None:
-        return session.get(StoredFile, invoice.pdf_id)
+        kept = session.get(StoredFile, invoice.pdf_id)
+        assert kept is not None  # foreign key
+        return kept
     pdf = render_invoice_pdf(invoice_document(session, invoice), services.settings.files.font_dir)
     app = session.get(Application, invoice.application_id)
+    assert app is not None  # foreign key
     stored = services.files.save(session, pdf, media_type="application/pdf", kind="invoice",
                                  owner_id=app.applicant_id, original_name=f"{invoice.number}.pdf")
     invoice.pdf_id = stored.id
     return stored
 
 
-def invoice_pdf(session: Session, invoice: Invoice, view: HolderView, services) -> bytes:
+def invoice_pdf(session: Session, invoice: Invoice, view: HolderView, services: Services) -> bytes:
     """The invoice PDF a reader gets: the stored holder's copy, or a masked one rendered for them."""
     if view.full and invoice.pdf_id is not None:
-        return services.files.path(session.get(StoredFile, invoice.pdf_id)).read_bytes()
+        kept = session.get(StoredFile, invoice.pdf_id)
+        assert kept is not None  # foreign key
+        return services.files.path(kept).read_bytes()
     return render_invoice_pdf(invoice_document(session, invoice, view), services.settings.files.font_dir)
 
 
-def receipt_pdf(app: Application, view: HolderView, font_dir) -> bytes:
-    """The application's receipt for a reader: the meters as declared, the holder as ``view`` shows them."""
+def receipt_pdf(app: Application, view: HolderView, font_dir: str | Path | None) -> bytes:
+    """The application's receipt for a reader: the meters as declared, the holder as ``view`` shows them.
+    Only a registered application (with a number) has a receipt."""
+    assert app.number is not None, "only a registered application has a receipt"
     doc = ReceiptDocument(
         application_number=app.number, registered_at=app.submitted_at, subscriber_code=app.subscriber.code,
         full_name=view.name, address=view.address, phone=app.phone, email=app.email,

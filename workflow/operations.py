@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ def _application(ctx: OperationContext, application_id: int | None = None) -> Ap
     return app
 
 
-def _status(ctx: OperationContext, app: Application, status: str, **detail) -> None:
+def _status(ctx: OperationContext, app: Application, status: str, **detail: Any) -> None:
     set_status(ctx.session, app, status, at=ctx.now, instance_id=ctx.instance_id, **detail)
     if status == "registered":
         events.application_registered(ctx.session, ctx.services, app, ctx.now)
@@ -51,8 +52,14 @@ def _status_url(ctx: OperationContext, app: Application) -> str:
     return f"{ctx.services.settings.app.base_url.rstrip('/')}/status/{app.number}"
 
 
+def _number(app: Application) -> str:
+    """The application's number: given at registration, before any step that writes to people."""
+    assert app.number is not None, f"application {app.id} is not registered"
+    return app.number
+
+
 @OPERATIONS.register("discard_draft", {"instance_note": "str"})
-def discard_draft(ctx: OperationContext, instance_note: str) -> dict:
+def discard_draft(ctx: OperationContext, instance_note: str) -> dict[str, Any]:
     app = ctx.session.scalar(select(Application).where(Application.instance_id == ctx.instance_id))
     if app is not None:
         _status(ctx, app, "abandoned", note=instance_note)
@@ -60,7 +67,7 @@ def discard_draft(ctx: OperationContext, instance_note: str) -> dict:
 
 
 @OPERATIONS.register("register_application")
-def register_application(ctx: OperationContext) -> dict:
+def register_application(ctx: OperationContext) -> dict[str, Any]:
     """Give the draft its number, mark it registered and check the photos as evidence."""
     app = _application(ctx)
     if not app.lines:
@@ -78,6 +85,7 @@ def register_application(ctx: OperationContext) -> dict:
         if line.photo_id is None:
             continue
         photo = ctx.session.get(StoredFile, line.photo_id)
+        assert photo is not None  # the line's photo (foreign key)
         phash = ensure_phash(photo, ctx.services.files, limits)  # normally the photo's job made it
         flags = evidence_flags(photo.sha256, phash, photo.taken_at, line.read_on, earlier, limits)
         line.flags = [f.to_dict() for f in flags]
@@ -86,7 +94,7 @@ def register_application(ctx: OperationContext) -> dict:
 
 
 @OPERATIONS.register("check_plausibility", APP_ID)
-def check_plausibility(ctx: OperationContext, application_id: int) -> dict:
+def check_plausibility(ctx: OperationContext, application_id: int) -> dict[str, Any]:
     """Check every meter line against the meter's history; conflicts send the case to an inspector."""
     app = _application(ctx, application_id)
     today = ctx.services.today()
@@ -113,7 +121,7 @@ def check_plausibility(ctx: OperationContext, application_id: int) -> dict:
 
 
 @OPERATIONS.register("assign_unit", {"application_id": "int", "unit_code": "str"})
-def assign_unit(ctx: OperationContext, application_id: int, unit_code: str) -> dict:
+def assign_unit(ctx: OperationContext, application_id: int, unit_code: str) -> dict[str, Any]:
     app = _application(ctx, application_id)
     unit = ctx.session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
@@ -130,18 +138,19 @@ def _review_due(ctx: OperationContext) -> date:
     """The review's due date in Baku, as the timer fired on it (``assign_unit``'s ``review_due``)."""
     due = (ctx.data.get("assignment") or {}).get("review_due")
     moment = datetime.fromisoformat(due) if due else ctx.now
-    return ctx.services.calendar.local_date(moment)
+    local: date = ctx.services.calendar.local_date(moment)
+    return local
 
 
 @OPERATIONS.register("escalate_review", APP_ID)
-def escalate_review(ctx: OperationContext, application_id: int) -> dict:
+def escalate_review(ctx: OperationContext, application_id: int) -> dict[str, Any]:
     """The review's deadline passed: tell the unit head (the diagram adds the head's task)."""
     app = _application(ctx, application_id)
     unit = ctx.session.get(Unit, app.unit_id) if app.unit_id else None
     email_id = None
     if unit is not None and unit.head_email:
         letter = notifications.review_overdue(
-            number=app.number, unit_name=unit.name, due=format_date(_review_due(ctx)),
+            number=_number(app), unit_name=unit.name, due=format_date(_review_due(ctx)),
             queue_url=f"{ctx.services.settings.app.base_url.rstrip('/')}/staff/dashboard",
         )
         email_id = queue_email(ctx.session, to=unit.head_email, subject=letter.subject, body=letter.body,
@@ -152,7 +161,7 @@ def escalate_review(ctx: OperationContext, application_id: int) -> dict:
 
 
 @OPERATIONS.register("post_reading", APP_ID)
-def post_reading(ctx: OperationContext, application_id: int) -> dict:
+def post_reading(ctx: OperationContext, application_id: int) -> dict[str, Any]:
     """Post each meter's reading; after an on-site check the inspector's reading is the one posted."""
     app = _application(ctx, application_id)
     posted = []
@@ -179,7 +188,7 @@ def post_reading(ctx: OperationContext, application_id: int) -> dict:
 
 
 @OPERATIONS.register("compute_invoice", APP_ID)
-def compute_invoice(ctx: OperationContext, application_id: int) -> dict:
+def compute_invoice(ctx: OperationContext, application_id: int) -> dict[str, Any]:
     app = _application(ctx, application_id)
     today = ctx.services.today()
     invoice = invoicing.create_invoice(ctx.session, app, issued_on=today, due_on=today + timedelta(days=10))
@@ -189,17 +198,17 @@ def compute_invoice(ctx: OperationContext, application_id: int) -> dict:
 
 
 @OPERATIONS.register("render_invoice", {"invoice_id": "int"})
-def render_invoice(ctx: OperationContext, invoice_id: int) -> dict:
+def render_invoice(ctx: OperationContext, invoice_id: int) -> dict[str, Any]:
     invoice = ctx.session.get(Invoice, invoice_id)
     first_time = invoice is not None and invoice.pdf_id is None
     stored = invoicing.render_invoice(ctx.session, invoice_id, ctx.services)
-    if first_time:
+    if invoice is not None and first_time:
         events.invoice_formed(ctx.session, ctx.services, invoice, ctx.now)
     return {"pdf_id": stored.id}
 
 
 @OPERATIONS.register("notify_subscriber", APP_ID)
-def notify_subscriber(ctx: OperationContext, application_id: int) -> dict:
+def notify_subscriber(ctx: OperationContext, application_id: int) -> dict[str, Any]:
     """The invoice goes to the holder: their e-mail on record, and the address typed in the form when
     the applicant is the holder; an applicant who is not the holder gets a status e-mail without holder data."""
     app = _application(ctx, application_id)
@@ -209,13 +218,13 @@ def notify_subscriber(ctx: OperationContext, application_id: int) -> dict:
     email_ids = []
     if to_holder:
         letter = notifications.invoice_ready(
-            number=app.number, full_name=app.subscriber.full_name, invoice_number=invoice.number,
+            number=_number(app), full_name=app.subscriber.full_name, invoice_number=invoice.number,
             gross=format_amount(invoice.gross), due_on=format_date(invoice.due_on),
             status_url=_status_url(ctx, app),
         )
         email_ids += [_send(ctx, to, letter, [invoice.pdf_id] if invoice.pdf_id else []) for to in to_holder]
     if app.email and not holder_applied:
-        letter = notifications.status_changed(number=app.number, executed=True, status_url=_status_url(ctx, app))
+        letter = notifications.status_changed(number=_number(app), executed=True, status_url=_status_url(ctx, app))
         email_ids.append(_send(ctx, app.email, letter))
     app.decided_at = app.decided_at or ctx.now
     _status(ctx, app, "executed", email=bool(email_ids))
@@ -223,7 +232,7 @@ def notify_subscriber(ctx: OperationContext, application_id: int) -> dict:
 
 
 @OPERATIONS.register("notify_rejection", APP_ID)
-def notify_rejection(ctx: OperationContext, application_id: int) -> dict:
+def notify_rejection(ctx: OperationContext, application_id: int) -> dict[str, Any]:
     """The rejection goes to the applicant; the holder's name only when the applicant is the holder."""
     app = _application(ctx, application_id)
     holder_applied = privacy.applicant_is_holder(ctx.session, app)
@@ -231,7 +240,7 @@ def notify_rejection(ctx: OperationContext, application_id: int) -> dict:
     email_ids = []
     if to:
         letter = notifications.application_rejected(
-            number=app.number, full_name=app.subscriber.full_name if holder_applied else None,
+            number=_number(app), full_name=app.subscriber.full_name if holder_applied else None,
             reason="\n".join(part for part in (in_language(app.reject_key) if app.reject_key else "",
                                                  app.reject_reason or "") if part),
             status_url=_status_url(ctx, app),
@@ -242,6 +251,6 @@ def notify_rejection(ctx: OperationContext, application_id: int) -> dict:
     return {"email_id": email_ids[0] if email_ids else None, "email_ids": email_ids}
 
 
-def _send(ctx: OperationContext, to: str, letter, attachments: list[int] | None = None) -> int:
+def _send(ctx: OperationContext, to: str, letter: notifications.Letter, attachments: list[int] | None = None) -> int:
     return queue_email(ctx.session, to=to, subject=letter.subject, body=letter.body, now=ctx.now,
                        attachments=attachments or [], max_attempts=ctx.services.settings.mail.max_attempts).id

@@ -39,12 +39,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import Any, TypeVar
 
 from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
-from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
+from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont, PDFType3Font
 from fpdf.syntax import Name, PDFArray, PDFContentStream
 
 DEFAULT_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -66,6 +67,12 @@ _DROPPED_TABLES = ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "kern", "hdmx", "meta
 
 
 LOGGER = logging.getLogger(__name__)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+# (code, glyph name, unicode code points, width) of each glyph a document draws; fpdf2 types
+# ``Glyph.unicode`` as ``int | tuple[int, ...]``, and a SubsetMap's glyphs hold tuples.
+_GlyphMapping = tuple[tuple[int, str, Any, int], ...]
 
 
 class FontUnavailableError(FileNotFoundError):
@@ -101,7 +108,9 @@ class _Face:
         self._source = path.read_bytes()
         scratch = FPDF()
         scratch.add_font(FONT_FAMILY, style, path)
-        self.template: TTFFont = scratch.fonts[FONT_FAMILY + style]
+        template = scratch.fonts[FONT_FAMILY + style]
+        assert isinstance(template, TTFFont)  # add_font of a .ttf file
+        self.template = template
         if self.template.is_cff or self.template.color_font is not None:
             raise ValueError(f"{path} is not a plain TrueType font")
         self.template.close()  # its fontTools object is not used again
@@ -109,7 +118,7 @@ class _Face:
         for char in BASE_CHARACTERS:
             self._base.pick(ord(char))
         self._subsets: OrderedDict[frozenset[str], _Subset] = OrderedDict()
-        self._embeddings: OrderedDict[tuple, _Embedding] = OrderedDict()
+        self._embeddings: OrderedDict[_GlyphMapping, _Embedding] = OrderedDict()
         self._lock = threading.Lock()
 
     def attach_to(self, pdf: FPDF) -> TTFFont:
@@ -131,7 +140,7 @@ class _Face:
         return font
 
     def embedding_for(self, font: TTFFont) -> _Embedding:
-        mapping = tuple(sorted(
+        mapping: _GlyphMapping = tuple(sorted(
             (code, glyph.glyph_name, glyph.unicode, glyph.glyph_width)
             for glyph, code in font.subset.items() if glyph is not None
         ))
@@ -161,21 +170,21 @@ class _Face:
         return _Subset(out.getvalue(), ids)
 
 
-def _lru_get(cache: OrderedDict, key):
+def _lru_get(cache: OrderedDict[_K, _V], key: _K) -> _V | None:
     value = cache.get(key)
     if value is not None:
         cache.move_to_end(key)
     return value
 
 
-def _lru_put(cache: OrderedDict, key, value):
+def _lru_put(cache: OrderedDict[_K, _V], key: _K, value: _V) -> _V:
     cache[key] = value
     if len(cache) > CACHE_SIZE:
         cache.popitem(last=False)
     return value
 
 
-def _make_embedding(mapping: tuple, subset: _Subset) -> _Embedding:
+def _make_embedding(mapping: _GlyphMapping, subset: _Subset) -> _Embedding:
     """The font file, CIDToGIDMap, ToUnicode CMap and widths for codes mapped to glyphs."""
     gid_map = bytearray(2 * 65536)
     bfchar = []
@@ -216,6 +225,12 @@ def _make_embedding(mapping: tuple, subset: _Subset) -> _Embedding:
     )
 
 
+class FontedPDF(FPDF):
+    """An FPDF document with the faces ``_Face.attach_to`` attached (set by the subclass)."""
+
+    attached_fonts: list[tuple[_Face, TTFFont]]
+
+
 class _DeflatedStream(PDFContentStream):
     """A stream whose contents are already deflated (cached across documents)."""
 
@@ -233,9 +248,9 @@ class _OutputProducer(OutputProducer):
     CIDToGIDMap, FontFile2), with the expensive parts from the cache.
     """
 
-    fpdf: FPDF
+    fpdf: FontedPDF
 
-    def _add_fonts(self, *args, **kwargs):
+    def _add_fonts(self, *args: Any, **kwargs: Any) -> dict[int, PDFFont | PDFType3Font]:
         fpdf = self.fpdf
         attached = [(face, font) for face, font in fpdf.attached_fonts
                     if fpdf.fonts.get(font.fontkey) is font]
@@ -249,7 +264,7 @@ class _OutputProducer(OutputProducer):
             objects[font.i] = self._add_cached_font(font, face.embedding_for(font))
         return objects
 
-    def _add_deflated(self, deflated: bytes, **attributes) -> _DeflatedStream:
+    def _add_deflated(self, deflated: bytes, **attributes: Any) -> _DeflatedStream:
         stream = _DeflatedStream(deflated)
         for name, value in attributes.items():
             setattr(stream, name, value)
@@ -276,7 +291,9 @@ class _OutputProducer(OutputProducer):
         self._add_pdf_obj(descriptor, "fonts")
         cid_font.font_descriptor = descriptor
         cid_font.c_i_d_to_g_i_d_map = self._add_deflated(embedding.cid_to_gid)
-        descriptor.font_file2 = self._add_deflated(embedding.font_file, length1=embedding.font_file_length)
+        # fpdf2's PDFFontDescriptor does not declare font_file2, which its writer serialises
+        descriptor.font_file2 = self._add_deflated(  # type: ignore[attr-defined]
+            embedding.font_file, length1=embedding.font_file_length)
         # fpdf2 memoizes SubsetMap lookups in a process-wide cache and clears it here too.
         font.subset.pick.cache_clear()
         font.subset.get_glyph.cache_clear()
@@ -285,7 +302,7 @@ class _OutputProducer(OutputProducer):
 
 class _FontSet:
     def __init__(self, font_dir: Path) -> None:
-        self.faces = {}
+        self.faces: dict[str, _Face] = {}
         for style, filename in FONT_FILES.items():
             path = font_dir / filename
             if not path.is_file():
@@ -297,13 +314,13 @@ class _FontSet:
             self.faces[style] = _Face(path, style)
 
 
-_font_sets: dict[tuple[Path, tuple], _FontSet] = {}
+_font_sets: dict[tuple[Path, tuple[tuple[int, int] | None, ...]], _FontSet] = {}
 _font_sets_lock = threading.Lock()
 
 
 def _fonts(font_dir: str | Path | None) -> _FontSet:
     directory = Path(font_dir) if font_dir is not None else DEFAULT_FONT_DIR
-    stamp = []
+    stamp: list[tuple[int, int] | None] = []
     for filename in FONT_FILES.values():
         try:
             stat = (directory / filename).stat()

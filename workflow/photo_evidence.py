@@ -25,6 +25,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, TypeGuard
 
 from PIL import Image
 from sqlalchemy import select
@@ -96,6 +97,7 @@ def served_photo(session: Session, stored: StoredFile, files: FileStore, limits:
         return files.read(stored), stored.media_type
     if stored.sanitized_id is not None:
         copy = session.get(StoredFile, stored.sanitized_id)
+        assert copy is not None  # foreign key
         return files.read(copy), copy.media_type
     return sanitize_image(files.read(stored), limits), stored.media_type
 
@@ -121,9 +123,9 @@ class EarlierPhoto:
 class PhotoFlag(Flag):
     """A flag that points at the other photo (a re-used or near-duplicate photo)."""
 
-    match: dict = field(default_factory=dict)
+    match: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "match": dict(self.match)}
 
 
@@ -138,15 +140,18 @@ def earlier_photos(session: Session, app: Application, since: datetime) -> list[
                Application.submitted_at >= since)
         .order_by(Application.submitted_at.desc())
     ).all()
-    return [EarlierPhoto(sha, ph, app_id, number, line_id, file_id, sub_id == app.subscriber_id)
-            for sha, ph, app_id, number, line_id, file_id, sub_id in rows]
+    photos = []
+    for sha, ph, app_id, number, line_id, file_id, sub_id in rows:
+        assert number is not None  # the query keeps registered (numbered) applications only
+        photos.append(EarlierPhoto(sha, ph, app_id, number, line_id, file_id, sub_id == app.subscriber_id))
+    return photos
 
 
 def lookback_start(now: datetime, limits: PhotoLimits) -> datetime:
     return now - timedelta(days=limits.near_duplicate_lookback_days)
 
 
-def _match(photo: EarlierPhoto, distance: int) -> dict:
+def _match(photo: EarlierPhoto, distance: int) -> dict[str, Any]:
     return {"application_id": photo.application_id, "number": photo.number, "line_id": photo.line_id,
             "file_id": photo.file_id, "same_subscriber": photo.same_subscriber, "distance": distance}
 
@@ -163,7 +168,7 @@ _NEAR = {
 }
 
 
-def has_detail(phash: int | None) -> bool:
+def has_detail(phash: int | None) -> TypeGuard[int]:
     """Whether a pHash can tell pictures apart. pHash sets the bits of the DCT coefficients above
     their median, about half of them for any real photo; a flat picture (a blank or uniformly
     coloured frame) sets almost none, and all flat pictures hash alike, so they are never
