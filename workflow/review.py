@@ -17,7 +17,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import AuditEvent
+from engine.calendar import WorkingCalendar
+from engine.db import as_utc
+from engine.models import AuditEvent, WorkItem
 from workflow.consumption import monthly_consumption
 from workflow.i18n import N_
 from workflow.models import Application, Meter, Reading
@@ -70,6 +72,15 @@ def check_decision(app: Application, decision: str, override_key: str, override_
     if override_key not in settings.override_reasons or not override_text.strip():
         return OVERRIDE_NEEDED
     return None
+
+
+def review_due_on(session: Session, instance_id: int, calendar: WorkingCalendar) -> date | None:
+    """The day the open review is due, in the utility's zone: the date its escalation timer fires on."""
+    due = session.scalar(select(WorkItem.due_at).where(WorkItem.instance_id == instance_id,
+                                                       WorkItem.task_name == "review_application",
+                                                       WorkItem.state == "open"))
+    moment = as_utc(due) if due else None
+    return calendar.local_date(moment) if moment else None
 
 
 @dataclass(frozen=True)

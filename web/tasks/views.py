@@ -23,22 +23,22 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, FormField
 
 from engine import incidents, policy, workitems
 from engine.audit import Actor
 from engine.db import as_utc
 from engine.errors import EngineError, NotFound, WorkItemError
-from engine.models import Account, FormDraft, WorkItem
+from engine.models import Account, WorkItem
 from forms import FORMS, FormContext
 from web import limits
 from web.auth import current_actor
 from web.citizen.pages import timeline
 from web.db import DATABASE_ERRORS, dispatch_jobs, get_db, get_system
 from web.route_policy import allowed, public, require, signed_in
+from web.tasks.drafts import forget_draft, keep_draft, restored_form
 from web.tasks.pages import (
     SEVERITY_LABELS,
     blank_meter_block,
@@ -48,9 +48,9 @@ from web.tasks.pages import (
 )
 from web.uploads import ACCEPT, PhotoState, require_photos, take_photos
 from workflow import invoicing, privacy
-from workflow.documents import format_date
 from workflow.i18n import Message
 from workflow.models import Application, Invoice
+from workflow.review import review_due_on
 from workflow.tasks import application_of
 
 log = logging.getLogger(__name__)
@@ -249,39 +249,13 @@ def task(item_id: int):
             flash(_conflict_message(db, item.id, actor, at), "error")
             return redirect(url_for("tasks.task", item_id=item.id))
         return _submit(db, item, form_cls(request.form, context=context), actor, at)
-    draft = _draft(db, item, actor)
-    if draft is not None:  # what they typed and uploaded so far: a reload, language switch, "continue"
-        form = form_cls(MultiDict([tuple(pair) for pair in draft.fields]), context=context)
-        photos = take_photos(db, form.meters.entries, actor, system.services) if item.form_key == "enter_readings" \
-            else None
-        return _render(db, item, form, photos=photos, can_act=can_act, at=at)
+    form = restored_form(db, item, actor, form_cls, context)
+    if form is not None:  # what they typed and uploaded so far: a reload, language switch, "continue"
+        return _render(db, item, form, photos=take_photos(db, form.meters.entries, actor, system.services),
+                       can_act=can_act, at=at)
     account = db.get(Account, actor.id)
     form = form_cls(context=context, data=initial_data(db, item, context.today, account))
     return _render(db, item, form, can_act=can_act, at=at)
-
-
-# The citizen's answers are kept on the server as they go (not the buttons or the CSRF token).
-DRAFTED_FORMS = ("enter_readings",)
-_NOT_ANSWERS = frozenset({"csrf_token", "submit", "final", "change", "add_meter", "remove_meter"})
-
-
-def _draft(db: Session, item: WorkItem, actor: Actor) -> FormDraft | None:
-    if item.form_key not in DRAFTED_FORMS:
-        return None
-    return db.scalar(select(FormDraft).where(FormDraft.work_item_id == item.id, FormDraft.account_id == actor.id))
-
-
-def _keep_draft(db: Session, item: WorkItem, actor: Actor, form, at: datetime) -> None:
-    """Store the form's answers as posted (photos by the stored ids ``take_photos`` filled in)."""
-    fields = [[name, value] for name, value in request.form.items(multi=True)
-              if name not in _NOT_ANSWERS and not name.endswith("-photo_id")]
-    fields += [[entry.form.photo_id.name, entry.form.photo_id.data] for entry in form.meters.entries
-               if entry.form.photo_id.data]
-    draft = _draft(db, item, actor)
-    if draft is None:
-        db.add(FormDraft(work_item_id=item.id, account_id=actor.id, fields=fields, updated_at=at))
-    else:
-        draft.fields, draft.updated_at = fields, at
 
 
 def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
@@ -290,7 +264,7 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
     photos = None
     if item.form_key == "enter_readings":
         photos = take_photos(db, form.meters.entries, actor, system.services)
-        _keep_draft(db, item, actor, form, at)
+        keep_draft(db, item, actor, form, at)
         change = request.form.get("change")
         if _block_action(form) is not None or change:  # add / remove a meter, "change" a row: no validation yet
             page = _render(db, item, form, errors=collect_errors(form, photos), photos=photos, at=at, focus=change)
@@ -317,7 +291,7 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
         return page
     try:
         system.complete_task(db, item.id, actor, form.to_task_data())
-        db.execute(delete(FormDraft).where(FormDraft.work_item_id == item.id))  # the answers are stored now
+        forget_draft(db, item)  # the answers are stored now
         target = _after_completion(db, item.instance_id, actor)
         db.commit()
     except WorkItemError:
@@ -406,18 +380,10 @@ def application(application_id: int):
     if app.applicant_id == actor.id:  # the citizen's own view: timeline, receipt, what happens next
         return render_template("citizen/application.html", app=app, invoice=invoice, registered=registered,
                                steps=timeline(db, app), next_url=_next_item_url(db, app.instance_id, actor),
-                               view=privacy.view_for(actor, app), review_due=_review_due(db, app),
+                               view=privacy.view_for(actor, app), review_due=review_due_on(db, app.instance_id, get_system().services.calendar),
                                review_days=get_system().settings.work.review_due_working_days)
     return render_template("tasks/application.html", app=app, invoice=invoice, registered=registered,
                            next_url=_next_item_url(db, app.instance_id, actor))
-
-
-def _review_due(db, app: Application) -> str | None:
-    """The day the open review is due, in Baku: the date the escalation timer fires on."""
-    due = db.scalar(select(WorkItem.due_at).where(WorkItem.instance_id == app.instance_id,
-                                                  WorkItem.task_name == "review_application",
-                                                  WorkItem.state == "open"))
-    return format_date(get_system().services.calendar.local_date(as_utc(due))) if due else None
 
 
 @bp.route("/applications/<int:application_id>/invoice.pdf")
