@@ -18,6 +18,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +42,7 @@ class ApiToken(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     secret_sha256: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(TZ)
     expires_at: Mapped[datetime] = mapped_column(TZ)
     revoked_at: Mapped[datetime | None] = mapped_column(TZ)
@@ -58,7 +59,7 @@ class IdempotentRequest(Base):
     key: Mapped[str] = mapped_column(String(200))
     request_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[dict] = mapped_column(JSON, default=dict)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(TZ)
 
 
@@ -142,7 +143,7 @@ def replay(session: Session, account_id: int, key: str, digest: str) -> Idempote
     return row
 
 
-def remember(session: Session, account_id: int, key: str, digest: str, status: int, body: dict,
+def remember(session: Session, account_id: int, key: str, digest: str, status: int, body: dict[str, Any],
              now: datetime) -> bool:
     """Store the first answer in the request's own unit of work; ``False`` when a concurrent
     request with the same key got there first (the caller then rolls back and replays)."""

@@ -5,6 +5,7 @@ Engine code flushes; the edge (a web request, a worker job, a CLI command) commi
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, overload
 
 from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -21,7 +22,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict: JSON, list: JSON}
+    type_annotation_map = {dict: JSON, list: JSON, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 def utcnow() -> datetime:
@@ -37,7 +38,7 @@ def make_engine(url: str, echo: bool = False, pool_size: int = 5, *, connect_tim
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no branch - runs per connection
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no branch - runs per connection
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -45,7 +46,7 @@ def make_engine(url: str, echo: bool = False, pool_size: int = 5, *, connect_tim
             cur.close()
 
         return engine
-    connect_args: dict = {}
+    connect_args: dict[str, Any] = {}
     if url.startswith("postgresql"):
         options = f"-c statement_timeout={int(statement_timeout * 1000)} -c lock_timeout={int(lock_timeout * 1000)}"
         connect_args = {"options": options}
@@ -59,6 +60,12 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes for timezone-aware columns; everything is stored in UTC."""
     if value is None or value.tzinfo is not None:

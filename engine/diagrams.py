@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -51,7 +52,7 @@ def parse_xml(data: bytes | str, filename: str) -> etree._Element:
 class ParsedProcess:
     process_id: str
     spec: object
-    subprocess_specs: dict
+    subprocess_specs: dict[str, Any]
 
 
 def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: bool = True) -> ParsedProcess:

@@ -5,6 +5,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,7 @@ class FileStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def save(self, session: Session, data: bytes, *, media_type: str, kind: str, owner_id: int | None = None,
-             original_name: str | None = None, **meta) -> StoredFile:
+             original_name: str | None = None, **meta: Any) -> StoredFile:
         """Write ``data`` durably (write, fsync, rename) and add its row; identical bytes share one file."""
         sha = hashlib.sha256(data).hexdigest()
         path = self._path_for(sha)

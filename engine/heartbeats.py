@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,7 @@ from engine.models import Heartbeat
 SWEEP = "sweep"
 
 
-def beat(session: Session, name: str, now: datetime, detail: dict | None = None) -> None:
+def beat(session: Session, name: str, now: datetime, detail: dict[str, Any] | None = None) -> None:
     row = session.get(Heartbeat, name)
     if row is None:
         session.add(Heartbeat(name=name, at=now, detail=detail or {}))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 from structlog.contextvars import bind_contextvars, clear_contextvars, get_contextvars
+from structlog.typing import Processor
 
 __all__ = ["bind", "carried", "clear", "configure", "context_for_job"]
 
@@ -24,7 +26,7 @@ CARRIED = ("request_id", "actor_id")  # what a job inherits from the request tha
 
 def configure(json_lines: bool, level: int = logging.INFO) -> None:
     """Route the standard library's logging (the application's and the libraries') through structlog."""
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -49,7 +51,7 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
     )
 
 
-def bind(**values) -> None:
+def bind(**values: Any) -> None:
     bind_contextvars(**{k: v for k, v in values.items() if v is not None})
 
 
@@ -57,11 +59,11 @@ def clear() -> None:
     clear_contextvars()
 
 
-def context_for_job() -> dict:
+def context_for_job() -> dict[str, Any]:
     """The ids a job created now should log with (stored with the job)."""
     current = get_contextvars()
     return {key: current[key] for key in CARRIED if key in current}
 
 
-def carried(args: dict) -> dict:
+def carried(args: dict[str, Any]) -> dict[str, Any]:
     return dict(args.get("_log") or {})

@@ -7,8 +7,11 @@ changed, such as a timer with a new duration, restart under the new version.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
@@ -22,10 +25,10 @@ class Assessment:
     reasons: list[str] = field(default_factory=list)
     restarts: list[str] = field(default_factory=list)
     top_diff: object = None
-    sub_diffs: dict = field(default_factory=dict)
+    sub_diffs: dict[UUID, Any] = field(default_factory=dict)
 
 
-def assess(registry, wf: BpmnWorkflow, target: ParsedProcess) -> Assessment:
+def assess(registry: DefaultRegistry, wf: BpmnWorkflow, target: ParsedProcess) -> Assessment:
     top, subs = diff_workflow(registry, wf, target.spec, target.subprocess_specs)
     result = Assessment(top_diff=top, sub_diffs=subs)
     for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):

@@ -5,6 +5,7 @@ The meter-reading domain keeps its own tables in ``workflow/models.py``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -85,11 +86,11 @@ class ProcessVersion(Base):
     process_id: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    files: Mapped[dict] = mapped_column()  # file name -> XML text
+    files: Mapped[dict[str, Any]] = mapped_column()  # file name -> XML text
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     deployed_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     reason: Mapped[str] = mapped_column(Text, default="")
-    scenarios: Mapped[list] = mapped_column(default=list)  # the scenario tests it passed at deploy
+    scenarios: Mapped[list[Any]] = mapped_column(default=list)  # the scenario tests it passed at deploy
 
 
 class Draft(Base):
@@ -98,8 +99,8 @@ class Draft(Base):
     __tablename__ = "process_draft"
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(64), unique=True)
-    files: Mapped[dict] = mapped_column()  # file name -> XML text
-    scenarios: Mapped[list] = mapped_column(default=list)
+    files: Mapped[dict[str, Any]] = mapped_column()  # file name -> XML text
+    scenarios: Mapped[list[Any]] = mapped_column(default=list)
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, onupdate=utcnow)
@@ -195,7 +196,7 @@ class Job(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     queue: Mapped[str] = mapped_column(String(32))
-    args: Mapped[dict] = mapped_column()
+    args: Mapped[dict[str, Any]] = mapped_column()
     dedupe_key: Mapped[str | None] = mapped_column(String(128), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -221,7 +222,7 @@ class Email(Base):
     to_addr: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
-    attachments: Mapped[list] = mapped_column(default=list)  # stored_file ids
+    attachments: Mapped[list[Any]] = mapped_column(default=list)  # stored_file ids
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending, sending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     possibly_sent: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -258,7 +259,7 @@ class Heartbeat(Base):
     __tablename__ = "service_heartbeat"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(TZ)
-    detail: Mapped[dict] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class AuditEvent(Base):
@@ -275,7 +276,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     entity: Mapped[str | None] = mapped_column(String(64), index=True)
-    detail: Mapped[dict] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     address: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from engine.errors import UnknownOperation
+
+OpFunc = TypeVar("OpFunc", bound=Callable[..., dict[str, Any] | None])
 
 
 @dataclass
@@ -23,7 +25,7 @@ class OperationContext:
     session: Session
     instance_id: int
     task_name: str
-    data: dict  # the task's data (read it; return new values instead of mutating nested ones)
+    data: dict[str, Any]  # the task's data (read it; return new values instead of mutating nested ones)
     now: datetime
     services: Any  # the application's collaborators (settings, file store, mail outbox, ...)
     actor_id: int | None = None
@@ -32,7 +34,7 @@ class OperationContext:
 @dataclass(frozen=True)
 class Operation:
     name: str
-    func: Callable[..., dict]
+    func: Callable[..., dict[str, Any] | None]
     params: dict[str, str]  # parameter name -> type name as written in the diagram ("int", "str")
 
 
@@ -47,10 +49,10 @@ class OperationRegistry:
     def _key(self, name: str) -> str:
         return name.removeprefix(f"{self.namespace}/")
 
-    def register(self, name: str, params: dict[str, str] | None = None):
+    def register(self, name: str, params: dict[str, str] | None = None) -> Callable[[OpFunc], OpFunc]:
         """Decorator: ``@ops.register("post_reading", {"application_id": "int"})``."""
 
-        def deco(func):
+        def deco(func: OpFunc) -> OpFunc:
             if name in self._ops:
                 raise ValueError(f"operation {name} registered twice")
             self._ops[name] = Operation(name, func, dict(params or {}))

@@ -16,6 +16,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,7 +29,7 @@ from engine.errors import EngineError
 from engine.models import ProcessInstance, Timer, WorkItem
 from engine.workitems import WorkItemFields
 
-Describe = Callable[[Session, ProcessInstance, object, dict], WorkItemFields]
+Describe = Callable[[Session, ProcessInstance, object, dict[str, str]], WorkItemFields]
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,12 @@ class LaneRules:
     automatic: frozenset[str] = frozenset({"system"})
 
 
-def task_properties(task_spec) -> dict:
-    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+def task_properties(task_spec: TaskSpec) -> dict[str, str]:
+    properties: dict[str, str] = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    return properties
 
 
-def is_async(task_spec) -> bool:
+def is_async(task_spec: TaskSpec) -> bool:
     return task_properties(task_spec).get("async", "").lower() == "true"
 
 
@@ -77,7 +80,7 @@ class Projection:
         sync_timers(session, instance, timers, before)
         return created
 
-    def sync_work_items(self, session: Session, instance: ProcessInstance, ready: dict, now: datetime,
+    def sync_work_items(self, session: Session, instance: ProcessInstance, ready: dict[str, Task], now: datetime,
                         before: Snapshot, completed_task_id: str | None = None) -> list[WorkItem]:
         """Cancel the items whose task is no longer ready, move changed SLA due dates, insert the new
         items; ``ready`` holds the READY user tasks by id, ``completed_task_id`` is the item the step
@@ -116,7 +119,7 @@ class Projection:
         return created
 
     @staticmethod
-    def _due_at(task) -> datetime | None:
+    def _due_at(task: Task) -> datetime | None:
         """A task with a boundary timer (an SLA) is due when the timer is; the diagram decides."""
         parent = task.parent
         if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
@@ -131,10 +134,11 @@ class Projection:
         return min(dues) if dues else None
 
 
-def scan(wf: BpmnWorkflow) -> tuple[dict, dict[str, tuple[str, datetime]]]:
+def scan(wf: BpmnWorkflow) -> tuple[dict[str, Task], dict[str, tuple[str, datetime]]]:
     """One walk of the task tree: the READY user tasks by id, and task id → (event name, due
     time) of every timer event the workflow waits for."""
-    ready, timers = {}, {}
+    ready: dict[str, Task] = {}
+    timers: dict[str, tuple[str, datetime]] = {}
     for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
         if task.state == TaskState.READY:
             if task.task_spec.manual:

@@ -32,7 +32,7 @@ class UnsafeForProduction(RuntimeError):
         self.problems = problems
 
 
-def _on(value) -> bool:
+def _on(value: object) -> bool:
     return value is True or str(value).strip().lower() in ("1", "true", "yes", "on")
 
 

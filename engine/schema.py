@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import Connection
 
 from engine.settings import PROJECT_ROOT
 
@@ -32,7 +33,7 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
-def current_revision(connection) -> str | None:
+def current_revision(connection: Connection) -> str | None:
     """The migration the database is at (``None`` for a database never migrated)."""
     from alembic.runtime.migration import MigrationContext
 

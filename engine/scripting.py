@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
 )
+from SpiffWorkflow.task import Task
 
 from engine import expressions
 from engine.errors import (
@@ -26,14 +28,18 @@ from engine.errors import (
 from engine.operations import OperationContext, OperationRegistry
 
 
-class SafeEnvironment(BasePythonScriptEngineEnvironment):
-    def evaluate(self, expression, context, external_context=None):
+class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]  # SpiffWorkflow is untyped
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> Any:
         names = dict(context)
         if external_context:
             names.update(external_context)
         return expressions.evaluate(expression, names)
 
-    def execute(self, script, context, external_context=None):
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> bool:
         names = dict(context)
         if external_context:
             names.update(external_context)
@@ -45,11 +51,11 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
                     context[key] = value
         return True
 
-    def call_service(self, context, **kwargs):  # pragma: no cover - the engine overrides the path
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:  # pragma: no cover - the engine overrides the path
         raise UnsafeExpression("service calls go through the script engine")
 
 
-class SafeScriptEngine(PythonScriptEngine):
+class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """A script engine bound to one unit of work: it knows how to build an operation context."""
 
     def __init__(self, operations: OperationRegistry, context_factory: Callable[..., OperationContext] | None = None):
@@ -57,21 +63,27 @@ class SafeScriptEngine(PythonScriptEngine):
         self.operations = operations
         self.context_factory = context_factory
 
-    def evaluate(self, task, expression, external_context=None):
+    def evaluate(self, task: Task, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except ExpressionError as err:
             raise WorkflowTaskException(
                 f"expression {expression!r} cannot be evaluated: {err}", task=task, exception=err) from err
 
-    def validate(self, expression):
+    def validate(self, expression: str) -> None:
         # Used by the DMN engine to decide whether to add '=='; SyntaxError means "add a left side".
         try:
             expressions.compile_expression(expression)
         except InvalidExpression as err:
             raise SyntaxError(str(err)) from None
 
-    def call_service(self, task, operation_name=None, operation_params=None, **_kwargs):
+    def call_service(
+        self,
+        task: Task,
+        operation_name: str,
+        operation_params: dict[str, dict[str, Any]] | None = None,
+        **_kwargs: Any,
+    ) -> str:
         op = self.operations.get(operation_name)
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         missing = set(op.params) - set(params)

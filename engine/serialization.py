@@ -10,6 +10,7 @@ upgraded through the library's own migrations by putting the spec back in before
 from __future__ import annotations
 
 import json
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -18,6 +19,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
 )
+from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_FORMAT
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
@@ -31,12 +33,12 @@ from engine import spiff_internals as internals
 STATE_FORMAT = f"spiff-{SPIFF_FORMAT}/state-2"
 
 
-def _tasks_to_list(registry, workflow) -> list[dict]:
+def _tasks_to_list(registry: DefaultRegistry, workflow: BpmnWorkflow | BpmnSubWorkflow) -> list[dict[str, Any]]:
     """Each task as a small dict: id, spec, state, time, children, and only non-empty extras.
     Data is stored as the change from the parent task, as the library itself does."""
     out = []
     for task in workflow.tasks.values():
-        item = {"i": str(task.id), "s": task.task_spec.name, "st": task.state,
+        item: dict[str, Any] = {"i": str(task.id), "s": task.task_spec.name, "st": task.state,
                 "t": round(task.last_state_change, 3)}
         if children := internals.child_ids(task):
             item["c"] = [str(c) for c in children]
@@ -58,8 +60,11 @@ def _tasks_to_list(registry, workflow) -> list[dict]:
     return out
 
 
-def _tasks_from_list(registry, items: list[dict], workflow) -> dict:
-    tasks, children_of = {}, {}
+def _tasks_from_list(
+    registry: DefaultRegistry, items: list[dict[str, Any]], workflow: BpmnWorkflow | BpmnSubWorkflow
+) -> dict[UUID, Task]:
+    tasks: dict[UUID, Task] = {}
+    children_of: dict[UUID, dict[str, Any]] = {}
     for item in items:
         spec = workflow.spec.task_specs.get(item["s"])
         task = Task(workflow, spec, state=item["st"], id=UUID(item["i"]))
@@ -95,7 +100,7 @@ def _tasks_from_list(registry, items: list[dict], workflow) -> dict:
     return tasks
 
 
-def _workflow_to_dict(registry, workflow) -> dict:
+def _workflow_to_dict(registry: DefaultRegistry, workflow: BpmnWorkflow | BpmnSubWorkflow) -> dict[str, Any]:
     """What the library's ``WorkflowConverter.to_dict`` writes, with the tasks in compact form."""
     return {
         "data": registry.convert(registry.clean(workflow.data)),
@@ -108,14 +113,14 @@ def _workflow_to_dict(registry, workflow) -> dict:
     }
 
 
-class CompactSubWorkflowConverter(BpmnSubWorkflowConverter):
-    def to_dict(self, workflow):
+class CompactSubWorkflowConverter(BpmnSubWorkflowConverter):  # type: ignore[misc]  # SpiffWorkflow is untyped
+    def to_dict(self, workflow: BpmnSubWorkflow) -> dict[str, Any]:
         dct = _workflow_to_dict(self.registry, workflow)
         dct["parent_task_id"] = str(workflow.parent_task_id)
         dct["spec"] = workflow.spec.name
         return dct
 
-    def from_dict(self, dct, task, top_workflow):
+    def from_dict(self, dct: dict[str, Any], task: Task, top_workflow: BpmnWorkflow) -> BpmnSubWorkflow:
         spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
         subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
         _tasks_from_list(self.registry, dct["tasks"], subprocess)
@@ -124,16 +129,18 @@ class CompactSubWorkflowConverter(BpmnSubWorkflowConverter):
         return subprocess
 
 
-class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+class StateOnlyWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """Writes a workflow without its specs; restores it onto specs given by the caller."""
 
-    def to_dict(self, workflow):
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         dct = _workflow_to_dict(self.registry, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct, spec=None, subprocess_specs=None):
+    def from_dict(
+        self, dct: dict[str, Any], spec: Any = None, subprocess_specs: dict[str, Any] | None = None
+    ) -> BpmnWorkflow:
         if spec is None:  # a full (library-format) dict, e.g. after a migration
             return super().from_dict(dct)
         dct.pop("spec", None)
@@ -158,7 +165,7 @@ class StateSerializer:
         self._full = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 
     @property
-    def registry(self):
+    def registry(self) -> DefaultRegistry:
         """The library's converter registry (its diff tools compare specs through it)."""
         return self._full.registry
 
@@ -167,13 +174,15 @@ class StateSerializer:
             dct = self._serializer.to_dict(workflow)
             return json.dumps(dct, cls=encoder, separators=(",", ":"), ensure_ascii=False)
 
-    def loads(self, text: str, version: str, spec, subprocess_specs) -> BpmnWorkflow:
+    def loads(self, text: str, version: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
         dct = json.loads(text)
         if version == STATE_FORMAT:
             return self._serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
         return self._upgrade(dct, version, spec, subprocess_specs)
 
-    def _upgrade(self, dct, version, spec, subprocess_specs) -> BpmnWorkflow:
+    def _upgrade(
+        self, dct: dict[str, Any], version: str, spec: Any, subprocess_specs: dict[str, Any]
+    ) -> BpmnWorkflow:
         """Restore a state written by another library format through the library's migrations."""
         library_version = version.removeprefix("spiff-").split("/")[0]
         full = self._full

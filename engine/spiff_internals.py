@@ -27,6 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.task import Task
 
 SUPPORTED = (">=3.2.0", "<3.3")
@@ -40,7 +41,8 @@ def child_ids(task: Task) -> list[UUID]:
 
 
 def parent_id(task: Task) -> UUID | None:
-    return task._parent
+    parent: UUID | None = task._parent
+    return parent
 
 
 def set_children(task: Task, children: Iterable[UUID]) -> None:
@@ -68,7 +70,7 @@ def update_parent(task: Task) -> None:
 
 
 @contextmanager
-def encoding(registry) -> Iterator[type]:
+def encoding(registry: DefaultRegistry) -> Iterator[type]:
     """The registry in encoder mode for the block, and the JSON encoder class that goes with it."""
     registry._encoder_mode = True
     try:
@@ -78,5 +80,6 @@ def encoding(registry) -> Iterator[type]:
 
 
 @lru_cache(maxsize=8)
-def _encoder(registry) -> type:
-    return create_encoder(registry)
+def _encoder(registry: DefaultRegistry) -> type:
+    encoder: type = create_encoder(registry)
+    return encoder

@@ -6,8 +6,9 @@ failure leaves that instance untouched and the others moved.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
@@ -22,6 +23,9 @@ from engine.models import ProcessInstance, ProcessVersion
 from engine.operations import OperationRegistry
 from engine.specs import SpecRegistry
 
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+
 DI_NAMESPACES = ("http://www.omg.org/spec/BPMN/20100524/DI", "https://www.omg.org/spec/DMN/20191111/DMNDI/",
                  "http://www.omg.org/spec/DD/20100524/DC", "http://www.omg.org/spec/DD/20100524/DI")
 _CONTAINERS = {"process", "subProcess", "laneSet", "collaboration", "definitions", "decision", "decisionTable"}
@@ -32,18 +36,18 @@ _SKIP = {"incoming", "outgoing"}  # the sequence flows' sourceRef/targetRef say 
 
 @dataclass
 class Diff:
-    added: dict[str, dict] = field(default_factory=dict)     # element id -> its properties
-    removed: dict[str, dict] = field(default_factory=dict)
-    changed: dict[str, dict[str, tuple]] = field(default_factory=dict)  # id -> {property: (old, new)}
+    added: dict[str, dict[str, str]] = field(default_factory=dict)     # element id -> its properties
+    removed: dict[str, dict[str, str]] = field(default_factory=dict)
+    changed: dict[str, dict[str, tuple[str | None, str | None]]] = field(default_factory=dict)  # id -> {property: (old, new)}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"added": self.added, "removed": self.removed,
                 "changed": {k: {p: list(v) for p, v in props.items()} for k, props in self.changed.items()}}
 
 
-def elements(files: Mapping[str, str]) -> dict[str, dict]:
+def elements(files: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """Every element with an id that a person edits (not layout), with its properties flattened."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, str]] = {}
     for name in sorted(files):
         root = parse_xml(files[name], name)
         for el in root.iter():
@@ -59,16 +63,16 @@ def elements(files: Mapping[str, str]) -> dict[str, dict]:
     return found
 
 
-def _is_layout(el) -> bool:
+def _is_layout(el: etree._Element) -> bool:
     return any(etree.QName(a).namespace in DI_NAMESPACES for a in [el, *el.iterancestors()])
 
 
-def _is_element(el) -> bool:
+def _is_element(el: etree._Element) -> bool:
     parent = el.getparent()
     return parent is not None and etree.QName(parent).localname in _CONTAINERS
 
 
-def _flatten(el, prefix: str, props: dict) -> None:
+def _flatten(el: etree._Element, prefix: str, props: dict[str, str]) -> None:
     for child in el:
         if not isinstance(child.tag, str) or _is_layout(child):
             continue
@@ -120,7 +124,7 @@ class Check:
 
 
 def check_draft(specs: SpecRegistry, operations: OperationRegistry, process_id: str,
-                files: Mapping[str, str], scenarios: list[dict]) -> Check:
+                files: Mapping[str, str], scenarios: list[dict[str, Any]]) -> Check:
     """Validation (schema, parse, saygac's checks) and, when it passes, every scenario in memory."""
     problems = specs.problems(process_id, files)
     if problems:
@@ -131,7 +135,7 @@ def check_draft(specs: SpecRegistry, operations: OperationRegistry, process_id: 
 
 
 def deploy(session: Session, specs: SpecRegistry, operations: OperationRegistry, process_id: str,
-           files: Mapping[str, str], scenarios: list[dict], *, actor: Actor, reason: str) -> ProcessVersion:
+           files: Mapping[str, str], scenarios: list[dict[str, Any]], *, actor: Actor, reason: str) -> ProcessVersion:
     """A new immutable version, only with a reason, no problems and every scenario passing."""
     reason = (reason or "").strip()
     if not reason:
@@ -172,13 +176,13 @@ def waiting_instances(session: Session, version: ProcessVersion) -> list[int]:
         .order_by(ProcessInstance.id)))
 
 
-def dry_run(session: Session, runtime, source: ProcessVersion, target: ProcessVersion) -> list[PlanEntry]:
+def dry_run(session: Session, runtime: Runtime, source: ProcessVersion, target: ProcessVersion) -> list[PlanEntry]:
     """Which waiting instances of ``source`` can move to ``target``, and why not."""
     if source.process_id != target.process_id or source.id == target.id:
         raise EngineError("choose two different versions of the same process")
     plan = []
     for instance_id in waiting_instances(session, source):
-        instance = session.get(ProcessInstance, instance_id)
+        instance = session.get_one(ProcessInstance, instance_id)
         wf = runtime.load_workflow(session, instance)
         waiting = sorted({t.task_spec.name for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
                           if t.task_spec.bpmn_id})
@@ -190,11 +194,11 @@ def dry_run(session: Session, runtime, source: ProcessVersion, target: ProcessVe
     return plan
 
 
-def migrate_one(sessions, runtime, instance_id: int, target_id: int, actor: Actor) -> tuple[bool, str]:
+def migrate_one(sessions: Callable[[], Session], runtime: Runtime, instance_id: int, target_id: int, actor: Actor) -> tuple[bool, str]:
     """Move one instance in its own unit of work; on failure nothing of it changes."""
     with sessions() as session:
         try:
-            target = session.get(ProcessVersion, target_id)
+            target = session.get_one(ProcessVersion, target_id)
             runtime.migrate(session, instance_id, target, actor)
             session.commit()
             return True, ""
@@ -204,7 +208,7 @@ def migrate_one(sessions, runtime, instance_id: int, target_id: int, actor: Acto
 
 
 def record_migration(session: Session, actor: Actor, source: ProcessVersion, target: ProcessVersion,
-                     moved: list[int], failed: dict) -> None:
+                     moved: list[int], failed: dict[int, str]) -> None:
     record(session, "instances_migrated", actor=actor, entity=f"process_version:{target.id}",
            detail={"from": source.version, "to": target.version, "moved": moved[:1000],
                    "failed": {str(k): v[:200] for k, v in list(failed.items())[:1000]}})

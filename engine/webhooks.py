@@ -28,8 +28,10 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import requests
 from sqlalchemy.orm import Session
@@ -52,7 +54,7 @@ class DeliveryFailed(Exception):
     """The subscriber did not take the event (the job outbox retries it)."""
 
 
-def emit(session: Session, settings: EventSettings, kind: str, data: dict, now: datetime) -> str | None:
+def emit(session: Session, settings: EventSettings, kind: str, data: dict[str, Any], now: datetime) -> str | None:
     """Queue ``kind`` with ``data`` for every subscriber; returns the event id (None: no subscribers)."""
     if kind not in TYPES:
         raise ValueError(f"unknown event type {kind!r}")
@@ -72,7 +74,7 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"v1={digest}"
 
 
-def deliver(settings: EventSettings, args: dict, now: datetime) -> None:
+def deliver(settings: EventSettings, args: dict[str, Any], now: datetime) -> None:
     """One delivery attempt; :class:`DeliveryFailed` unless the subscriber answered 2xx."""
     body = args["body"].encode()
     timestamp = int(now.timestamp())
@@ -88,7 +90,7 @@ def deliver(settings: EventSettings, args: dict, now: datetime) -> None:
         raise DeliveryFailed(f"{args['type']} {args['event_id']}: the subscriber answered {response.status_code}")
 
 
-def verify(secret: str, headers, body: bytes, now: datetime, tolerance_seconds: int = 300) -> bool:
+def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime, tolerance_seconds: int = 300) -> bool:
     """For receivers (and tests): is this a fresh delivery signed with ``secret``?"""
     try:
         timestamp = int(headers.get("Saygac-Timestamp", ""))
