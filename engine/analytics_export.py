@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from xml.sax.saxutils import quoteattr
 
 from sqlalchemy import func, select
@@ -88,7 +89,7 @@ def _attr(kind: str, key: str, value: str) -> str:
     return f"<{kind} key={quoteattr(key)} value={quoteattr(value)}/>"
 
 
-def _xes_time(value) -> str:
+def _xes_time(value: datetime) -> str:
     return as_utc(value).isoformat(timespec="milliseconds")
 
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
 from engine import expressions
@@ -28,7 +31,7 @@ class DeployRules:
     operations: OperationRegistry
 
 
-def _all_specs(parsed: ParsedProcess) -> Iterable:
+def _all_specs(parsed: ParsedProcess) -> Iterable[Any]:
     yield parsed.spec
     yield from parsed.subprocess_specs.values()
 
@@ -82,7 +85,7 @@ def check_process(parsed: ParsedProcess, rules: DeployRules) -> list[DiagramErro
     return problems
 
 
-def _check_service(spec, operations: OperationRegistry) -> list[DiagramError]:
+def _check_service(spec: ServiceTask, operations: OperationRegistry) -> list[DiagramError]:
     if spec.operation_name not in operations:
         return [DiagramError(f"the service operation '{spec.operation_name}' does not exist", element_id=spec.name)]
     op = operations.get(spec.operation_name)
@@ -114,7 +117,7 @@ def _check_timer(element_id: str, definition: TimerEventDefinition) -> list[Diag
     return []
 
 
-def _check_decision(spec) -> list[DiagramError]:
+def _check_decision(spec: TaskSpec) -> list[DiagramError]:
     engine = getattr(spec, "dmnEngine", None)
     table = getattr(engine, "decision_table", None)
     if table is None:
@@ -164,12 +167,15 @@ def check_structure(files: Mapping[str, str]) -> list[DiagramError]:
     return problems + check_calls(roots)
 
 
-def check_calls(roots: Mapping[str, object]) -> list[DiagramError]:
+_Call = tuple[str | None, str | None, str]  # (call activity id, called process id, file name)
+
+
+def check_calls(roots: Mapping[str, etree._Element]) -> list[DiagramError]:
     """A call activity may not call, directly or through other processes, the process it is in.
 
     The library would run such a diagram without end, each call starting one more copy.
     """
-    calls: dict[str, list[tuple[str, str, str]]] = {}  # process id -> (activity id, called id, file)
+    calls: dict[str | None, list[_Call]] = {}  # process id -> (activity id, called id, file)
     for name, root in roots.items():
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             calls[process.get("id")] = [(a.get("id"), a.get("calledElement"), name)
@@ -181,14 +187,14 @@ def check_calls(roots: Mapping[str, object]) -> list[DiagramError]:
             if chain is not None:
                 problems.append(DiagramError(
                     "this call activity calls its own process again ("
-                    + " → ".join([process_id, *chain]) + "): the calls would never end",
+                    + " → ".join(str(step) for step in [process_id, *chain]) + "): the calls would never end",
                     element_id=activity_id, file=name))
     return problems
 
 
-def _call_chain(start: str | None, goal: str, calls: Mapping[str, list]) -> list[str] | None:
+def _call_chain(start: str | None, goal: str | None, calls: Mapping[str | None, list[_Call]]) -> list[str | None] | None:
     """The processes called from ``start`` on until ``goal`` is called again, or None if it never is."""
-    paths = {start: [start]}
+    paths: dict[str | None, list[str | None]] = {start: [start]}
     todo = [start]
     while todo:
         current = todo.pop()
@@ -201,7 +207,7 @@ def _call_chain(start: str | None, goal: str, calls: Mapping[str, list]) -> list
     return None
 
 
-def _check_scope(scope, filename: str) -> list[DiagramError]:
+def _check_scope(scope: etree._Element, filename: str) -> list[DiagramError]:
     nodes: dict[str, str] = {}
     edges: dict[str, set[str]] = {}
     for child in scope:

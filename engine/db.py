@@ -22,7 +22,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict: JSON, list: JSON, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {dict: JSON, list: JSON, dict[str, Any]: JSON, dict[str, str]: JSON, list[Any]: JSON}
 
 
 def utcnow() -> datetime:

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, insert, select
+from SpiffWorkflow.task import Task
+from sqlalchemy import BigInteger, DateTime, Index, Integer, Row, String, Table, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.db import Base, utcnow
@@ -74,8 +76,11 @@ class ProcessEvent(Base):
     detail: Mapped[str | None] = mapped_column(String(64))
 
 
+_TABLE = cast(Table, ProcessEvent.__table__)  # SQLAlchemy declares a mapped class's table as a FromClause
+
+
 def event(kind: str, at: datetime, *, node: str | None = None, detail: str | None = None,
-          task_id: str | None = None) -> dict:
+          task_id: str | None = None) -> dict[str, Any]:
     """One event a runtime step will write (see :func:`record_step`); ``task_id`` ties it to the
     work item of that user task."""
     if kind not in KINDS:
@@ -83,7 +88,7 @@ def event(kind: str, at: datetime, *, node: str | None = None, detail: str | Non
     return {"kind": kind, "at": at, "node": node, "detail": detail, "task_id": task_id}
 
 
-def timer_events(task, at: datetime) -> list[dict]:
+def timer_events(task: Task, at: datetime) -> list[dict[str, Any]]:
     """A timer fired; a non-interrupting boundary timer is an SLA running out, so it is also an
     ``escalation`` of the task it is attached to."""
     spec = task.task_spec
@@ -97,7 +102,7 @@ def timer_events(task, at: datetime) -> list[dict]:
 
 
 def record_step(session: Session, instance: ProcessInstance, now: datetime, previous_status: str | None,
-                open_before: Iterable[str], new_items: list[WorkItem], events: list[dict]) -> None:
+                open_before: Iterable[str], new_items: list[WorkItem], events: list[dict[str, Any]]) -> None:
     """Write the events of one runtime step in one INSERT: the instance's start (``previous_status``
     None) and end, the work items that opened, those of ``open_before`` (task ids) that closed, and
     the step's own ``events``."""
@@ -111,7 +116,7 @@ def record_step(session: Session, instance: ProcessInstance, now: datetime, prev
             "due_at": None, "unit_id": owner.unit_id if owner else None,
             "reference": owner.reference if owner else None}
 
-    def of_item(row, kind, at, **values) -> dict:
+    def of_item(row: Row[*tuple[Any, ...]], kind: str, at: datetime | None, **values: Any) -> dict[str, Any]:
         return {**base, "kind": kind, "at": at, "node": row.task_name, "detail": None, "unit_id": row.unit_id,
                 "role": row.role, "work_item_id": row.id, "reference": row.reference, **values}
 
@@ -139,7 +144,7 @@ def record_step(session: Session, instance: ProcessInstance, now: datetime, prev
         rows.append({**base, "kind": INSTANCE_ENDED, "at": now, "node": instance.end_event,
                      "detail": instance.status})
     if rows:
-        session.execute(insert(ProcessEvent.__table__), rows)
+        session.execute(insert(_TABLE), rows)
 
 
 def record(session: Session, kind: str, instance_id: int, at: datetime, *, node: str | None = None,
@@ -160,4 +165,4 @@ def record(session: Session, kind: str, instance_id: int, at: datetime, *, node:
     else:
         values.update(unit_id=select(latest.c.unit_id).scalar_subquery(),
                       reference=select(latest.c.reference).scalar_subquery())
-    session.execute(insert(ProcessEvent.__table__).values(**values))
+    session.execute(insert(_TABLE).values(**values))

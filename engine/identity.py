@@ -70,7 +70,7 @@ def demo_citizens(db: Session) -> dict[str, str]:
     """FIN → name of the demo citizens (in user-name order): the people the login simulators offer."""
     rows = db.execute(select(Account.fin, Account.display_name).where(
         Account.is_demo.is_(True), Account.role == "citizen", Account.fin.is_not(None)).order_by(Account.username))
-    return dict(rows.all())
+    return {fin: name for fin, name in rows.all() if fin is not None}
 
 
 def is_staff(account: Account) -> bool:

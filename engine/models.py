@@ -86,7 +86,7 @@ class ProcessVersion(Base):
     process_id: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    files: Mapped[dict[str, Any]] = mapped_column()  # file name -> XML text
+    files: Mapped[dict[str, str]] = mapped_column()  # file name -> XML text
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     deployed_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -99,7 +99,7 @@ class Draft(Base):
     __tablename__ = "process_draft"
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(64), unique=True)
-    files: Mapped[dict[str, Any]] = mapped_column()  # file name -> XML text
+    files: Mapped[dict[str, str]] = mapped_column()  # file name -> XML text
     scenarios: Mapped[list[Any]] = mapped_column(default=list)
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))

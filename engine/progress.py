@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
@@ -42,7 +43,7 @@ def instance_progress(session: Session, runtime: Runtime, instance_id: int) -> P
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound("no such instance")
-    version = session.get(ProcessVersion, instance.version_id)
+    version = session.get_one(ProcessVersion, instance.version_id)
     wf = runtime.load_workflow(session, instance)
     completed: set[str] = set()
     current: set[str] = set()
@@ -59,6 +60,6 @@ def instance_progress(session: Session, runtime: Runtime, instance_id: int) -> P
                     current=sorted(current))
 
 
-def _is_idle_event(task) -> bool:
+def _is_idle_event(task: Task) -> bool:
     """A boundary timer waiting beside its activity is not "the current step"; the activity is."""
     return task.state == TaskState.WAITING and type(task.task_spec).__name__ == "BoundaryEvent"

@@ -10,6 +10,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -57,7 +58,7 @@ class SpecRegistry:
         return self.checker(parsed, files) if self.checker else []
 
     def deploy(self, session: Session, process_id: str, files: Mapping[str, str], *,
-               deployed_by_id: int | None = None, reason: str = "", scenarios: list | None = None) -> ProcessVersion:
+               deployed_by_id: int | None = None, reason: str = "", scenarios: list[Any] | None = None) -> ProcessVersion:
         digest = content_hash(files)
         existing = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))
         if existing is not None:
@@ -95,7 +96,7 @@ class SpecRegistry:
         """The parsed spec of a version id; the row (with its files) is read once per process."""
         parsed = self._by_id.get(version_id)
         if parsed is None:
-            parsed = self.parsed(session.get(ProcessVersion, version_id))
+            parsed = self.parsed(session.get_one(ProcessVersion, version_id))
             with self._lock:
                 self._by_id[version_id] = parsed
         return parsed

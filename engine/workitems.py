@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import eventlog, policy
@@ -33,9 +33,9 @@ class WorkItemFields:
     evidence_flagged: bool = False
 
 
-def visible_to(actor: Actor):
+def visible_to(actor: Actor) -> ColumnElement[bool]:
     """The SQL condition for items an actor may see and act on: ``engine.policy``'s lane reach as SQL."""
-    parts = []
+    parts: list[ColumnElement[bool]] = []
     for lane_role in policy.reachable_lanes(actor):
         reach = policy.lane_reach(actor, lane_role)
         in_lane = WorkItem.role == lane_role
