@@ -319,5 +319,5 @@ class FormDraft(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"), unique=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
-    fields: Mapped[list] = mapped_column(default=list)
+    fields: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
