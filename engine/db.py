@@ -5,9 +5,9 @@ Engine code flushes; the edge (a web request, a worker job, a CLI command) commi
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, cast, overload
 
-from sqlalchemy import JSON, MetaData, create_engine, event
+from sqlalchemy import JSON, CursorResult, MetaData, Result, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -71,3 +71,9 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched (SQLAlchemy types ``Session.execute``'s result as a plain
+    ``Result``; for a DML statement it is a ``CursorResult``)."""
+    return cast(CursorResult[Any], result).rowcount

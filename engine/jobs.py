@@ -21,12 +21,13 @@ The life of a row (see :class:`engine.models.Job`):
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import incidents, logs
+from engine.db import rowcount
 from engine.models import Email, Job
 
 NEW_JOBS_KEY = "saygac.new_jobs"
@@ -48,7 +49,7 @@ class Dispatcher(Protocol):
     def recover_lost(self) -> int: ...
 
 
-def enqueue(session: Session, name: str, args: dict, *, queue: str, now: datetime,
+def enqueue(session: Session, name: str, args: dict[str, Any], *, queue: str, now: datetime,
             dedupe_key: str | None = None, max_attempts: int | None = None,
             run_after: datetime | None = None) -> Job | None:
     """Add a job to the outbox; with ``dedupe_key``, at most one unfinished job per key.
@@ -74,7 +75,8 @@ def enqueue(session: Session, name: str, args: dict, *, queue: str, now: datetim
 
 def created_jobs(session: Session) -> list[int]:
     """The ids of the jobs this session created since the last call; call it after the commit."""
-    return session.info.pop(NEW_JOBS_KEY, [])
+    created: list[int] = session.info.pop(NEW_JOBS_KEY, [])
+    return created
 
 
 def claim_for_dispatch(session: Session, now: datetime, *, ids: list[int] | None = None,
@@ -106,7 +108,7 @@ def set_queue_refs(session: Session, refs: dict[int, str]) -> None:
 
 def queued_refs(session: Session, older_than: datetime, limit: int = 1000) -> list[tuple[int, str | None, datetime]]:
     """(id, queue_ref, queued at) of jobs queued before ``older_than``."""
-    return [tuple(row) for row in session.execute(
+    return [row._tuple() for row in session.execute(
         select(Job.id, Job.queue_ref, Job.updated_at).where(Job.status == "queued", Job.updated_at < older_than)
         .order_by(Job.id).limit(limit)
     )]
@@ -121,7 +123,7 @@ def requeue(session: Session, job_ids: list[int], now: datetime) -> int:
         .values(status="pending", run_after=now, queue_ref=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 def due_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
@@ -150,7 +152,7 @@ def renew(session: Session, job_id: int, attempt: int, now: datetime, lease: tim
         .values(lease_until=now + lease, updated_at=Job.updated_at)  # updated_at: when the attempt started
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def finish(session: Session, job_id: int, now: datetime, attempt: int | None = None) -> bool:
@@ -161,7 +163,7 @@ def finish(session: Session, job_id: int, now: datetime, attempt: int | None = N
         query = query.where(Job.status == "running", Job.attempts == attempt)
     result = session.execute(query.values(status="done", last_error=None, lease_until=None, updated_at=now)
                              .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def fail(session: Session, job: Job, error: str, now: datetime, delays: tuple[int, ...],
@@ -212,9 +214,9 @@ def retry(session: Session, job_id: int, now: datetime) -> bool:
         .values(status="pending", attempts=0, run_after=now, queue_ref=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if rowcount(result) == 1:
         session.info.setdefault(NEW_JOBS_KEY, []).append(job_id)
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def cancel(session: Session, job_id: int, now: datetime) -> bool:
@@ -224,7 +226,7 @@ def cancel(session: Session, job_id: int, now: datetime) -> bool:
         .values(status="cancelled", lease_until=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def overdue(session: Session, now: datetime, after: timedelta, limit: int = 200) -> list[Job]:

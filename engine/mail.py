@@ -77,7 +77,7 @@ def build_message(session: Session, email: Email, sender: str, files: FileStore,
     msg["Message-ID"] = email.message_id or make_msgid(idstring=f"saygac-{email.id}", domain="saygac.invalid")
     msg.set_content(email.body_text)
     for file_id in email.attachments:
-        stored = session.get(StoredFile, file_id)
+        stored = session.get_one(StoredFile, file_id)
         maintype, _, subtype = stored.media_type.partition("/")
         msg.add_attachment(files.read(stored), maintype=maintype, subtype=subtype,
                            filename=stored.original_name or f"file-{stored.id}")
@@ -118,7 +118,7 @@ def begin_delivery(session: Session, email_id: int, *, sender: str, files: FileS
 def end_delivery(session: Session, email_id: int, now: datetime, error: BaseException | None = None) -> None:
     """Record how the conversation ended: sent, or (for errors that prove nothing was delivered)
     pending again; any other error leaves it ``sending``."""
-    email = session.get(Email, email_id, with_for_update=True)
+    email = session.get_one(Email, email_id, with_for_update=True)
     if error is None:
         email.status = "sent"
         email.sent_at = now

@@ -163,9 +163,9 @@ def reachable_lanes(actor: Actor) -> tuple[str, ...]:
 
 
 # -- the table ----------------------------------------------------------------------------------
-_STAFF_OF_UNIT = {"operator": unit, "unit_head": unit, "inspector": any_of(unit, assigned), "admin": always}
-_ANALYSTS = {"analyst": always, "admin": always}
-_UNIT_HEAD_AND_ADMIN = {"unit_head": unit, "admin": always}
+_STAFF_OF_UNIT: dict[str, Rule] = {"operator": unit, "unit_head": unit, "inspector": any_of(unit, assigned), "admin": always}
+_ANALYSTS: dict[str, Rule] = {"analyst": always, "admin": always}
+_UNIT_HEAD_AND_ADMIN: dict[str, Rule] = {"unit_head": unit, "admin": always}
 
 RULES: dict[str, tuple[str, dict[str, Rule]]] = {
     START_APPLICATION: ("service", {"citizen": always}),

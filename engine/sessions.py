@@ -11,12 +11,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.db import as_utc
+from engine.db import as_utc, rowcount
 from engine.models import Account, LoginSession
 
 
@@ -71,11 +70,10 @@ def end(db: Session, token: str | None, at: datetime, reason: str = "logout") ->
 
 def end_all(db: Session, account_id: int, at: datetime, reason: str = "everywhere") -> int:
     """End every live session of the account ("log out everywhere", password reset); returns how many."""
-    result = cast(CursorResult[Any], db.execute(  # SQLAlchemy types a DML statement's result as Result
-        update(LoginSession)
-        .where(LoginSession.account_id == account_id, LoginSession.ended_at.is_(None))
-        .values(ended_at=at, end_reason=reason)))
-    return result.rowcount or 0
+    result = db.execute(update(LoginSession)
+                        .where(LoginSession.account_id == account_id, LoginSession.ended_at.is_(None))
+                        .values(ended_at=at, end_reason=reason))
+    return rowcount(result) or 0
 
 
 def live_count(db: Session, account_id: int) -> int:
