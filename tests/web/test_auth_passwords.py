@@ -36,17 +36,19 @@ def _fail(app, username: str, times: int, address: str = "10.0.0.1") -> Browser:
 def test_five_failures_lock_the_user_name_with_a_time_to_retry(app, people, system, clock):
     browser = _fail(app, people["citizen"], 4)
     assert FAILED in browser.html and LOCKED not in browser.html
-    browser.login(people["citizen"], "wrong-password-x")  # the fifth
-    assert LOCKED in browser.html
+    response = browser.login(people["citizen"], "wrong-password-x")  # the fifth
+    assert response.status_code == 429 and LOCKED in browser.html
+    assert response.headers["Retry-After"] == str(15 * 60)  # the lock's [login] lock_minutes
     assert "Xəta" in browser.doc.findtext(".//title")
     # even the right password is refused while the lock lasts, with the same message
+    clock.advance(minutes=5)
     response = browser.login(people["citizen"], PASSWORD)
-    assert response.status_code == 200 and LOCKED in browser.html
+    assert response.status_code == 429 and LOCKED in browser.html and response.headers["Retry-After"] == str(10 * 60)
     # from another address too: the lock is on the user name
     other = Browser(app.test_client())
     other.client.environ_base["REMOTE_ADDR"] = "10.9.9.9"
-    assert other.login(people["citizen"], PASSWORD).status_code == 200 and LOCKED in other.html
-    clock.advance(minutes=16)
+    assert other.login(people["citizen"], PASSWORD).status_code == 429 and LOCKED in other.html
+    clock.advance(minutes=11)
     assert other.login(people["citizen"], PASSWORD).status_code == 302
     actions = _actions(system)
     assert actions.count("login_failed") == 5 and "login_locked" in actions and "login_refused_locked" in actions
@@ -76,7 +78,7 @@ def test_one_address_trying_many_user_names_is_paused(app, people, system):
         browser.login(f"guess-{n}", "wrong-password-x")
     assert LOCKED in browser.html
     # the right password of a real person from that address waits too
-    assert browser.login(people["operator"], PASSWORD).status_code == 200 and LOCKED in browser.html
+    assert browser.login(people["operator"], PASSWORD).status_code == 429 and LOCKED in browser.html
     elsewhere = Browser(app.test_client())
     assert elsewhere.login(people["operator"], PASSWORD).status_code == 302
 

@@ -82,8 +82,8 @@ def test_wrong_codes_lock_like_wrong_passwords(totp_app):
     browser.follow()
     for _ in range(5):
         browser.submit({"code": "123456"}, action="/login/code")
-    assert LOCKED in browser.html
-    assert Browser(totp_app.test_client()).login("operator", PASSWORD).status_code == 200  # locked
+    assert browser.response.status_code == 429 and LOCKED in browser.html and browser.response.headers["Retry-After"]
+    assert Browser(totp_app.test_client()).login("operator", PASSWORD).status_code == 429  # locked
 
 
 def test_citizens_are_not_asked_for_a_code(totp_app):

@@ -2,6 +2,7 @@
 citizen method vouched for."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from flask import render_template, request
@@ -20,6 +21,14 @@ INACTIVE = N_("This account is switched off. Contact the service's administrator
 
 def locked_message(until: datetime) -> str:
     return _(LOCKED, time=format_datetime(until, "HH:mm"))
+
+
+def locked_status(page: str, until: datetime | None, at: datetime):
+    """The page as answered: 429 with ``Retry-After`` (seconds to the lock's end) while a sign-in lock
+    lasts, the form shown again with the lock's field error; otherwise the page as it is."""
+    if until is None:
+        return page
+    return page, 429, {"Retry-After": str(max(1, math.ceil((until - at).total_seconds())))}
 
 
 def safe_next() -> str | None:

@@ -7,6 +7,9 @@ on to a one-time code (:mod:`web.login.totp`) before the session starts.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -30,7 +33,7 @@ from web.auth import (
 )
 from web.db import get_db
 from web.login import totp
-from web.login.common import locked_message, safe_next
+from web.login.common import locked_message, locked_status, safe_next
 from web.route_policy import public, signed_in
 from workflow import normalise
 from workflow.i18n import N_
@@ -51,13 +54,23 @@ def login():
     next_url = safe_next()
     form = LoginForm(request.form if request.method == "POST" else None)
     errors: list[tuple[str, str]] = []
+    until = None
     if request.method == "POST":
-        errors = _password_login(form, next_url)
-        if isinstance(errors, tuple):  # a response: signed in, or on to the one-time code
-            return errors[0]
+        result = _password_login(form, next_url)
+        if not isinstance(result, Refusal):  # signed in, or on to the one-time code
+            return result
+        errors, until = result
         form.password.data = ""
-    return render_template("auth/login.html", form=form, errors=errors, next_url=next_url,
+    page = render_template("auth/login.html", form=form, errors=errors, next_url=next_url,
                            last_method=request.cookies.get(METHOD_COOKIE), methods=available_methods())
+    return locked_status(page, until, now())
+
+
+class Refusal(NamedTuple):
+    """The form's field errors, and the end of the sign-in lock when one lasts."""
+
+    errors: list[tuple[str, str]]
+    until: datetime | None = None
 
 
 def _password_login(form: LoginForm, next_url: str | None):
@@ -69,11 +82,11 @@ def _password_login(form: LoginForm, next_url: str | None):
     if not password:
         errors.append(("password", N_("Enter your password")))
     if errors:
-        return errors
+        return Refusal(errors)
     try:
         normalise.text(username)  # a NUL or control character names no account (and PostgreSQL refuses NUL)
     except normalise.Refused as err:
-        return [("username", err.message)]
+        return Refusal([("username", err.message)])
     db, at, settings = get_db(), now(), login_settings()
     keys = limits.login_keys(username, request.remote_addr)
     account = identity.by_username(db, username)
@@ -86,8 +99,8 @@ def _password_login(form: LoginForm, next_url: str | None):
             account.password_hash = hash_password(password)
         limits.clear_login_failures(username, settings)
         if totp.second_factor_needed(account):
-            return (totp.begin(db, account, "password", next_url),)
-        return (sign_in(db, account, "password", next_url, at),)
+            return totp.begin(db, account, "password", next_url)
+        return sign_in(db, account, "password", next_url, at)
     entity = f"account:{account.id}" if account else None
     if until is None:
         until = limits.count_login_failure(keys, settings)
@@ -100,7 +113,7 @@ def _password_login(form: LoginForm, next_url: str | None):
         audit.record(db, "login_refused_locked", at=at, entity=entity, actor=anonymous_actor(),
                      detail={"method": "password", "username": username[:64]})
     db.commit()
-    return [("username", locked_message(until) if until else LOGIN_FAILED)]
+    return Refusal([("username", locked_message(until) if until else LOGIN_FAILED)], until)
 
 
 @bp.route("/logout", methods=("POST",))

@@ -32,7 +32,7 @@ from engine.models import Account
 from web import limits
 from web.auth import anonymous_actor, current_actor, login_settings, now, sign_in
 from web.db import get_db, get_system
-from web.login.common import locked_message
+from web.login.common import locked_message, locked_status
 from web.route_policy import public, signed_in
 from workflow.i18n import N_
 
@@ -93,6 +93,7 @@ def code():
     secret = _enrol_secret(account)
     form = CodeForm(request.form if request.method == "POST" else None)
     errors = []
+    until = None
     if request.method == "POST":
         db, at = get_db(), now()
         keys = limits.login_keys(account.username or str(account.id), request.remote_addr)
@@ -116,8 +117,9 @@ def code():
         db.commit()
         errors.append(("code", locked_message(until) if until else WRONG_CODE))
         form.code.data = ""
-    return render_template("auth/code.html", form=form, errors=errors, enrolling=bool(secret), secret=secret,
+    page = render_template("auth/code.html", form=form, errors=errors, enrolling=bool(secret), secret=secret,
                            action=url_for("login_totp.code"), qr_url=url_for("login_totp.qr"))
+    return locked_status(page, until, now())
 
 
 @bp.route("/login/code/qr.svg")
