@@ -28,10 +28,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine import spiff_internals
@@ -61,7 +63,7 @@ class ScenarioResult:
     end: str | None = None
     visited: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "passed": self.passed, "message": self.message, "end": self.end,
                 "visited": self.visited}
 
@@ -70,7 +72,7 @@ class _Failed(Exception):
     pass
 
 
-def load(text: str | bytes) -> list[dict]:
+def load(text: str | bytes) -> list[dict[str, Any]]:
     """Parse and check the shape of a scenarios file."""
     try:
         data = json.loads(text)
@@ -81,10 +83,11 @@ def load(text: str | bytes) -> list[dict]:
     if isinstance(data, dict):
         data = data.get("scenarios")
     validate_shape(data)
-    return data
+    scenarios: list[dict[str, Any]] = data
+    return scenarios
 
 
-def _too_deep(value, limit: int) -> bool:
+def _too_deep(value: object, limit: int) -> bool:
     """True if lists and objects in ``value`` nest more than ``limit`` levels (walked without recursion)."""
     todo = [(value, 0)]
     while todo:
@@ -98,7 +101,7 @@ def _too_deep(value, limit: int) -> bool:
     return False
 
 
-def validate_shape(data) -> None:
+def validate_shape(data: object) -> None:
     if not isinstance(data, list) or len(data) > MAX_SCENARIOS:
         raise ScenarioError(f"scenarios must be a list of at most {MAX_SCENARIOS} objects")
     if _too_deep(data, MAX_NESTING):
@@ -127,14 +130,14 @@ def validate_shape(data) -> None:
                 raise ScenarioError(f"scenario '{sc['name']}': expect '{key}' must be {what}")
 
 
-def stand_in_registry(real: OperationRegistry, results: Mapping) -> OperationRegistry:
+def stand_in_registry(real: OperationRegistry, results: Mapping[str, Any]) -> OperationRegistry:
     """Operations with the real names and parameters that return the scenario's canned results."""
     registry = OperationRegistry(real.namespace)
     calls: dict[str, int] = {}
     for name in real.names():
         op = real.get(name)
 
-        def func(ctx, _name=name, **_params):
+        def func(ctx: OperationContext, _name: str = name, **_params: Any) -> Any:
             if _name not in results:
                 raise _Failed(f"the scenario gives no result for service operation '{_name}'")
             given = results[_name]
@@ -157,7 +160,7 @@ class _Budget:
         self.deadline = time.monotonic() + seconds
         self.steps_left = steps
 
-    def __call__(self, _task=None) -> None:
+    def __call__(self, _task: Task | None = None) -> None:
         self.steps_left -= 1
         if self.steps_left < 0:
             raise _Failed(f"the diagram ran more than {MAX_ENGINE_STEPS} steps without waiting: "
@@ -166,7 +169,7 @@ class _Budget:
             raise _Failed("the scenario ran out of time: does the diagram loop without a way out?")
 
 
-def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict,
+def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict[str, Any],
                  seconds: float = SCENARIO_SECONDS) -> ScenarioResult:
     name = scenario.get("name", "?")
     visited: list[str] = []
@@ -188,7 +191,7 @@ def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario:
     return ScenarioResult(name, True, "", end=end, visited=visited)
 
 
-def run_all(parsed: ParsedProcess, operations: OperationRegistry, scenarios: list[dict]) -> list[ScenarioResult]:
+def run_all(parsed: ParsedProcess, operations: OperationRegistry, scenarios: list[dict[str, Any]]) -> list[ScenarioResult]:
     """Every scenario, within ``TOTAL_SECONDS`` together: those left when time is up fail unrun."""
     deadline = time.monotonic() + TOTAL_SECONDS
     results = []
@@ -202,11 +205,13 @@ def run_all(parsed: ParsedProcess, operations: OperationRegistry, scenarios: lis
     return results
 
 
-def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict, budget: _Budget) -> BpmnWorkflow:
+def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict[str, Any], budget: _Budget) -> BpmnWorkflow:
     registry = stand_in_registry(operations, scenario.get("services", {}))
 
-    def context(task) -> OperationContext:
-        return OperationContext(session=None, instance_id=0, task_name=task.task_spec.name, data=task.data,
+    def context(task: Task) -> OperationContext:
+        # no database in a scenario run: the stand-in operations never touch the session
+        return OperationContext(session=None,  # type: ignore[arg-type]
+                                instance_id=0, task_name=task.task_spec.name, data=task.data,
                                 now=datetime.now(UTC), services=None)
 
     wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
@@ -249,8 +254,8 @@ def _root_cause(err: BaseException) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-def _find(wf: BpmnWorkflow, name: str, state, manual: bool | None = None):
-    kwargs = {"state": state}
+def _find(wf: BpmnWorkflow, name: str, state: TaskState, manual: bool | None = None) -> Task | None:
+    kwargs: dict[str, Any] = {"state": state}
     if manual is not None:
         kwargs["manual"] = manual
     for task in wf.get_tasks(**kwargs):
@@ -277,7 +282,7 @@ def _end_event(wf: BpmnWorkflow) -> str | None:
     return max(ends, key=lambda t: t.last_state_change).task_spec.name if ends else None
 
 
-def _expect(expect: dict, wf: BpmnWorkflow, end: str | None, visited: list[str]) -> None:
+def _expect(expect: dict[str, Any], wf: BpmnWorkflow, end: str | None, visited: list[str]) -> None:
     wanted_end = expect.get("end")
     if wanted_end is not None:
         if not wf.is_completed():
