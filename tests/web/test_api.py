@@ -202,3 +202,26 @@ def test_a_review_completed_through_the_api_is_validated_like_the_page(system, c
     assert life.instance(iid).end_event == "executed"
     again = client.post(url, json={"answers": {"decision": "accept"}}, headers=operator)
     assert again.status_code == 409 and "already been completed" in again.get_json()["detail"]
+
+
+def test_deploying_through_the_api_needs_passing_scenarios_and_a_retry_deploys_once(system, client, people):
+    import json as jsonlib
+
+    from engine.settings import PROJECT_ROOT
+
+    folder = PROJECT_ROOT / "workflow" / "diagrams"
+    files = [{"name": p.name, "xml": p.read_text()} for p in sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn"))]
+    scenarios = jsonlib.loads((folder / "meter_reading.scenarios.json").read_text())["scenarios"]
+    headers = token(system, people["analyst"], "studio")
+    same = client.post("/api/v1/versions", json={"files": files, "scenarios": scenarios, "reason": "again"},
+                       headers=headers)
+    assert same.status_code == 409 and "already version 1" in same.get_json()["detail"]
+    changed = [{**f, "xml": f["xml"] + "\n<!-- reviewed -->\n"} if f["name"].endswith(".bpmn") else f for f in files]
+    body = {"files": changed, "scenarios": scenarios, "reason": "reviewed layout"}
+    first = client.post("/api/v1/versions", json=body, headers={**headers, "Idempotency-Key": "deploy-1"})
+    retry = client.post("/api/v1/versions", json=body, headers={**headers, "Idempotency-Key": "deploy-1"})
+    assert first.status_code == retry.status_code == 201 and first.get_json() == retry.get_json()
+    assert first.get_json()["version"] == 2
+    assert [v["version"] for v in client.get("/api/v1/versions", headers=headers).get_json()] == [2, 1]
+    failing = client.post("/api/v1/versions", json={**body, "scenarios": [], "reason": "no tests"}, headers=headers)
+    assert failing.status_code == 422

@@ -3,18 +3,19 @@ starting an application. Scope ``portal``; the applicant (or the meter's holder 
 as the pages decide it (``engine.policy``)."""
 from __future__ import annotations
 
-from flask import request, send_file, url_for
+from flask import send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from engine import api_access, policy
+from engine import policy
 from engine.models import StoredFile
-from web.api import tokens
+from web.api import idempotency, tokens
 from web.api.datatypes import UtcDateTime
+from web.api.idempotency import IdempotencyHeaderSchema
 from web.api.problems import problem
 from web.citizen.pages import timeline
-from web.db import dispatch_jobs, get_db, get_system
+from web.db import get_db, get_system
 from workflow.models import Application, Invoice
 from workflow.privacy import application_resource
 
@@ -43,11 +44,6 @@ class ApplicationSchema(Schema):
 class StartedSchema(Schema):
     instance_id = fields.Integer(required=True)
     continue_url = fields.String(required=True, metadata={"description": "The page where the citizen goes on"})
-
-
-class IdempotencyHeaderSchema(Schema):
-    idempotency_key = fields.String(data_key="Idempotency-Key", load_default=None,
-                                    metadata={"description": "Retries with the same key return the first result"})
 
 
 def _visible(number: str, action: str) -> Application | None:
@@ -108,24 +104,9 @@ def start_application(idempotency_key: str | None = None):
     actor = tokens.actor()
     if not policy.allows(actor, policy.START_APPLICATION, policy.Resource("service")):
         return problem(403, "Only a citizen's token may start an application.", kind="role")
-    db = get_db()
-    digest = api_access.request_digest(request.method, request.path, request.get_data())
-    key = (idempotency_key or "").strip()[:200]
-    if key:
-        try:
-            first = api_access.replay(db, actor.id, key, digest)
-        except api_access.KeyReused:
-            return problem(422, "This Idempotency-Key was used for a different request.",
-                           errors=[{"field": "Idempotency-Key", "message": "used for a different request"}])
-        if first is not None:
-            return first.body, first.status
-    system = get_system()
-    result = system.start_application(db, actor)
-    body = {"instance_id": result.instance.id, "continue_url": url_for("tasks.task_list")}
-    if key and not api_access.remember(db, actor.id, key, digest, 201, body, system.services.now()):
-        db.rollback()  # a concurrent retry with the same key finished first: answer as it did
-        first = api_access.replay(db, actor.id, key, digest)
-        return first.body, first.status
-    db.commit()
-    dispatch_jobs()
-    return body, 201
+
+    def create() -> dict:
+        result = get_system().start_application(get_db(), actor)
+        return {"instance_id": result.instance.id, "continue_url": url_for("tasks.task_list")}
+
+    return idempotency.once(actor.id, idempotency_key, 201, create)

@@ -11,8 +11,9 @@ from engine.diagrams import MAX_DIAGRAM_BYTES
 from engine.errors import DiagramError, EngineError
 from engine.models import ProcessVersion
 from engine.scenarios import ScenarioError
-from web.api import tokens
+from web.api import idempotency, tokens
 from web.api.datatypes import UtcDateTime
+from web.api.idempotency import IdempotencyHeaderSchema
 from web.api.problems import problem
 from web.db import get_db, get_system
 from workflow.operations import OPERATIONS
@@ -142,3 +143,45 @@ def migration_dry_run(body: dict):
     return {"movable": sum(p.movable for p in plan), "blocked": sum(not p.movable for p in plan),
             "instances": [{"instance_id": p.instance_id, "movable": p.movable, "waiting_at": p.waiting_at,
                            "reasons": p.reasons} for p in plan]}
+
+
+class DeployBody(DiagramFiles):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                           metadata={"description": "Why this version: shown in the version list and the audit"})
+
+
+class DeployedSchema(Schema):
+    version = fields.Integer(required=True)
+    content_hash = fields.String(required=True)
+
+
+@blp.route("/versions", methods=["POST"])
+@tokens.requires("studio")
+@blp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(DeployBody)
+@blp.response(201, DeployedSchema)
+@blp.alt_response(409, description="These files are already a version")
+@blp.alt_response(422, description="A problem in the diagram, or a scenario fails (named)")
+def deploy(body: dict, idempotency_key: str | None = None):
+    """Deploy a new version: with a reason, no problems and every scenario passing; honours ``Idempotency-Key``."""
+    actor = tokens.actor()
+    if not _may(policy.DEPLOY_DIAGRAM):
+        return problem(403, "This account may not deploy diagrams.", kind="role")
+    files = {f["name"]: f["xml"] for f in body["files"]}
+
+    def create():
+        db = get_db()
+        try:
+            version = versions.deploy(db, get_system().specs, OPERATIONS, PROCESS_ID, files, body["scenarios"],
+                                      actor=actor, reason=body["reason"].strip())
+        except DiagramError as err:
+            return problem(422, str(err), errors=[{"field": "files", "message": str(err)}])
+        except ScenarioError as err:
+            return problem(422, str(err), errors=[{"field": "scenarios", "message": str(err)}])
+        except EngineError as err:  # already a version, a failing scenario, no reason
+            status = 409 if "already version" in str(err) else 422
+            return problem(status, str(err), errors=[{"field": "files" if status == 409 else "scenarios",
+                                                      "message": str(err)}])
+        return {"version": version.version, "content_hash": version.content_hash}
+
+    return idempotency.once(actor.id, idempotency_key, 201, create)
