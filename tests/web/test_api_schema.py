@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from engine.api_access import SCOPES
 from tests.web.test_api import token
@@ -13,6 +14,14 @@ from worker.lifecycle import make_people
 from workflow import factories as f
 
 EXAMPLES = 15  # per operation
+# A deploy refuses well-formed requests for reasons no schema can state (a diagram that does not
+# parse, a scenario that fails): 422 with the reason is its contract. Every other operation must
+# accept what its schema allows.
+DOMAIN_REFUSALS = {("POST", "/api/v1/versions")}
+
+
+def excluded(operation) -> list:
+    return [positive_data_acceptance] if (operation.method.upper(), operation.path) in DOMAIN_REFUSALS else []
 
 
 @pytest.fixture
@@ -32,7 +41,7 @@ def test_every_operation_answers_within_its_documented_contract(app, admin_heade
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
                   derandomize=True, database=None)
-        def check(case):
-            case.call_and_validate(headers=admin_headers)
+        def check(case, skipped=excluded(operation)):
+            case.call_and_validate(headers=admin_headers, excluded_checks=skipped)
 
         check()

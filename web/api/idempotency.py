@@ -40,8 +40,9 @@ def once(account_id: int, idempotency_key: str | None, status: int, create: Call
         return body
     if key and not api_access.remember(db, account_id, key, digest, status, body, get_system().services.now()):
         db.rollback()  # a concurrent retry with the same key finished first: answer as it did
-        first = api_access.replay(db, account_id, key, digest)
-        return first.body, first.status
+        winner = api_access.replay(db, account_id, key, digest)
+        assert winner is not None  # the unique row that refused ours is there
+        return winner.body, winner.status
     db.commit()
     dispatch_jobs()
     return body, status

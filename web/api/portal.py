@@ -109,4 +109,4 @@ def start_application(idempotency_key: str | None = None):
         result = get_system().start_application(get_db(), actor)
         return {"instance_id": result.instance.id, "continue_url": url_for("tasks.task_list")}
 
-    return idempotency.once(actor.id, idempotency_key, 201, create)
+    return idempotency.once(tokens.account_id(), idempotency_key, 201, create)

@@ -184,4 +184,4 @@ def deploy(body: dict, idempotency_key: str | None = None):
                                                       "message": str(err)}])
         return {"version": version.version, "content_hash": version.content_hash}
 
-    return idempotency.once(actor.id, idempotency_key, 201, create)
+    return idempotency.once(tokens.account_id(), idempotency_key, 201, create)

@@ -37,6 +37,13 @@ def actor() -> Actor:
     return g.get(ACTOR_KEY)
 
 
+def account_id() -> int:
+    """The account the request's token belongs to (every token belongs to one)."""
+    who = actor()
+    assert who is not None and who.id is not None
+    return who.id
+
+
 def requires(scope: str):
     """The view needs a valid token whose scopes include ``scope`` (the policy's ``call_api``)."""
     def deco(view):
