@@ -7,6 +7,8 @@ markers (such as an inspection overriding a reading) are not recovered.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from xml.etree import ElementTree
 
 from sqlalchemy import insert, select
@@ -30,9 +32,9 @@ from engine.models import AuditEvent, ProcessInstance, ProcessVersion, WorkItem
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 
-def _sla_timers(version: ProcessVersion) -> dict[str, str]:
+def _sla_timers(version: ProcessVersion) -> dict[str | None, str | None]:
     """Non-interrupting boundary timers of a version: timer id -> id of the task it is attached to."""
-    found = {}
+    found: dict[str | None, str | None] = {}
     for name, text in version.files.items():
         if not name.endswith(".bpmn"):
             continue
@@ -59,7 +61,7 @@ def backfill(session: Session, batch: int = 500) -> int:
     return written
 
 
-def _rows(session: Session, ids: list[int], slas: dict[int, dict[str, str]]) -> list[dict]:
+def _rows(session: Session, ids: list[int], slas: dict[int, dict[str | None, str | None]]) -> list[dict[str, Any]]:
     instances = {i.id: i for i in session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(ids)))}
     items = list(session.scalars(select(WorkItem).where(WorkItem.instance_id.in_(ids)).order_by(WorkItem.id)))
     by_id = {item.id: item for item in items}
@@ -68,7 +70,7 @@ def _rows(session: Session, ids: list[int], slas: dict[int, dict[str, str]]) -> 
         if item.unit_id is not None:
             last_unit[item.instance_id] = item
 
-    def base(kind, instance_id, at, **values):
+    def base(kind: str, instance_id: int, at: datetime, **values: Any) -> dict[str, Any]:
         owner = last_unit.get(instance_id)
         row = {"at": as_utc(at), "kind": kind, "instance_id": instance_id,
                "version_id": instances[instance_id].version_id, "node": None, "role": None, "work_item_id": None,
@@ -77,7 +79,7 @@ def _rows(session: Session, ids: list[int], slas: dict[int, dict[str, str]]) -> 
         row.update(values)
         return row
 
-    def of_item(kind, item, at, **values):
+    def of_item(kind: str, item: WorkItem, at: datetime, **values: Any) -> dict[str, Any]:
         return base(kind, item.instance_id, at, **{"node": item.task_name, "role": item.role,
                                                    "work_item_id": item.id, "unit_id": item.unit_id,
                                                    "reference": item.reference, **values})
@@ -95,11 +97,12 @@ def _rows(session: Session, ids: list[int], slas: dict[int, dict[str, str]]) -> 
         AuditEvent.action.in_(("work_item_claimed", "work_item_reassigned", "timer_fired", "task_ran",
                                "instance_completed", "instance_error"))).order_by(AuditEvent.id))
     for ev in audit:
+        assert ev.instance_id is not None  # the query selects events of these instances
         inst = instances[ev.instance_id]
         if ev.action in ("work_item_claimed", "work_item_reassigned"):
-            item = by_id.get(int((ev.entity or "work_item:0").split(":")[1]))
-            if item is not None:
-                rows.append(of_item(TASK_CLAIMED, item, ev.at))
+            claimed = by_id.get(int((ev.entity or "work_item:0").split(":")[1]))
+            if claimed is not None:
+                rows.append(of_item(TASK_CLAIMED, claimed, ev.at))
         elif ev.action == "timer_fired":
             timer = ev.detail.get("timer")
             rows.append(base(TIMER_FIRED, inst.id, ev.at, node=timer))
@@ -107,9 +110,9 @@ def _rows(session: Session, ids: list[int], slas: dict[int, dict[str, str]]) -> 
             if attached:
                 open_then = [i for i in items if i.instance_id == inst.id and i.task_name == attached
                              and as_utc(i.created_at) <= as_utc(ev.at)]
-                item = open_then[-1] if open_then else None
-                if item is not None:
-                    rows.append(of_item(ESCALATION, item, ev.at, detail=timer))
+                escalated = open_then[-1] if open_then else None
+                if escalated is not None:
+                    rows.append(of_item(ESCALATION, escalated, ev.at, detail=timer))
         elif ev.action == "task_ran":
             rows.append(base(JOB_RUN, inst.id, ev.at, node=ev.detail.get("task")))
         else:
