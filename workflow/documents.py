@@ -50,9 +50,7 @@ def format_date(day: date) -> str:
 
 def format_local_time(moment: datetime, zone: str = DEFAULT_ZONE) -> str:
     """A stored moment (UTC; naive means UTC) as people in ``zone`` read it: ``19.03.2026 20:00``."""
-    utc = as_utc(moment)
-    assert utc is not None  # as_utc keeps a datetime a datetime
-    return utc.astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M")
+    return as_utc(moment).astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M")
 
 
 def format_percent(rate: Decimal) -> str:
