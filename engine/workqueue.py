@@ -9,13 +9,25 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union_all, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    UnaryExpression,
+    and_,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine import eventlog, policy
 from engine.audit import Actor, record
-from engine.db import as_utc
+from engine.db import as_utc, rowcount
 from engine.errors import NotFound, WorkItemError
 from engine.models import Account, WorkItem
 from engine.workitems import get_for, resource_of
@@ -41,12 +53,12 @@ class QueuePage:
     pages: int
 
 
-def _scope(actor: Actor, role: str):
+def _scope(actor: Actor, role: str) -> ColumnElement[bool]:
     """Open items of ``role`` that ``actor`` may see: their unit's, or assigned to them."""
     return or_(*_scope_parts(actor, role))
 
 
-def _scope_parts(actor: Actor, role: str) -> list:
+def _scope_parts(actor: Actor, role: str) -> list[ColumnElement[bool]]:
     """The scope as disjoint parts, each served by one index: the unit's items (the partial index in
     due-date order) and items of other units assigned to the person (the assignee index; rare). Who may see
     which queue is ``engine.policy``'s ``see_queue``."""
@@ -61,7 +73,7 @@ def _scope_parts(actor: Actor, role: str) -> list:
     ]
 
 
-def _views(actor: Actor, now: datetime, w=WorkItem) -> dict[str, object]:
+def _views(actor: Actor, now: datetime, w: type[WorkItem] = WorkItem) -> dict[str, ColumnElement[bool]]:
     """The filter tabs as conditions on ``w``: the work item table, or a subquery's columns."""
     flagged = or_(w.flagged, w.evidence_flagged)  # as the partial index says it
     return {
@@ -74,19 +86,21 @@ def _views(actor: Actor, now: datetime, w=WorkItem) -> dict[str, object]:
     }
 
 
-def queue_order():
+def queue_order() -> tuple[UnaryExpression[datetime | None], InstrumentedAttribute[int]]:
     """Due date first (items without one last), then oldest: the order of the partial index."""
     return (WorkItem.due_at.asc().nulls_last(), WorkItem.id)
 
 
-def _base(actor: Actor, flt: QueueFilter, role: str, part) -> list:
+def _base(actor: Actor, flt: QueueFilter, role: str, part: ColumnElement[bool]) -> list[ColumnElement[bool]]:
     base = [part]
     if flt.area:
         base.append(WorkItem.area == flt.area)
     return base
 
 
-def counts_statement(actor: Actor, flt: QueueFilter, now: datetime, role: str = "operator"):
+def counts_statement(
+    actor: Actor, flt: QueueFilter, now: datetime, role: str = "operator"
+) -> Select[*tuple[int, ...]] | CompoundSelect[*tuple[int, ...]]:
     """One row per part of the scope with the number of items behind each filter tab (sum them). The
     unit's part is an index-only scan of ``ix_work_item_open_page``, which carries the columns counted;
     one aggregate per part (not one over their union) keeps that scan feeding the aggregate directly."""
@@ -97,7 +111,7 @@ def counts_statement(actor: Actor, flt: QueueFilter, now: datetime, role: str = 
 
 
 def page_statement(actor: Actor, flt: QueueFilter, now: datetime, role: str = "operator", page: int = 1,
-                   per_page: int = 25, part: int = 0):
+                   per_page: int = 25, part: int = 0) -> Select[WorkItem]:
     """The items of one page of one view over one part of the scope, in due-date order (the unit's part
     is read in index order from ``ix_work_item_open_page``: no sort of the unit's items)."""
     return (select(WorkItem).where(*_base(actor, flt, role, _scope_parts(actor, role)[part]),
@@ -105,7 +119,7 @@ def page_statement(actor: Actor, flt: QueueFilter, now: datetime, role: str = "o
             .order_by(*queue_order()).offset((page - 1) * per_page).limit(per_page))
 
 
-def _sort_key(item: WorkItem):
+def _sort_key(item: WorkItem) -> tuple[bool, datetime | None, int]:
     return (item.due_at is None, as_utc(item.due_at) if item.due_at else None, item.id)
 
 
@@ -157,7 +171,7 @@ def renew_lease(session: Session, item_id: int, actor: Actor, now: datetime, lea
         .values(lease_until=now + lease).execution_options(synchronize_session=False)
     )
     session.refresh(item)
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise WorkItemError("you do not hold this task")
     return item
 
@@ -192,10 +206,10 @@ def release_expired(session: Session, now: datetime) -> int:
                                WorkItem.claimed_by_id.is_not(None))
         .values(claimed_by_id=None, lease_until=None).execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rowcount(result)
 
 
-def unit_dashboard(session: Session, head: Actor, now: datetime) -> dict:
+def unit_dashboard(session: Session, head: Actor, now: datetime) -> dict[str, Any]:
     """What a unit head watches: open, claimed, overdue, escalated, done this week, median time to decision."""
     unit = WorkItem.unit_id == head.unit_id
     open_ops = and_(unit, WorkItem.state == "open", WorkItem.role.in_(("operator", "inspector")))
@@ -213,6 +227,7 @@ def unit_dashboard(session: Session, head: Actor, now: datetime) -> dict:
             select(WorkItem.created_at, WorkItem.completed_at).where(
                 unit, WorkItem.state == "completed", WorkItem.role == "operator",
                 WorkItem.completed_at >= now - timedelta(days=30)))
+        if done is not None  # never None: the query compares it (the column is nullable)
     ]
     return {
         "open": row[0], "claimed": row[1], "overdue": row[2], "escalated": row[3], "done_this_week": row[4],
