@@ -26,6 +26,7 @@ def test_a_parsed_face_has_the_per_document_state_the_module_copies():
         assert hasattr(font, name), name
     assert isinstance(font.subset, SubsetMap) and font.subset.font is font
     assert font.subset.pick(ord("ə")) is not None
+    font.ttfont.close()  # fontTools keeps the file open while it reads lazily
 
 
 def test_the_output_producer_builds_fonts_in_one_overridable_step():
