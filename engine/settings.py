@@ -38,10 +38,14 @@ PACKAGE_SECTIONS = (
     "operations",  # web.metrics
     "events",  # engine.webhooks
 )
+if typing.TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_S = typing.TypeVar("_S", bound="DataclassInstance")  # a settings dataclass
 MODES = ("production", "embedded")
 
 
-def _hint(name: str, known) -> str:
+def _hint(name: str, known: typing.Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -127,10 +131,10 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
     work: WorkSettings = field(default_factory=WorkSettings)
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
-    environ: typing.Mapping | None = field(default=None, repr=False, compare=False)  # None: os.environ
+    raw: dict[str, typing.Any] = field(default_factory=dict, repr=False, compare=False)
+    environ: typing.Mapping[str, str] | None = field(default=None, repr=False, compare=False)  # None: os.environ
 
-    def section(self, name: str, cls: type):
+    def section(self, name: str, cls: type[_S]) -> _S:
         """Build another package's typed settings dataclass from section ``name``."""
         return build_section(cls, name, self.raw.get(name, {}), os.environ if self.environ is None else self.environ)
 
@@ -143,13 +147,13 @@ class Settings:
     def is_production(self) -> bool:
         return self.app.mode == "production"
 
-    def value(self, section: str, key: str, default=None):
+    def value(self, section: str, key: str, default: typing.Any = None) -> typing.Any:
         """One setting as written (environment first, then the file), untyped, for checks across packages."""
         environ = os.environ if self.environ is None else self.environ
         return environ.get(f"{ENV_PREFIX}{section.upper()}__{key.upper()}", self.raw.get(section, {}).get(key, default))
 
 
-def _coerce(value, typ, where: str):
+def _coerce(value: typing.Any, typ: typing.Any, where: str) -> typing.Any:
     origin = typing.get_origin(typ)
     if origin is tuple:
         (item_type, *_rest) = typing.get_args(typ)
@@ -181,7 +185,7 @@ def _coerce(value, typ, where: str):
     return value
 
 
-def build_section(cls: type, name: str, values: dict, environ) -> object:
+def build_section(cls: type[_S], name: str, values: dict[str, typing.Any], environ: typing.Mapping[str, str]) -> _S:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     prefix = f"{ENV_PREFIX}{name.upper()}__"
@@ -191,7 +195,7 @@ def build_section(cls: type, name: str, values: dict, environ) -> object:
         key = env_key.removeprefix(prefix).lower()
         if key not in known:
             raise SettingsError(f"{env_key} names an unknown setting [{name}] {key!r}{_hint(key, known)}")
-    kwargs = {}
+    kwargs: dict[str, typing.Any] = {}
     for f in dataclasses.fields(cls):
         env_key = f"{ENV_PREFIX}{name.upper()}__{f.name.upper()}"
         if env_key in environ:
@@ -201,14 +205,15 @@ def build_section(cls: type, name: str, values: dict, environ) -> object:
     return cls(**kwargs)
 
 
-def load_settings(path: str | os.PathLike | None = None, environ=None, overrides: dict | None = None) -> Settings:
+def load_settings(path: str | os.PathLike[str] | None = None, environ: typing.Mapping[str, str] | None = None,
+                  overrides: dict[str, dict[str, typing.Any]] | None = None) -> Settings:
     """Read settings from ``path`` (or ``SAYGAC_CONFIG``, or ``config.toml``), then the environment.
 
     ``overrides`` (section → key → value) is applied over the file, for tests and tools.
     """
     environ = os.environ if environ is None else environ
     config_path = Path(path or environ.get(f"{ENV_PREFIX}CONFIG") or PROJECT_ROOT / "config.toml")
-    raw: dict = {}
+    raw: dict[str, typing.Any] = {}
     if config_path.exists():
         with open(config_path, "rb") as fh:
             raw = tomllib.load(fh)
@@ -222,7 +227,7 @@ def load_settings(path: str | os.PathLike | None = None, environ=None, overrides
         section = env_key.removeprefix(ENV_PREFIX).split("__", 1)[0].lower()
         if section not in known:
             raise SettingsError(f"{env_key} names an unknown settings section [{section}]{_hint(section, known)}")
-    sections = {}
+    sections: dict[str, typing.Any] = {}
     for f in dataclasses.fields(Settings):
         if f.name in ("raw", "environ"):
             continue
