@@ -13,14 +13,17 @@ changed (see ``engine.projection``), and the step's audit events in one INSERT.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -63,11 +66,11 @@ class _Step:
     now: datetime
     actor: Actor
     before: Snapshot
-    audit: list[dict] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
     completed_task_id: str | None = None
-    events: list[dict] = field(default_factory=list)  # for the process event log
+    events: list[dict[str, Any]] = field(default_factory=list)  # for the process event log
 
-    def note(self, action: str, actor: Actor | None = None, **kwargs) -> None:
+    def note(self, action: str, actor: Actor | None = None, **kwargs: Any) -> None:
         self.audit.append(event_row(action, actor=actor or self.actor, at=self.now, **kwargs))
 
 
@@ -86,7 +89,7 @@ class Runtime:
 
     # -- public steps -------------------------------------------------------------------------
 
-    def start(self, session: Session, process_id: str, actor: Actor = SYSTEM, data: dict | None = None) -> StepResult:
+    def start(self, session: Session, process_id: str, actor: Actor = SYSTEM, data: dict[str, Any] | None = None) -> StepResult:
         version_id, version_number = self.specs.latest_id(session, process_id)
         parsed = self.specs.parsed_by_id(session, version_id)
         now = self.clock()
@@ -104,7 +107,7 @@ class Runtime:
         return self._advance_and_save(session, instance, wf, step)
 
     def complete(self, session: Session, work_item_id: int, actor: Actor,
-                 data: dict | Callable[[WorkItem], dict]) -> StepResult:
+                 data: dict[str, Any] | Callable[[WorkItem], dict[str, Any]]) -> StepResult:
         """Complete a user task. Two people completing one item: exactly one wins.
 
         ``data`` is the task's new data, or a function that computes it from the item once the
@@ -113,7 +116,7 @@ class Runtime:
         now = self.clock()
         instance = self._lock_item_instance(session, work_item_id)
         # read after the lock: someone may have completed it meanwhile
-        item = session.get(WorkItem, work_item_id, populate_existing=True)
+        item = session.get_one(WorkItem, work_item_id, populate_existing=True)
         check_can_complete(item, actor, now)
         wf = self._load(session, instance, actor)
         step = _Step(now, actor, self.projection.snapshot(wf), completed_task_id=item.task_id)
@@ -182,7 +185,7 @@ class Runtime:
         instance = self._lock(session, instance_id)
         if instance.status not in ("waiting", "running"):
             raise EngineError(f"instance {instance_id} has ended and cannot move")
-        source = session.get(ProcessVersion, instance.version_id)
+        source = session.get_one(ProcessVersion, instance.version_id)
         if source.process_id != target.process_id:
             raise EngineError("an instance can only move to a version of its own process")
         wf = self._load(session, instance, actor)
@@ -238,7 +241,7 @@ class Runtime:
         return wf
 
     def _attach(self, wf: BpmnWorkflow, session: Session, instance: ProcessInstance, actor: Actor) -> None:
-        def context_factory(task) -> OperationContext:
+        def context_factory(task: Task) -> OperationContext:
             if instance.id is None:  # a new instance: an operation needs its id before the save
                 session.add(instance)
                 session.flush()
@@ -247,26 +250,26 @@ class Runtime:
 
         wf.script_engine = SafeScriptEngine(self.operations, context_factory)
 
-    def _run(self, task, session: Session, instance: ProcessInstance) -> None:
+    def _run(self, task: Task, session: Session, instance: ProcessInstance) -> None:
         try:
             task.run()
         except SpiffWorkflowException as err:
             raise OperationFailed(f"step '{task.task_spec.name}' of instance {instance.id} failed: {err}") from err
 
-    def _ready_automatic(self, wf: BpmnWorkflow):
+    def _ready_automatic(self, wf: BpmnWorkflow) -> Iterator[tuple[BpmnWorkflow | BpmnSubWorkflow, Task]]:
         """READY non-manual tasks, deepest subprocess first, as the library's own engine loop does."""
         workflows = sorted(wf.get_active_subprocesses(), key=lambda w: w.depth, reverse=True) + [wf]
         for sub in workflows:
             for task in sub.get_tasks(state=TaskState.READY, manual=False, skip_subprocesses=True):
                 yield sub, task
 
-    def _advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, run_async: bool = False) -> list:
+    def _advance(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, run_async: bool = False) -> list[Task]:
         """Run automatic tasks until none is ready; returns the READY async tasks left for the worker
         (none when ``run_async``: the caller is the worker)."""
         steps = 0
         while True:
             ran = False
-            waiting_async = []
+            waiting_async: list[Task] = []
             for sub, task in list(self._ready_automatic(wf)):
                 if task.state != TaskState.READY:
                     continue
@@ -290,7 +293,7 @@ class Runtime:
                           run_async: bool = False) -> StepResult:
         waiting_async = self._advance(session, instance, wf, run_async)
         previous = instance.status if instance.id is not None else None
-        values = {"state": self.serializer.dumps(wf), "serializer_version": STATE_FORMAT, "updated_at": step.now}
+        values: dict[str, Any] = {"state": self.serializer.dumps(wf), "serializer_version": STATE_FORMAT, "updated_at": step.now}
         if wf.is_completed():
             end = self._end_event(wf)
             values.update(status="completed" if end else "error", end_event=end)
@@ -318,7 +321,7 @@ class Runtime:
         return result
 
     @staticmethod
-    def _save(session: Session, instance: ProcessInstance, values: dict) -> None:
+    def _save(session: Session, instance: ProcessInstance, values: dict[str, Any]) -> None:
         """Write the instance row: inserted with its first state, or one UPDATE of what a step changes."""
         if instance.id is None:
             for key, value in values.items():
@@ -337,9 +340,10 @@ class Runtime:
                 if isinstance(t.task_spec, EndEvent)]
         if not ends:
             return None
-        return max(ends, key=lambda t: t.last_state_change).task_spec.name
+        name: str = max(ends, key=lambda t: t.last_state_change).task_spec.name
+        return name
 
-def _audit_data(data: dict) -> dict:
+def _audit_data(data: dict[str, Any]) -> dict[str, Any]:
     """Form data as the audit log keeps it: short values only."""
     return {k: (v if isinstance(v, (int, float, bool)) or v is None else str(v)[:200]) for k, v in data.items()}
 
