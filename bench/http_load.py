@@ -25,8 +25,10 @@ One run:
    web CPU per login, with the argon2 parameters against RFC 9106 and OWASP's guidance;
 6. the resident memory of every web and worker process after the load, and the load average.
 
-The web tier runs in the embedded mode's cookie settings (no ``Secure`` cookies: the load
-generator speaks plain HTTP to gunicorn) with every production component. The machine runs the
+The web tier runs the app factory (``web:create_app()``) in the embedded mode's settings, because
+production's ``Secure`` cookies are not sent back over the plain HTTP the load generator speaks
+to gunicorn (``web.wsgi`` refuses the embedded mode); every component is the production one:
+gunicorn, PostgreSQL, Redis, rq workers. The machine runs the
 load generator too: its CPU is not the server's, but it competes for the same cores.
 
 The PostgreSQL database (default ``saygac_bench_http``) loses every table and the Redis
@@ -189,7 +191,7 @@ def main() -> None:
         web_log = tmp / "gunicorn.log"
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(args.web_workers), "-b", f"127.0.0.1:{port}",
-             "-c", str(ROOT / "bench" / "gunicorn_conf.py"), "web.wsgi:app"],
+             "-c", str(ROOT / "bench" / "gunicorn_conf.py"), "web:create_app()"],
             cwd=ROOT, env={**env, "SAYGAC_BENCH_SQL_DIR": str(web_sql)}, stdout=web_log.open("wb"),
             stderr=subprocess.STDOUT)
         counting_worker = ("import sys; from bench import sql_counter; sql_counter.install(sys.argv[1]); "

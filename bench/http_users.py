@@ -204,8 +204,9 @@ def main() -> None:
     runner.start(args.users, spawn_rate=args.users)
     deadline = time.monotonic() + 300
     while _logged_in < args.users:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"only {_logged_in} of {args.users} users signed in")
+        if time.monotonic() > deadline or (_logged_in + len(runner.greenlet) == 0):
+            errors = "; ".join(f"{e.name}: {e.error} x{e.occurrences}" for e in env.stats.errors.values())
+            raise SystemExit(f"only {_logged_in} of {args.users} users signed in: {errors[:600]}")
         gevent.sleep(0.05)
     env.stats.reset_all()
     print("READY", flush=True)
