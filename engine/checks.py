@@ -17,7 +17,7 @@ from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
 from engine import expressions
 from engine.diagrams import BPMN_NS, ParsedProcess
-from engine.errors import DiagramError, InvalidExpression, UnsafeExpression
+from engine.errors import N_, DiagramError, InvalidExpression, UnsafeExpression
 from engine.operations import OperationRegistry
 
 
@@ -36,13 +36,26 @@ def _all_specs(parsed: ParsedProcess) -> Iterable[Any]:
     yield from parsed.subprocess_specs.values()
 
 
-def _expression_problem(source: str, element_id: str, what: str) -> DiagramError | None:
+# What an expression problem is about: the message ids for an invalid and for an unsafe expression.
+_GATEWAY = (N_("the gateway condition is not a valid expression: %(err)s"), N_("the gateway condition is not allowed: %(err)s"))
+_PARAMETER = (N_("the parameter '%(name)s' is not a valid expression: %(err)s"), N_("the parameter '%(name)s' is not allowed: %(err)s"))
+_TIMER = (N_("the timer expression is not a valid expression: %(err)s"), N_("the timer expression is not allowed: %(err)s"))
+_RULE = (N_("decision rule %(row)s is not a valid expression: %(err)s"), N_("decision rule %(row)s is not allowed: %(err)s"))
+_SCRIPT = {"script": N_("the script is not allowed: %(err)s"),
+           "prescript": N_("the prescript is not allowed: %(err)s"),
+           "postscript": N_("the postscript is not allowed: %(err)s")}
+_RULE_OUTPUT = (N_("decision rule %(row)s output is not a valid expression: %(err)s"),
+                N_("decision rule %(row)s output is not allowed: %(err)s"))
+
+
+def _expression_problem(source: str, element_id: str, what: tuple[str, str], **params: Any) -> DiagramError | None:
     try:
         expressions.check(source)
     except InvalidExpression as err:
-        return DiagramError(f"the {what} is {err}", element_id=element_id)
+        detail = str(err).removeprefix("not a valid expression: ")
+        return DiagramError(what[0], element_id=element_id, params={**params, "err": detail})
     except UnsafeExpression as err:
-        return DiagramError(f"the {what} is not allowed: {err}", element_id=element_id)
+        return DiagramError(what[1], element_id=element_id, params={**params, "err": str(err)})
     return None
 
 
@@ -56,13 +69,15 @@ def check_process(parsed: ParsedProcess, rules: DeployRules) -> list[DiagramErro
             if isinstance(spec, UserTask):
                 key = props.get("formKey")
                 if not key:
-                    add(DiagramError("the user task names no form (formKey property)", element_id=spec.name))
+                    add(DiagramError(N_("the user task names no form (formKey property)"), element_id=spec.name))
                 elif key not in rules.form_keys:
-                    add(DiagramError(f"the form '{key}' does not exist", element_id=spec.name))
+                    add(DiagramError(N_("the form '%(form)s' does not exist"), element_id=spec.name,
+                                     params={"form": key}))
                 if lane is None or lane not in rules.lane_roles:
-                    add(DiagramError(f"the user task's lane '{lane}' maps to no role", element_id=spec.name))
+                    add(DiagramError(N_("the user task's lane '%(lane)s' maps to no role"), element_id=spec.name,
+                                     params={"lane": str(lane)}))
             elif lane is not None and lane not in rules.lane_roles and lane not in rules.automatic_lanes:
-                add(DiagramError(f"the lane '{lane}' maps to no role", element_id=spec.name))
+                add(DiagramError(N_("the lane '%(lane)s' maps to no role"), element_id=spec.name, params={"lane": lane}))
             if isinstance(spec, ServiceTask):
                 problems.extend(_check_service(spec, rules.operations))
             definition = getattr(spec, "event_definition", None)
@@ -71,7 +86,7 @@ def check_process(parsed: ParsedProcess, rules: DeployRules) -> list[DiagramErro
             for condition, _target in getattr(spec, "cond_task_specs", None) or []:
                 source = condition.args[0] if getattr(condition, "args", None) else None
                 if isinstance(source, str):
-                    p = _expression_problem(source, spec.name, "gateway condition")
+                    p = _expression_problem(source, spec.name, _GATEWAY)
                     if p:
                         add(p)
             for script_attr in ("script", "prescript", "postscript"):
@@ -80,30 +95,34 @@ def check_process(parsed: ParsedProcess, rules: DeployRules) -> list[DiagramErro
                     try:
                         expressions.compile_script(source)
                     except UnsafeExpression as err:
-                        add(DiagramError(f"the {script_attr} is not allowed: {err}", element_id=spec.name))
+                        add(DiagramError(_SCRIPT[script_attr], element_id=spec.name,
+                                             params={"err": str(err)}))
             problems.extend(_check_decision(spec))
     return problems
 
 
 def _check_service(spec: ServiceTask, operations: OperationRegistry) -> list[DiagramError]:
     if spec.operation_name not in operations:
-        return [DiagramError(f"the service operation '{spec.operation_name}' does not exist", element_id=spec.name)]
+        return [DiagramError(N_("the service operation '%(operation)s' does not exist"), element_id=spec.name,
+                             params={"operation": spec.operation_name})]
     op = operations.get(spec.operation_name)
     given = set(spec.operation_params or {})
     problems = []
     if given != set(op.params):
         problems.append(DiagramError(
-            f"the operation '{op.name}' takes parameters {sorted(op.params) or 'none'}, "
-            f"the diagram gives {sorted(given) or 'none'}", element_id=spec.name))
+            N_("the operation '%(operation)s' takes parameters %(wanted)s, the diagram gives %(given)s"),
+            element_id=spec.name,
+            params={"operation": op.name, "wanted": ", ".join(sorted(op.params)) or "—",
+                    "given": ", ".join(sorted(given)) or "—"}))
     for name, param in (spec.operation_params or {}).items():
-        p = _expression_problem(param.get("value", ""), spec.name, f"parameter '{name}'")
+        p = _expression_problem(param.get("value", ""), spec.name, _PARAMETER, name=name)
         if p:
             problems.append(p)
     return problems
 
 
 def _check_timer(element_id: str, definition: TimerEventDefinition) -> list[DiagramError]:
-    p = _expression_problem(definition.expression, element_id, "timer expression")
+    p = _expression_problem(definition.expression, element_id, _TIMER)
     if p:
         return [p]
     if any(isinstance(node, ast.Name) for node in ast.walk(ast.parse(definition.expression.strip(), mode="eval"))):
@@ -112,8 +131,8 @@ def _check_timer(element_id: str, definition: TimerEventDefinition) -> list[Diag
         value = expressions.evaluate(definition.expression, {})
         TimerEventDefinition.parse_time_or_duration(value)
     except Exception as err:  # the library raises plain exceptions for bad ISO 8601
-        return [DiagramError(f"the timer expression is not an ISO 8601 date or duration: {err}",
-                             element_id=element_id)]
+        return [DiagramError(N_("the timer expression is not an ISO 8601 date or duration: %(err)s"),
+                             element_id=element_id, params={"err": str(err)})]
     return []
 
 
@@ -131,15 +150,15 @@ def _check_decision(spec: TaskSpec) -> list[DiagramError]:
                     try:
                         expressions.check(source)
                     except InvalidExpression:
-                        p = _expression_problem(f"x {source}", spec.name, f"decision rule {rule.row_number}")
+                        p = _expression_problem(f"x {source}", spec.name, _RULE, row=rule.row_number)
                         if p:
                             problems.append(p)
                     except UnsafeExpression as err:
-                        problems.append(DiagramError(f"decision rule {rule.row_number} is not allowed: {err}",
-                                                     element_id=spec.name))
+                        problems.append(DiagramError(_RULE[1], element_id=spec.name,
+                                                     params={"row": rule.row_number, "err": str(err)}))
         for entry in rule.outputEntries:
             if entry.text:
-                p = _expression_problem(entry.text, spec.name, f"decision rule {rule.row_number} output")
+                p = _expression_problem(entry.text, spec.name, _RULE_OUTPUT, row=rule.row_number)
                 if p:
                     problems.append(p)
     return problems
@@ -186,9 +205,9 @@ def check_calls(roots: Mapping[str, etree._Element]) -> list[DiagramError]:
             chain = _call_chain(called, process_id, calls)
             if chain is not None:
                 problems.append(DiagramError(
-                    "this call activity calls its own process again ("
-                    + " → ".join(str(step) for step in [process_id, *chain]) + "): the calls would never end",
-                    element_id=activity_id, file=name))
+                    N_("this call activity calls its own process again (%(chain)s): the calls would never end"),
+                    element_id=activity_id, file=name,
+                    params={"chain": " → ".join(str(step) for step in [process_id, *chain])}))
     return problems
 
 
@@ -236,13 +255,13 @@ def _check_scope(scope: etree._Element, filename: str) -> list[DiagramError]:
     problems = []
     for node_id, kind in nodes.items():
         if node_id not in reached:
-            problems.append(DiagramError("this element cannot be reached from a start event",
+            problems.append(DiagramError(N_("this element cannot be reached from a start event"),
                                          element_id=node_id, file=filename))
         elif kind != "endEvent" and not edges.get(node_id):
-            problems.append(DiagramError("the path stops here: add an outgoing flow or an end event",
+            problems.append(DiagramError(N_("the path stops here: add an outgoing flow or an end event"),
                                          element_id=node_id, file=filename))
         elif node_id not in finishing:
-            problems.append(DiagramError("no path from this element reaches an end event",
+            problems.append(DiagramError(N_("no path from this element reaches an end event"),
                                          element_id=node_id, file=filename))
     return problems
 

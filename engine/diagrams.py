@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine.errors import DiagramError
+from engine.errors import N_, DiagramError
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -33,18 +33,20 @@ def parse_xml(data: bytes | str, filename: str) -> etree._Element:
     if isinstance(data, str):
         data = data.encode("utf-8")
     if len(data) > MAX_DIAGRAM_BYTES:
-        raise DiagramError(f"the file is larger than {MAX_DIAGRAM_BYTES // 1024 // 1024} MB", file=filename)
+        raise DiagramError(N_("the file is larger than %(mb)s MB"), file=filename,
+                           params={"mb": MAX_DIAGRAM_BYTES // 1024 // 1024})
     if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
-        raise DiagramError("document type declarations and entities are not allowed in diagrams", file=filename)
+        raise DiagramError(N_("document type declarations and entities are not allowed in diagrams"), file=filename)
     try:
         root = etree.fromstring(data, _safe_xml_parser())
     except etree.XMLSyntaxError as err:
-        raise DiagramError(f"the file is not well-formed XML: {err.msg}", file=filename, line=err.lineno) from None
+        raise DiagramError(N_("the file is not well-formed XML: %(err)s"), file=filename, line=err.lineno,
+                           params={"err": err.msg}) from None
     if root.getroottree().docinfo.internalDTD is not None:
-        raise DiagramError("document type declarations are not allowed in diagrams", file=filename)
+        raise DiagramError(N_("document type declarations are not allowed in diagrams"), file=filename)
     for node in root.iter():
         if isinstance(node, etree._Entity):
-            raise DiagramError("entities are not allowed in diagrams", file=filename, line=node.sourceline)
+            raise DiagramError(N_("entities are not allowed in diagrams"), file=filename, line=node.sourceline)
     return root
 
 
@@ -68,10 +70,10 @@ def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: b
                 parser.add_bpmn_xml(root, filename=name)
                 bpmn_roots[name] = root
             else:
-                raise DiagramError("only .bpmn and .dmn files can be deployed", file=name)
+                raise DiagramError(N_("only .bpmn and .dmn files can be deployed"), file=name)
         except ValidationException as err:
             raise DiagramError(
-                f"the diagram does not follow the BPMN schema: {_first_line(err)}",
+                N_("the diagram does not follow the BPMN schema: %(err)s"), params={"err": _first_line(err)},
                 element_id=getattr(err, "id", None) or None, file=name, line=getattr(err, "line_number", None) or None,
             ) from None
     try:
@@ -81,11 +83,11 @@ def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: b
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as err:
         raise DiagramError(
-            f"the diagram cannot be read: {_first_line(err)}", element_id=getattr(err, "id", None) or None,
+            N_("the diagram cannot be read: %(err)s"), params={"err": _first_line(err)}, element_id=getattr(err, "id", None) or None,
             file=getattr(err, "file_name", None), line=getattr(err, "line_number", None) or None,
         ) from None
     except (SpiffWorkflowException, KeyError, ValueError) as err:
-        raise DiagramError(f"the diagram cannot be read: {_first_line(err)}") from None
+        raise DiagramError(N_("the diagram cannot be read: %(err)s"), params={"err": _first_line(err)}) from None
     return ParsedProcess(process_id, spec, subprocess_specs)
 
 
@@ -95,11 +97,13 @@ def _check_flow_ends(root: etree._Element, filename: str) -> None:
     for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         source, target = flow.get("sourceRef"), flow.get("targetRef")
         if target not in ids:
-            raise DiagramError(f"the sequence flow '{flow.get('id')}' leads to '{target}', which does not exist",
+            raise DiagramError(N_("the sequence flow '%(flow)s' leads to '%(target)s', which does not exist"),
+                               params={"flow": flow.get("id"), "target": target},
                                element_id=source if source in ids else flow.get("id"), file=filename,
                                line=flow.sourceline)
         if source not in ids:
-            raise DiagramError(f"the sequence flow '{flow.get('id')}' starts at '{source}', which does not exist",
+            raise DiagramError(N_("the sequence flow '%(flow)s' starts at '%(source)s', which does not exist"),
+                               params={"flow": flow.get("id"), "source": source},
                                element_id=flow.get("id"), file=filename, line=flow.sourceline)
 
 

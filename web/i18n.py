@@ -13,6 +13,7 @@ from babel.messages.mofile import read_mo
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale, get_translations, gettext
 
+from engine.errors import DiagramError
 from engine.settings import Settings
 from workflow.i18n import N_, Message
 
@@ -196,6 +197,21 @@ def translate(message) -> str:
             except (TypeError, ValueError, KeyError):  # a translation whose placeholders differ
                 continue
     return text
+
+
+def diagram_problem(err: DiagramError) -> str:
+    """A diagram problem's message in the reader's language (its message id and parameters)."""
+    return translate(Message(err.msgid, err.params))
+
+
+def describe_diagram_error(err: DiagramError) -> str:
+    """The problem and where it is (file, line, element), in the reader's language."""
+    where = [gettext("file %(name)s", name=err.file) if err.file else "",
+             gettext("line %(n)s", n=err.line) if err.line else "",
+             gettext("element %(id)s", id=err.element_id) if err.element_id else ""]
+    where_text = ", ".join(w for w in where if w)
+    text = diagram_problem(err)
+    return f"{text} ({where_text})" if where_text else text
 
 
 def init_app(app: Flask, settings: Settings) -> Babel:

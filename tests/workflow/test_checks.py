@@ -77,7 +77,7 @@ def test_every_service_operation_exists(specs):
 
 def test_service_operations_get_their_parameters(specs):
     files = _with('<spiffworkflow:parameter id="invoice_id" type="int" value="invoice[&quot;invoice_id&quot;]" />', "")
-    _one(specs, files, "render_invoice", "takes parameters ['invoice_id'], the diagram gives none")
+    _one(specs, files, "render_invoice", "takes parameters invoice_id, the diagram gives —")
 
 
 def test_a_parameter_expression_must_be_safe(specs):

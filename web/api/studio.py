@@ -16,6 +16,7 @@ from web.api.datatypes import UtcDateTime
 from web.api.idempotency import IdempotencyHeaderSchema
 from web.api.problems import problem
 from web.db import get_db, get_system
+from web.i18n import diagram_problem
 from workflow.operations import OPERATIONS
 from workflow.process import PROCESS_ID
 
@@ -85,7 +86,7 @@ def _may(action: str) -> bool:
 
 
 def _problem(err: DiagramError) -> dict:
-    return {"message": err.message, "element_id": err.element_id, "file": err.file, "line": err.line}
+    return {"message": diagram_problem(err), "element_id": err.element_id, "file": err.file, "line": err.line}
 
 
 @blp.route("/versions")

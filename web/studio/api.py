@@ -17,7 +17,7 @@ from engine.models import ProcessInstance, ProcessVersion
 from engine.scenarios import ScenarioError, validate_shape
 from web.auth import current_actor, login_required
 from web.db import get_db, get_system
-from web.i18n import translate
+from web.i18n import describe_diagram_error, diagram_problem, translate
 from web.route_policy import allowed, require
 from web.studio.pages import DIAGRAM, MAX_FILES, _diagram, _safe_name, get_draft, version_or_404
 from workflow import normalise
@@ -36,7 +36,7 @@ def only_analysts():
 
 
 def _problem(err: DiagramError) -> dict:
-    return {"element_id": err.element_id, "message": err.message, "file": err.file, "line": err.line}
+    return {"element_id": err.element_id, "message": diagram_problem(err), "file": err.file, "line": err.line}
 
 
 def _body() -> dict:
@@ -89,7 +89,7 @@ def save_draft():
         scenarios = body.get("scenarios", [])
         validate_shape(scenarios)
     except DiagramError as err:
-        return _error(str(err), problems=[_problem(err)])
+        return _error(describe_diagram_error(err), problems=[_problem(err)])
     except ScenarioError as err:
         return _error(str(err))
     db = get_db()
@@ -129,7 +129,7 @@ def deploy():
                                   actor=current_actor(), reason=reason)
     except DiagramError as err:
         db.rollback()
-        return _error(str(err), problems=[_problem(err)])
+        return _error(describe_diagram_error(err), problems=[_problem(err)])
     except (EngineError, ScenarioError) as err:
         db.rollback()
         return _error(str(err))

@@ -29,6 +29,7 @@ from engine.scenarios import ScenarioError
 from engine.scenarios import load as load_scenarios
 from web.auth import current_actor, login_required
 from web.db import get_db, get_system
+from web.i18n import describe_diagram_error
 from web.route_policy import allowed, require
 from web.security import CSP
 from workflow.normalise import record_id
@@ -206,6 +207,8 @@ def _safe_name(name: str) -> bool:
 def _reason(err: Exception) -> str:
     if isinstance(err, UnicodeDecodeError):
         return _("the file is not UTF-8 text")
+    if isinstance(err, DiagramError):
+        return describe_diagram_error(err)
     return str(err)
 
 
