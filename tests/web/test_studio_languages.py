@@ -1,6 +1,7 @@
 """The studio's check and deploy problems read in the page's language, codes kept as typed."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -64,3 +65,14 @@ def test_a_refused_deploy_says_what_and_where_without_english(auth, analyst, lan
     assert body["error"].endswith(f"({where})")
     assert not _words(body["error"]) & ENGLISH
     assert not _words(body["problems"][0]["message"]) & ENGLISH
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("az", "Element heç nəyə bağlı deyil"),
+                                                ("ru", "Элемент ни с чем не соединён")])
+def test_the_modeler_gets_the_lint_messages_in_the_page_language(auth, analyst, lang, expected):
+    browser = auth.login(analyst)
+    browser.get(f"/studio/draft?lang={lang}")
+    texts = json.loads(browser.doc.xpath("//*[@data-studio]/@data-lint-texts")[0])
+    assert texts["Element is not connected"] == expected
+    assert texts["{errors} Errors, {warnings} Warnings"].count("{errors}") == 1
+    assert not [english for english, shown in texts.items() if shown == english]

@@ -8,7 +8,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js
 import lintModule from "bpmn-js-bpmnlint";
 import spiffModdle from "./studio/moddle.json";
 import saygacProps from "./studio/props.js";
-import { lintConfig } from "./studio/lint.js";
+import { lintConfig, translateModule } from "./studio/lint.js";
 import "./studio/studio.css";
 
 const moddleExtensions = { spiffworkflow: spiffModdle };
@@ -61,7 +61,8 @@ class Studio {
           : new BpmnModeler({
             container, moddleExtensions,
             propertiesPanel: { parent: panel, layout: { groups: { saygac: { open: true }, general: { open: false } } } },
-            additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, saygacProps, lintModule],
+            additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, saygacProps, lintModule,
+              translateModule(JSON.parse(this.d.lintTexts || "{}"))],
             linting: { bpmnlint: lintConfig, active: true },
           });
         const editor = { kind: "bpmn", modeler, container, panel, dirty: false };

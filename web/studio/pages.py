@@ -32,6 +32,7 @@ from web.db import get_db, get_system
 from web.i18n import describe_diagram_error
 from web.route_policy import allowed, require
 from web.security import CSP
+from web.studio.lint_texts import lint_translations
 from workflow.normalise import record_id
 from workflow.process import PROCESS_ID
 
@@ -101,7 +102,8 @@ def draft_page():
     draft = get_draft(db)
     db.commit()
     return render_template("studio/modeler.html", draft=draft, files=sorted(draft.files), readonly=False,
-                           source_url=url_for("studio_api.draft_json"))
+                           source_url=url_for("studio_api.draft_json"),
+                           lint_texts=lint_translations())
 
 
 @bp.get("/versions/<int:number>")
@@ -111,7 +113,8 @@ def version_page(number: int):
     row = version_or_404(db, number)
     who = db.get(Account, row.deployed_by_id).display_name if row.deployed_by_id else None
     return render_template("studio/modeler.html", version=row, who=who, files=sorted(row.files), readonly=True,
-                           source_url=url_for("studio_api.version_json", number=number))
+                           source_url=url_for("studio_api.version_json", number=number),
+                           lint_texts=lint_translations())
 
 
 @bp.post("/versions/<int:number>/edit")

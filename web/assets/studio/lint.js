@@ -43,3 +43,11 @@ export const lintConfig = {
     resolveConfig() { return null; },
   },
 };
+
+// bpmn-js's translate service with the page's translations (data-lint-texts, from the server's
+// catalogues): the lint messages and the lint plugin's labels; other texts stay as bpmn-js has them.
+export function translateModule(texts) {
+  const translate = (template, replacements) => (texts[template] || template)
+    .replace(/{([^}]+)}/g, (whole, key) => (replacements && key in replacements ? replacements[key] : whole));
+  return { translate: ["value", translate] };
+}
