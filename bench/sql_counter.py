@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 _counts = {"statements": 0, "commits": 0, "rollbacks": 0, "pings": 0}
@@ -17,11 +18,16 @@ _directory: Path | None = None
 
 
 def _dump() -> None:
+    """Write the totals; never raises (it runs inside SQLAlchemy's commit and rollback events,
+    possibly in two threads of one process at once: the embedded mode's sweep thread)."""
     if _directory is not None:
         path = _directory / f"{os.getpid()}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(_counts))
-        tmp.replace(path)
+        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+        try:
+            tmp.write_text(json.dumps(_counts))
+            tmp.replace(path)
+        except OSError:  # the next transaction writes them again
+            pass
 
 
 def _reset() -> None:
