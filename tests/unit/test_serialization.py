@@ -21,7 +21,8 @@ FULL = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 def _engine():
     ops = OperationRegistry()
     results = {"register_application": {"application_id": 1, "number": "N", "district": "yasamal"},
-               "check_plausibility": {"conflict": False, "flag_count": 0}}
+               "check_plausibility": {"conflict": False, "flag_count": 0},
+               "assign_unit": {"unit_id": 1, "review_due": "2030-01-02T18:00:00+04:00"}}  # the review SLA timer's due
     for name, params in [("discard_draft", {"instance_note": "str"}), ("register_application", {}),
                          ("check_plausibility", {"application_id": "int"}),
                          ("assign_unit", {"application_id": "int", "unit_code": "str"}),
