@@ -47,6 +47,8 @@ ACTION_LABELS = {
     "invoice_computed": N_("Invoice computed"), "instance_migrated": N_("Moved to another diagram version"),
     "instance_error": N_("Stopped with an error"),
     "conflict_overridden": N_("Accepted despite the conflict (override)"),
+    "original_photo_downloaded": N_("Original photo downloaded"), "meter_replaced": N_("Meter replaced"),
+    "meter_seal_changed": N_("Meter seal changed"),
 }
 
 
