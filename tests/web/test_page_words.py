@@ -4,7 +4,8 @@ The walk takes every GET route of ``app.url_map``, as every role the policy lets
 sample objects of the route-policy walk (one application of a citizen in Yasamal waiting at the
 review), through the Flask test client; the visible text of each HTML page (the rendered
 document without scripts, styles and the contents of ``code``/``pre``/form fields, where codes
-are typed or shown on purpose) is read with lxml.
+are typed or shown on purpose), with the aria-label, title, placeholder and alt texts, is read
+with lxml.
 """
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def visible_text(html: str) -> str:
     for node in doc.xpath("|".join(f"//{tag}" for tag in NOT_PROSE)):
         node.drop_tree()
     body = doc.find("body")
-    text = " ".join(" ".join((body if body is not None else doc).itertext()).split())
+    root = body if body is not None else doc
+    said = root.xpath("//@aria-label | //@title | //@placeholder | //@alt")  # read out or shown on hover
+    text = " ".join(" ".join([*root.itertext(), *said]).split())
     return FILE_NAME.sub(" ", text)
 
 
