@@ -21,8 +21,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypedDict
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from engine.db import as_utc
@@ -78,13 +79,19 @@ class Visit:
 
     @property
     def working(self) -> float | None:
-        if not self.completed:
+        if not self.completed or self.ended_at is None:  # a completed visit always has its end time
             return None
         return (self.ended_at - self.claimed_at).total_seconds() if self.claimed_at else 0.0
 
     @property
+    def elapsed(self) -> float | None:
+        """Seconds from ready to completion or cancellation (None while the visit is open)."""
+        return (self.ended_at - self.ready_at).total_seconds() if self.ended_at else None
+
+    @property
     def breached(self) -> bool:
-        return self.completed and self.due_at is not None and self.ended_at > self.due_at
+        return (self.completed and self.due_at is not None and self.ended_at is not None
+                and self.ended_at > self.due_at)
 
 
 @dataclass
@@ -118,7 +125,8 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def _events(session: Session, scope: Scope, kinds: Iterable[str], *conditions) -> list:
+def _events(session: Session, scope: Scope, kinds: Iterable[str],
+            *conditions: ColumnElement[bool]) -> list[Row[Any]]:
     """Event rows (plain rows, not ORM objects: a year is millions of them) in log order."""
     stmt = select(ProcessEvent.__table__).where(ProcessEvent.version_id.in_(scope.version_ids),
                                       ProcessEvent.kind.in_(tuple(kinds)), *conditions)
@@ -151,7 +159,7 @@ def visits(session: Session, scope: Scope, node: str | None = None) -> list[Visi
     return [v for v in found.values() if v.completed]
 
 
-def _of_versions(session: Session, version_ids: tuple[int, ...]) -> list:
+def _of_versions(session: Session, version_ids: tuple[int, ...]) -> list[ColumnElement[bool]]:
     """The condition that an open work item belongs to one of ``version_ids`` (none when they are all
     the versions there are: joining every open item to its instance is the slow part)."""
     every = set(session.scalars(select(ProcessVersion.id)))
@@ -171,10 +179,11 @@ def open_counts(session: Session, scope: Scope) -> dict[str, int]:
     return dict(session.execute(stmt).all())
 
 
-def summarise(group: list[Visit]) -> dict:
-    """Passed, median and p90 waiting and working seconds, breaches and their share of a node's visits."""
-    waits = [v.waiting for v in group]
-    works = [v.working for v in group]
+def summarise(group: list[Visit]) -> dict[str, float | None]:
+    """Passed, median and p90 waiting and working seconds, breaches and their share of a node's visits.
+    ``group`` holds completed visits, whose waiting and working times are known."""
+    waits = [w for v in group if (w := v.waiting) is not None]
+    works = [w for v in group if (w := v.working) is not None]
     breached = sum(v.breached for v in group)
     return {"passed": len(group),
             "wait_median": percentile(waits, 0.5), "wait_p90": percentile(waits, 0.9),
@@ -182,7 +191,7 @@ def summarise(group: list[Visit]) -> dict:
             "breached": breached, "breach_share": breached / len(group) if group else None}
 
 
-def node_stats(session: Session, scope: Scope) -> dict[str, dict]:
+def node_stats(session: Session, scope: Scope) -> dict[str, dict[str, float | None]]:
     """Per user-task node: visits passed (completed) in the range with their median and p90 waiting
     and working seconds and the share that broke their SLA, and how many wait there now."""
     by_node: dict[str, list[Visit]] = defaultdict(list)
@@ -193,20 +202,21 @@ def node_stats(session: Session, scope: Scope) -> dict[str, dict]:
             for node in sorted(set(by_node) | set(waiting))}
 
 
-def node_instances(session: Session, scope: Scope, node: str, now: datetime, slowest: int = 10) -> dict:
+def node_instances(session: Session, scope: Scope, node: str, now: datetime,
+                   slowest: int = 10) -> dict[str, list[dict[str, Any]]]:
     """Instances waiting at ``node`` now (oldest first) and the slowest that passed it in the range."""
     stmt = (select(WorkItem.instance_id, WorkItem.reference, WorkItem.unit_id, WorkItem.created_at)
             .where(WorkItem.state == "open", WorkItem.task_name == node, *_of_versions(session, scope.version_ids))
             .order_by(WorkItem.created_at, WorkItem.id).limit(50))
     if scope.unit_ids is not None:
         stmt = stmt.where(WorkItem.unit_id.in_(scope.unit_ids))
-    done = sorted(visits(session, scope, node),
-                  key=lambda v: (-(v.ended_at - v.ready_at).total_seconds(), v.instance_id))[:slowest]
+    timed = [(seconds, v) for v in visits(session, scope, node) if (seconds := v.elapsed) is not None]
+    done = sorted(timed, key=lambda pair: (-pair[0], pair[1].instance_id))[:slowest]
     return {
         "waiting": [{"instance_id": r[0], "reference": r[1], "unit_id": r[2],
                      "seconds": (now - as_utc(r[3])).total_seconds()} for r in session.execute(stmt)],
         "slowest": [{"instance_id": v.instance_id, "reference": v.reference, "unit_id": v.unit_id,
-                     "seconds": (v.ended_at - v.ready_at).total_seconds()} for v in done],
+                     "seconds": seconds} for seconds, v in done],
     }
 
 
@@ -234,13 +244,29 @@ def cases(session: Session, scope: Scope) -> list[Case]:
             case.escalated = True
         else:
             case.markers.add(ev.detail)
-    picked = found.values()
+    picked = list(found.values())
     if scope.unit_ids is not None:
         picked = [c for c in picked if c.unit_id in scope.unit_ids]
     return sorted(picked, key=lambda c: c.instance_id)
 
 
-def _duration_summary(seconds: list[float]) -> dict:
+class DurationSummary(TypedDict):
+    median: float | None
+    p90: float | None
+    max: float | None
+    histogram: list[int]
+
+
+class PathRow(DurationSummary):
+    """One distinct path: its name, cases, share of all cases, and the nodes it visited."""
+
+    path: str
+    count: int
+    share: float
+    nodes: list[str]
+
+
+def _duration_summary(seconds: list[float]) -> DurationSummary:
     return {"median": percentile(seconds, 0.5), "p90": percentile(seconds, 0.9),
             "max": max(seconds) if seconds else None, "histogram": cycle_histogram(seconds)}
 
@@ -254,18 +280,21 @@ def cycle_histogram(seconds: Iterable[float]) -> list[int]:
     return counts
 
 
-def paths(session: Session, scope: Scope, classify: Callable[[Case], str]) -> list[dict]:
+def paths(session: Session, scope: Scope, classify: Callable[[Case], str]) -> list[PathRow]:
     """Distinct paths of the instances that ended in the range: count, share, cycle-time summary and
     the nodes they visited (to highlight on the diagram), most frequent first."""
     groups: dict[str, list[Case]] = defaultdict(list)
     for case in cases(session, scope):
         groups[classify(case)].append(case)
     total = sum(len(g) for g in groups.values())
-    result = []
+    result: list[PathRow] = []
     for name, group in groups.items():
         nodes = sorted({n for c in group for n in c.nodes} | {c.end_node for c in group if c.end_node})
-        result.append({"path": name, "count": len(group), "share": len(group) / total,
-                       "nodes": nodes, **_duration_summary([c.cycle_seconds for c in group])})
+        # an ended case that routed has its start (a case without one has no cycle time and is left out)
+        summary = _duration_summary([s for c in group if (s := c.cycle_seconds) is not None])
+        result.append({"path": name, "count": len(group), "share": len(group) / total, "nodes": nodes,
+                       "median": summary["median"], "p90": summary["p90"], "max": summary["max"],
+                       "histogram": summary["histogram"]})
     return sorted(result, key=lambda p: (-p["count"], p["path"]))
 
 
@@ -280,6 +309,7 @@ def submissions(session: Session, scope: Scope) -> list[tuple[int, int, int, dat
             select(ProcessEvent.instance_id, ProcessEvent.version_id, ProcessEvent.unit_id, ProcessEvent.at)
             .where(ProcessEvent.instance_id.in_(candidates), ProcessEvent.unit_id.is_not(None))
             .order_by(ProcessEvent.instance_id, ProcessEvent.id)):
-        first.setdefault(ev[0], (ev[0], ev[1], ev[2], as_utc(ev[3])))
+        if ev[2] is not None:  # the query asks for events with a unit
+            first.setdefault(ev[0], (ev[0], ev[1], ev[2], as_utc(ev[3])))
     return [row for row in first.values() if scope.start <= row[3] < scope.end
             and (scope.unit_ids is None or row[2] in scope.unit_ids)]
