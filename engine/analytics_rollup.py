@@ -17,12 +17,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    JSON,
+    ColumnElement,
     Date,
     DateTime,
     Integer,
+    Row,
     String,
     and_,
     case,
@@ -58,8 +62,8 @@ class NodeDay(Base):
     node: Mapped[str] = mapped_column(String(64), primary_key=True)
     passed: Mapped[int] = mapped_column(Integer)
     breached: Mapped[int] = mapped_column(Integer)
-    wait_hist: Mapped[dict] = mapped_column()  # class -> count
-    work_hist: Mapped[dict] = mapped_column()
+    wait_hist: Mapped[dict[str, int]] = mapped_column(JSON)  # class -> count
+    work_hist: Mapped[dict[str, int]] = mapped_column(JSON)
 
 
 class CaseDay(Base):
@@ -72,8 +76,8 @@ class CaseDay(Base):
     unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     path: Mapped[str] = mapped_column(String(32), primary_key=True)
     cases: Mapped[int] = mapped_column(Integer)
-    cycle_hist: Mapped[dict] = mapped_column()  # duration class -> count
-    cycle_days: Mapped[list] = mapped_column()  # counts per CYCLE_BUCKETS_DAYS bucket
+    cycle_hist: Mapped[dict[str, int]] = mapped_column(JSON)  # duration class -> count
+    cycle_days: Mapped[list[int]] = mapped_column(JSON)  # counts per CYCLE_BUCKETS_DAYS bucket
 
 
 class RollupState(Base):
@@ -96,7 +100,7 @@ def histogram(values: Iterable[float]) -> dict[str, int]:
     return {str(k): n for k, n in Counter(duration_class(v) for v in values).items()}
 
 
-def hist_percentile(hist: Counter, q: float) -> float | None:
+def hist_percentile(hist: Counter[int], q: float) -> float | None:
     """The q-quantile read from a histogram: ranks interpolated linearly as in
     :func:`engine.analytics.percentile`, each rank's value placed evenly inside its class."""
     total = sum(hist.values())
@@ -119,8 +123,13 @@ def hist_percentile(hist: Counter, q: float) -> float | None:
     return value_at(low) + (value_at(high) - value_at(low)) * (rank - low)
 
 
-def _merge(rows: Iterable[dict]) -> Counter:
-    total: Counter = Counter()
+def _known(values: Iterable[float | None]) -> list[float]:
+    """The values that are known: a completed visit's waiting and working times always are."""
+    return [v for v in values if v is not None]
+
+
+def _merge(rows: Iterable[dict[str, int]]) -> Counter[int]:
+    total: Counter[int] = Counter()
     for hist in rows:
         for k, n in hist.items():
             total[int(k)] += n
@@ -140,19 +149,19 @@ def _refresh_day(session: Session, day: date, zone: ZoneInfo, version_ids: tuple
     scope = Scope(version_ids, start, end)
     session.execute(delete(NodeDay).where(NodeDay.grain == "d", NodeDay.day == day))
     session.execute(delete(CaseDay).where(CaseDay.grain == "d", CaseDay.day == day))
-    groups: dict[tuple, list] = defaultdict(list)
+    groups: dict[tuple[int, int, str], list[analytics.Visit]] = defaultdict(list)
     for visit in analytics.visits(session, scope):
         groups[(visit.version_id, visit.unit_id or NO_UNIT, visit.node)].append(visit)
     rows = [{"grain": "d", "day": day, "version_id": v, "unit_id": u, "node": node, "passed": len(group),
-             "breached": sum(x.breached for x in group), "wait_hist": histogram(x.waiting for x in group),
-             "work_hist": histogram(x.working for x in group)} for (v, u, node), group in groups.items()]
+             "breached": sum(x.breached for x in group), "wait_hist": histogram(_known(x.waiting for x in group)),
+             "work_hist": histogram(_known(x.working for x in group))} for (v, u, node), group in groups.items()]
     if rows:
         session.execute(insert(NodeDay), rows)
-    ended: dict[tuple, list[float]] = defaultdict(list)
+    ended: dict[tuple[int, int, str], list[float]] = defaultdict(list)
     for ended_case in analytics.cases(session, scope):
         key = (ended_case.version_id, ended_case.unit_id or NO_UNIT, classify(ended_case))
         ended[key].append(ended_case.cycle_seconds or 0.0)
-    submitted: Counter = Counter((v, u, SUBMITTED) for _i, v, u, _at in analytics.submissions(session, scope))
+    submitted: Counter[tuple[int, int, str]] = Counter((v, u, SUBMITTED) for _i, v, u, _at in analytics.submissions(session, scope))
     rows = [{"grain": "d", "day": day, "version_id": v, "unit_id": u, "path": path, "cases": len(cycles),
              "cycle_hist": histogram(cycles), "cycle_days": cycle_histogram(cycles)}
             for (v, u, path), cycles in ended.items()]
@@ -169,7 +178,7 @@ def _refresh_month(session: Session, month: date) -> None:
     for table, key, count_cols, hist_cols in ((NodeDay, "node", ("passed", "breached"), ("wait_hist", "work_hist")),
                                               (CaseDay, "path", ("cases",), ("cycle_hist",))):
         session.execute(delete(table).where(table.grain == "m", table.day == month))
-        merged: dict[tuple, dict] = {}
+        merged: dict[tuple[int, int, str], dict[str, Any]] = {}  # counts, Counters and cycle_days
         for row in session.execute(select(table.__table__).where(table.grain == "d", table.day >= month,
                                                        table.day < following)):
             group = (row.version_id, row.unit_id, getattr(row, key))
@@ -263,7 +272,8 @@ def _pieces(days: Days) -> list[tuple[str, date, date]]:
     return pieces
 
 
-def _rows(session: Session, table, days: Days, *conditions, columns: tuple = ()) -> list:
+def _rows(session: Session, table: type[NodeDay] | type[CaseDay], days: Days, *conditions: ColumnElement[bool],
+          columns: tuple[Any, ...] = ()) -> list[Row[Any]]:
     """The rows (plain rows, of ``columns`` or whole) covering the range, in one query: month rows
     inside it, day rows at its edges."""
     units = [table.unit_id.in_(days.unit_ids)] if days.unit_ids is not None else []
@@ -273,13 +283,13 @@ def _rows(session: Session, table, days: Days, *conditions, columns: tuple = ())
         pieces, table.version_id.in_(days.version_ids), *units, *conditions)))
 
 
-def node_stats(session: Session, days: Days, open_now: dict[str, int]) -> dict[str, dict]:
+def node_stats(session: Session, days: Days, open_now: dict[str, int]) -> dict[str, dict[str, float | None]]:
     """As :func:`engine.analytics.node_stats`, from the rollup (percentiles within 10%)."""
-    by_node: dict[str, list[NodeDay]] = defaultdict(list)
+    by_node: dict[str, list[Row[Any]]] = defaultdict(list)
     for row in _rows(session, NodeDay, days, columns=(NodeDay.node, NodeDay.passed, NodeDay.breached,
                                                       NodeDay.wait_hist, NodeDay.work_hist)):
         by_node[row.node].append(row)
-    stats = {}
+    stats: dict[str, dict[str, float | None]] = {}
     for node in sorted(set(by_node) | set(open_now)):
         rows = by_node.get(node, [])
         passed = sum(r.passed for r in rows)
@@ -292,14 +302,14 @@ def node_stats(session: Session, days: Days, open_now: dict[str, int]) -> dict[s
     return stats
 
 
-def paths(session: Session, days: Days) -> list[dict]:
+def paths(session: Session, days: Days) -> list[dict[str, Any]]:
     """As :func:`engine.analytics.paths` (without the visited nodes), from the rollup."""
-    by_path: dict[str, list[CaseDay]] = defaultdict(list)
+    by_path: dict[str, list[Row[Any]]] = defaultdict(list)
     for row in _rows(session, CaseDay, days, CaseDay.path != SUBMITTED,
                      columns=(CaseDay.path, CaseDay.cases, CaseDay.cycle_hist)):
         by_path[row.path].append(row)
     total = sum(r.cases for rows in by_path.values() for r in rows)
-    result = []
+    result: list[dict[str, Any]] = []
     for name, rows in by_path.items():
         hist = _merge(r.cycle_hist for r in rows)
         count = sum(r.cases for r in rows)
@@ -312,11 +322,11 @@ def _week(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _unit_filter(table, days: Days) -> list:
+def _unit_filter(table: type[NodeDay] | type[CaseDay], days: Days) -> list[ColumnElement[bool]]:
     return [table.unit_id.in_(days.unit_ids)] if days.unit_ids is not None else []
 
 
-def charts(session: Session, days: Days, direct_path: str) -> dict:
+def charts(session: Session, days: Days, direct_path: str) -> dict[str, Any]:
     """The chart figures: submissions per day and week, cycle-time histogram, backlog per unit at
     the end of each day, accepted directly out of finished per week, SLA breaches per unit."""
     ended = CaseDay.path != SUBMITTED
@@ -326,7 +336,7 @@ def charts(session: Session, days: Days, direct_path: str) -> dict:
         .where(CaseDay.grain == "d", CaseDay.day >= days.first, CaseDay.day <= days.last,
                CaseDay.version_id.in_(days.version_ids), *_unit_filter(CaseDay, days))
         .group_by(CaseDay.day).order_by(CaseDay.day)).all()
-    per_week: Counter = Counter()
+    per_week: Counter[date] = Counter()
     direct: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, submitted, accepted, finished in rows:
         per_week[_week(day)] += submitted or 0
@@ -336,7 +346,7 @@ def charts(session: Session, days: Days, direct_path: str) -> dict:
     cycle = [0] * (len(CYCLE_BUCKETS_DAYS) + 1)
     for row in _rows(session, CaseDay, days, ended, columns=(CaseDay.cycle_days,)):
         cycle = [a + b for a, b in zip(cycle, row.cycle_days, strict=False)]
-    breaches: Counter = Counter()
+    breaches: Counter[int | None] = Counter()
     for row in _rows(session, NodeDay, days, NodeDay.breached > 0, columns=(NodeDay.unit_id, NodeDay.breached)):
         breaches[row.unit_id or None] += row.breached
     return {
@@ -355,10 +365,10 @@ def backlog(session: Session, days: Days) -> dict[int | None, list[tuple[date, i
     change = func.sum(case((CaseDay.path == SUBMITTED, CaseDay.cases), else_=-CaseDay.cases))
     month_start = days.first.replace(day=1)
     base = [CaseDay.version_id.in_(days.version_ids), *units]
-    before: Counter = Counter(dict(session.execute(
+    before: Counter[int] = Counter(dict(session.execute(
         select(CaseDay.unit_id, change).where(CaseDay.grain == "m", CaseDay.day < month_start, *base)
         .group_by(CaseDay.unit_id)).all()))
-    flows: dict[int, Counter] = defaultdict(Counter)
+    flows: dict[int, Counter[date]] = defaultdict(Counter)
     for unit, day, n in session.execute(
             select(CaseDay.unit_id, CaseDay.day, change)
             .where(CaseDay.grain == "d", CaseDay.day >= month_start, CaseDay.day <= days.last, *base)
@@ -367,10 +377,10 @@ def backlog(session: Session, days: Days) -> dict[int | None, list[tuple[date, i
             before[unit] += n
         else:
             flows[unit][day] += n
-    result = {}
+    result: dict[int | None, list[tuple[date, int]]] = {}
     for unit in sorted(set(before) | set(flows)):
         level = before[unit]
-        series = []
+        series: list[tuple[date, int]] = []
         day = days.first
         while day <= days.last:
             level += flows[unit][day]
