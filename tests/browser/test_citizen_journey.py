@@ -18,8 +18,8 @@ from tests.web.conftest import image_bytes
 from worker.dispatch import InlineDispatcher
 from workflow.models import Application, Subscriber
 from workflow.plausibility import monthly_average
-from workflow.privacy import masked
 from workflow.precheck import meter_history, precheck
+from workflow.privacy import masked
 
 CONFIRMATION = ("Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür edirik. "
                 "Müraciət nömrəniz: {number}")
