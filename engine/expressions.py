@@ -28,8 +28,9 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
+from typing import Any, Literal, TypeVar, overload
 
 from engine.errors import (
     EvaluationError,
@@ -50,13 +51,14 @@ MAX_WEIGHT = 50_000
 BUDGET = 500_000
 MAX_ROUND_DIGITS = 20
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_V = TypeVar("_V")
 
 
-def _too_long():
+def _too_long() -> EvaluationError:
     return EvaluationError(f"a value built by the expression is longer than {MAX_SEQUENCE}")
 
 
-def _bounded_len(value):
+def _bounded_len(value: _V) -> _V:
     if isinstance(value, (str, bytes, *_CONTAINERS)) and len(value) > MAX_SEQUENCE:
         raise _too_long()
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
@@ -64,42 +66,45 @@ def _bounded_len(value):
     return value
 
 
-def _range(*args):
+def _range(*args: int) -> list[int]:
     r = range(*args)
     if len(r) > MAX_SEQUENCE:
         raise EvaluationError(f"range is longer than {MAX_SEQUENCE}")
     return list(r)
 
 
-def _sum(items, start=0):
+def _sum(items: Iterable[float], start: float = 0) -> float:
     if not isinstance(start, (int, float)):
         raise EvaluationError("sum() adds numbers only")
     return sum(items, start)
 
 
-def _round(number, ndigits=None):
-    if ndigits is not None and (not isinstance(ndigits, int) or abs(ndigits) > MAX_ROUND_DIGITS):
+def _round(number: float, ndigits: int | None = None) -> float:
+    if ndigits is None:
+        return round(number)
+    if not isinstance(ndigits, int) or abs(ndigits) > MAX_ROUND_DIGITS:
         raise EvaluationError(f"round() takes at most {MAX_ROUND_DIGITS} digits")
     return round(number, ndigits)
 
 
 _WALKING = {"sorted", "min", "max", "sum", "any", "all", "str", "list", "tuple"}  # cost grows with input
-FUNCTIONS: Mapping[str, object] = {
+FUNCTIONS: Mapping[str, Callable[..., object]] = {
     "len": len, "min": min, "max": max, "abs": abs, "round": _round, "int": int, "float": float,
     "str": str, "bool": bool, "sum": _sum, "sorted": sorted, "any": any, "all": all, "list": list,
     "tuple": tuple, "range": _range,
 }
 
-_BINOPS = {
+# the operator module's functions take and give any value; so do these tables
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
 }
-_CMPOPS = {
+_CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not,
 }
-_UNARY = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
 _ALLOWED_NODES = (
     ast.Expression, ast.Module, ast.Assign, ast.Expr, ast.Constant, ast.Name, ast.Load, ast.Store,
     ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Subscript,
@@ -148,7 +153,11 @@ def _check_node(node: ast.AST, source: str) -> None:
         raise UnsafeExpression("a script line must be an assignment: name = expression", source)
 
 
-def _parse(source: str, mode: str) -> ast.AST:
+@overload
+def _parse(source: str, mode: Literal["eval"]) -> ast.Expression: ...
+@overload
+def _parse(source: str, mode: Literal["exec"]) -> ast.Module: ...
+def _parse(source: str, mode: Literal["eval", "exec"]) -> ast.AST:
     if not isinstance(source, str):
         raise UnsafeExpression("an expression must be text")
     if len(source) > MAX_SOURCE:
@@ -177,7 +186,7 @@ def compile_script(source: str) -> ast.Module:
 
 
 class _Interpreter:
-    def __init__(self, names: Mapping):
+    def __init__(self, names: Mapping[str, object]) -> None:
         self.names = names
         self.spent = 0
         self._weights: dict[int, tuple[object, int]] = {}  # id -> (value kept alive, weight)
@@ -187,7 +196,7 @@ class _Interpreter:
         if self.spent > BUDGET:
             raise EvaluationError("the expression does too much work")
 
-    def weigh(self, value, depth: int = 0) -> int:
+    def weigh(self, value: object, depth: int = 0) -> int:
         """Items counted through every level, at most ``MAX_WEIGHT`` (beyond that: refused)."""
         if isinstance(value, (str, bytes)):
             return 1 + len(value)
@@ -206,23 +215,24 @@ class _Interpreter:
         self._weights[id(value)] = (value, total)
         return total
 
-    def built(self, value):
+    def built(self, value: _V) -> _V:
         """Check and pay for a value the expression has just built."""
         _bounded_len(value)
         self.charge(self.weigh(value))
         return value
 
-    def run(self, node):
+    def run(self, node: ast.AST) -> object:
         self.charge(1)
-        return getattr(self, "_" + type(node).__name__)(node)
+        method: Callable[[ast.AST], object] = getattr(self, "_" + type(node).__name__)
+        return method(node)
 
-    def _Expression(self, node):
+    def _Expression(self, node: ast.Expression) -> object:
         return self.run(node.body)
 
-    def _Constant(self, node):
+    def _Constant(self, node: ast.Constant) -> object:
         return node.value
 
-    def _Name(self, node):
+    def _Name(self, node: ast.Name) -> object:
         try:
             value = self.names[node.id]
         except KeyError:
@@ -231,16 +241,16 @@ class _Interpreter:
             raise EvaluationError(f"'{node.id}' cannot be used as a value")
         return value
 
-    def _BoolOp(self, node):
+    def _BoolOp(self, node: ast.BoolOp) -> object:
         stop_when = not isinstance(node.op, ast.And)  # `and` stops at a false value, `or` at a true one
-        value = not stop_when
+        value: object = not stop_when
         for v in node.values:
             value = self.run(v)
             if bool(value) is stop_when:
                 return value
         return value
 
-    def _BinOp(self, node):
+    def _BinOp(self, node: ast.BinOp) -> object:
         left, right = self.run(node.left), self.run(node.right)
         if isinstance(node.op, ast.Mult):
             for seq, n in ((left, right), (right, left)):
@@ -254,10 +264,10 @@ class _Interpreter:
             self.charge(self.weigh(left) + self.weigh(right))
         return self.built(_BINOPS[type(node.op)](left, right))
 
-    def _UnaryOp(self, node):
+    def _UnaryOp(self, node: ast.UnaryOp) -> object:
         return self.built(_UNARY[type(node.op)](self.run(node.operand)))
 
-    def _Compare(self, node):
+    def _Compare(self, node: ast.Compare) -> bool:
         left = self.run(node.left)
         for op, comparator in zip(node.ops, node.comparators, strict=False):
             right = self.run(comparator)
@@ -267,37 +277,40 @@ class _Interpreter:
             left = right
         return True
 
-    def _IfExp(self, node):
+    def _IfExp(self, node: ast.IfExp) -> object:
         return self.run(node.body) if self.run(node.test) else self.run(node.orelse)
 
-    def _Subscript(self, node):
-        value, index = self.run(node.value), self.run(node.slice)
+    def _Subscript(self, node: ast.Subscript) -> object:
+        # whatever the data holds: what cannot be indexed raises TypeError, reported as an EvaluationError
+        value: Any = self.run(node.value)
+        index = self.run(node.slice)
         try:
             return self.built(value[index])
         except (KeyError, IndexError) as err:
             raise EvaluationError(f"no item {err} in value") from None
 
-    def _Slice(self, node):
+    def _Slice(self, node: ast.Slice) -> slice:
         return slice(*(None if p is None else self.run(p) for p in (node.lower, node.upper, node.step)))
 
-    def _List(self, node):
+    def _List(self, node: ast.List) -> object:
         return self.built([self.run(e) for e in node.elts])
 
-    def _Tuple(self, node):
+    def _Tuple(self, node: ast.Tuple) -> object:
         return self.built(tuple(self.run(e) for e in node.elts))
 
-    def _Set(self, node):
+    def _Set(self, node: ast.Set) -> object:
         return self.built({self.run(e) for e in node.elts})
 
-    def _Dict(self, node):
-        if any(k is None for k in node.keys):
+    def _Dict(self, node: ast.Dict) -> object:
+        keys = [k for k in node.keys if k is not None]
+        if len(keys) < len(node.keys):
             raise EvaluationError("'**' in a dictionary is not allowed")
-        return self.built({self.run(k): self.run(v) for k, v in zip(node.keys, node.values, strict=False)})
+        return self.built({self.run(k): self.run(v) for k, v in zip(keys, node.values, strict=False)})
 
-    def _Call(self, node):
-        name = node.func.id
+    def _Call(self, node: ast.Call) -> object:
+        name = node.func.id if isinstance(node.func, ast.Name) else ""  # checked: a whitelisted name
         args = [self.run(a) for a in node.args]
-        kwargs = {k.arg: self.run(k.value) for k in node.keywords}
+        kwargs = {k.arg or "": self.run(k.value) for k in node.keywords}  # checked: no ``**``
         if name in _WALKING:
             work = sum(self.weigh(a) for a in [*args, *kwargs.values()])
             if name == "sorted" and args and isinstance(args[0], (str, *_CONTAINERS)):
@@ -311,7 +324,7 @@ class _Interpreter:
             raise EvaluationError(f"{name}(): {err}") from None
 
 
-def _interpret(interp: _Interpreter, node):
+def _interpret(interp: _Interpreter, node: ast.AST) -> object:
     try:
         return interp.run(node)
     except ExpressionError:
@@ -320,18 +333,18 @@ def _interpret(interp: _Interpreter, node):
         raise EvaluationError(f"{type(err).__name__}: {err}"[:300]) from None
 
 
-def evaluate(source: str, names: Mapping) -> object:
+def evaluate(source: str, names: Mapping[str, object]) -> object:
     """Evaluate a safe expression over ``names`` (task data and any extra context)."""
     return _interpret(_Interpreter(names), compile_expression(source))
 
 
-def execute(source: str, names: dict) -> None:
+def execute(source: str, names: dict[str, object]) -> None:
     """Run ``name = expression`` lines, storing each result in ``names``."""
     interp = _Interpreter(names)
     for stmt in compile_script(source).body:
-        if isinstance(stmt, ast.Expr):  # a bare docstring-like constant: nothing to do
-            continue
-        names[stmt.targets[0].id] = _interpret(interp, stmt.value)
+        # checked: each line is a bare constant (nothing to do) or assigns one plain name
+        if isinstance(stmt, ast.Assign) and isinstance(target := stmt.targets[0], ast.Name):
+            names[target.id] = _interpret(interp, stmt.value)
 
 
 def check(source: str) -> None:
