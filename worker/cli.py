@@ -42,17 +42,27 @@ def work(settings: Settings, queues: tuple[str, ...] = ALL, burst: bool = False,
     import redis
     from rq import Queue
     from rq.worker import RoundRobinWorker, SimpleWorker
+    from rq.worker import Worker as RqWorker
 
     from worker.connection import redis_client
     from worker.rq_entry import prepare
 
-    class Worker(SimpleWorker if in_process else RoundRobinWorker):
-        reorder_queues = RoundRobinWorker.reorder_queues  # the queues in turn, in both kinds
+    class Stoppable(RqWorker):
+        """Remembers that a stop was asked, so the loop below does not start another worker."""
+
         stop_asked = False
 
         def request_stop(self, signum, frame):
-            Worker.stop_asked = True
+            Stoppable.stop_asked = True
             super().request_stop(signum, frame)
+
+    class InProcess(Stoppable, SimpleWorker):
+        reorder_queues = RoundRobinWorker.reorder_queues  # the queues in turn, in both kinds
+
+    class Forking(Stoppable, RoundRobinWorker):
+        pass
+
+    Worker: type[Stoppable] = InProcess if in_process else Forking
 
     prepare(_system(settings))
     pause = 1.0

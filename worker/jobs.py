@@ -26,6 +26,7 @@ from engine.mail import (
     Transport,
     deliver,
 )
+from engine.models import Job
 from engine.runtime import RUN_TASK_JOB, describe_failure
 from engine.webhooks import DELIVER_EVENT_JOB
 from worker import metrics
@@ -131,11 +132,11 @@ def execute(system: System, job_id: int) -> tuple[str, list[int]]:
             return outcome, []
 
 
-def _still_ours(session, job_id: int, attempt: int) -> outbox.Job | None:
+def _still_ours(session, job_id: int, attempt: int) -> Job | None:
     """The job row, locked, if this attempt still holds it. A worker cut off from the database
     longer than its lease finds another attempt running: it leaves the row to that attempt (its
     own effects are safe to commit: every handler checks what already happened)."""
-    job = session.get(outbox.Job, job_id, with_for_update=True, populate_existing=True)
+    job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
     if job.status == "running" and job.attempts == attempt:
         return job
     log.warning("job %s: attempt %s ended after its lease passed to another attempt (now %s, %s)",

@@ -62,11 +62,14 @@ class Lifecycle:
 
     def instance(self, instance_id: int) -> ProcessInstance:
         with self.system.sessions() as s:
-            return s.get(ProcessInstance, instance_id)
+            instance = s.get(ProcessInstance, instance_id)
+            assert instance is not None, f"no process instance {instance_id}"
+            return instance
 
     def application(self, instance_id: int) -> Application:
         with self.system.sessions() as s:
             app = s.scalar(select(Application).where(Application.instance_id == instance_id))
+            assert app is not None, f"no application for instance {instance_id}"
             _ = app.lines, app.subscriber
             for line in app.lines:
                 _ = line.meter
@@ -120,9 +123,9 @@ def submit(life: Lifecycle, people: dict, code: str, serials, seals, values, rea
     iid = life.start(people[citizen])
     assert life.open_tasks(iid) == ["identify_subscriber"]
     life.complete(iid, "identify_subscriber", people[citizen], {"subscriber_code": code})
-    read_on = (read_on or life.system.services.today()).isoformat()
+    read_on_text = (read_on or life.system.services.today()).isoformat()
     photo_ids = photo_ids or [None] * len(serials)
-    meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on, "photo_id": photo}
+    meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on_text, "photo_id": photo}
               for s, p, v, photo in zip(serials, seals, values, photo_ids, strict=False)]
     life.complete(iid, "enter_readings", people[citizen],
                   {"meters": meters, "phone": "+994501234567", "email": "citizen@example.az", "notes": ""})

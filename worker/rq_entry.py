@@ -23,18 +23,25 @@ def prepare(system: System) -> None:
     _dispatcher = RqDispatcher(system, redis_client(system.settings))
 
 
-def run_job(job_id: int) -> str:
-    """The rq entry point: run the job, then send on the jobs it created (the next async step).
-    A failed send is left to the sweep: the created jobs are committed and pending."""
-    if _system is None:
+def _prepared() -> tuple[System, RqDispatcher]:
+    """The system and dispatcher of ``prepare``; built from the settings when it has not run."""
+    if _system is None or _dispatcher is None:
         from engine.settings import load_settings
         from workflow.system import build_system
 
         prepare(build_system(load_settings()))
-    status, created = execute(_system, job_id)
+    assert _system is not None and _dispatcher is not None, "prepare sets both"
+    return _system, _dispatcher
+
+
+def run_job(job_id: int) -> str:
+    """The rq entry point: run the job, then send on the jobs it created (the next async step).
+    A failed send is left to the sweep: the created jobs are committed and pending."""
+    system, dispatcher = _prepared()
+    status, created = execute(system, job_id)
     if created:
         try:
-            _dispatcher.dispatch(created)
+            dispatcher.dispatch(created)
         except Exception:  # the jobs are in the outbox; the sweep sends them
             log.exception("sending the jobs created by job %s failed", job_id)
     return status

@@ -27,7 +27,7 @@ def password_hash() -> str:
 
 
 def unit(session: Session, code: str = "U-YSM", name: str = "Yasamal rayon su təchizatı idarəsi", region: str = "baku",
-         head_email: str = "head.ysm@saygac.invalid") -> Unit:
+         head_email: str | None = "head.ysm@saygac.invalid") -> Unit:
     row: Unit | None = session.query(Unit).filter_by(code=code).one_or_none()
     if row is None:
         row = Unit(code=code, name=name, region=region, head_email=head_email)

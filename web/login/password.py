@@ -36,7 +36,7 @@ from web.login import totp
 from web.login.common import locked_message, locked_status, safe_next
 from web.route_policy import public, signed_in
 from workflow import normalise
-from workflow.i18n import N_
+from workflow.i18n import N_, Message
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -53,7 +53,7 @@ class LoginForm(Form):
 def login():
     next_url = safe_next()
     form = LoginForm(request.form if request.method == "POST" else None)
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, str | Message]] = []
     until = None
     if request.method == "POST":
         result = _password_login(form, next_url)
@@ -69,14 +69,14 @@ def login():
 class Refusal(NamedTuple):
     """The form's field errors, and the end of the sign-in lock when one lasts."""
 
-    errors: list[tuple[str, str]]
+    errors: list[tuple[str, str | Message]]  # a Message is translated where it is shown
     until: datetime | None = None
 
 
 def _password_login(form: LoginForm, next_url: str | None):
     username = form.username.data or ""
     password = form.password.data or ""
-    errors = []
+    errors: list[tuple[str, str | Message]] = []
     if not username:
         errors.append(("username", N_("Enter your user name")))
     if not password:
@@ -94,7 +94,7 @@ def _password_login(form: LoginForm, next_url: str | None):
     until = limits.login_locked_until(keys, settings)
     if account is not None and account.locked_until and as_utc(account.locked_until) > at:
         until = max(until or at, as_utc(account.locked_until))
-    if until is None and ok and account.active:
+    if until is None and ok and account is not None and account.active:
         if account.password_hash and needs_rehash(account.password_hash):
             account.password_hash = hash_password(password)
         limits.clear_login_failures(username, settings)

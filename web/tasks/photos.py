@@ -78,6 +78,8 @@ def line_photo(item_id: int, line_id: int):
     db = get_db()
     item = visible_item(db, item_id, current_actor())
     app = application_of(db, item.instance_id)
+    if app is None:
+        abort(404)
     line = _line_of(db, app, line_id)
     require(policy.DOWNLOAD_PHOTO, application_resource(app))
     return photo_response(db, db.get(StoredFile, line.photo_id), get_system().services, f"photo-{line.id}")
@@ -89,6 +91,8 @@ def line_photo_match(item_id: int, line_id: int):
     db = get_db()
     item = visible_item(db, item_id, current_actor())
     app = application_of(db, item.instance_id)
+    if app is None:
+        abort(404)
     line = _line_of(db, app, line_id)
     require(policy.DOWNLOAD_PHOTO, application_resource(app))  # the line's own application
     named = [flag["match"]["file_id"] for flag in line.flags or [] if isinstance(flag.get("match"), dict)]
@@ -113,6 +117,8 @@ def original_photo(application_id: int, line_id: int):
     app = _application(db, application_id, policy.DOWNLOAD_ORIGINAL_PHOTO)
     line = _line_of(db, app, line_id)
     stored = db.get(StoredFile, line.photo_id)
+    if stored is None:
+        abort(404)
     services = get_system().services
     data = services.files.read(stored)
     audit.record(db, "original_photo_downloaded", actor=actor, at=services.now(), instance_id=app.instance_id,
