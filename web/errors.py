@@ -46,10 +46,11 @@ def init_app(app: Flask) -> None:
         as_json = json_error(err.code or 500, err)
         if as_json is not None:
             return as_json
-        template = PAGES.get(err.code)
+        template = PAGES.get(err.code) if err.code is not None else None
         if template is None:  # codes the application never shows a page for keep werkzeug's answer
             return err
-        headers = {"Retry-After": err.retry_after} if getattr(err, "retry_after", None) else {}
+        retry_after = getattr(err, "retry_after", None)  # werkzeug's TooManyRequests, ServiceUnavailable
+        headers = {"Retry-After": retry_after} if retry_after else {}
         return render_template(template), err.code, headers
 
     @app.errorhandler(500)

@@ -45,6 +45,8 @@ class StaticVersions:
 
 
 def init_app(app: Flask) -> None:
+    if app.static_folder is None:
+        raise RuntimeError("the application has no static folder to version")
     versions = StaticVersions(app.static_folder)
 
     @app.url_defaults

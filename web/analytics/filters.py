@@ -46,7 +46,7 @@ class Filter:
 
     def args(self) -> dict:
         """The query-string form of this filter (for links to other analytics pages)."""
-        values = {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        values: dict[str, str | int] = {"from": self.start.isoformat(), "to": self.end.isoformat()}
         if self.version:
             values["version"] = self.version.version
         if self.unit and not self.unit_fixed:

@@ -63,5 +63,6 @@ def from_http_exception(err: HTTPException) -> Response:
     detail = data.get("message") if isinstance(data, dict) and data.get("message") else None
     if detail is None:
         detail = "The request has invalid fields." if errors else (err.description or TITLES.get(code, "Error"))
-    headers = {"Allow": ", ".join(err.valid_methods)} if getattr(err, "valid_methods", None) else None
+    valid_methods = getattr(err, "valid_methods", None)  # werkzeug's MethodNotAllowed
+    headers = {"Allow": ", ".join(valid_methods)} if valid_methods else None
     return problem(code, str(detail), errors=errors, headers=headers)

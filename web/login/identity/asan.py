@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import quote
 
 import requests
 
@@ -73,7 +74,7 @@ class HttpAsanGateway:
             raise GatewayError("malformed answer to start") from None
 
     def status(self, transaction_id: str) -> Status:
-        data = self._call("GET", f"/authentications/{requests.utils.quote(transaction_id, safe='')}")
+        data = self._call("GET", f"/authentications/{quote(transaction_id, safe='')}")
         state = data.get("state")
         if state not in STATES:
             raise GatewayError(f"unknown state {state!r}")

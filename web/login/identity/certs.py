@@ -10,12 +10,18 @@ foreign CRL refuses every certificate (fail closed).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeGuard, get_args
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPublicKeyTypes,
+    CertificatePublicKeyTypes,
+)
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from web.login.identity import Refused
@@ -89,7 +95,7 @@ def _check_issuer(cert: x509.Certificate) -> None:
 
 
 def build_chain(leaf: x509.Certificate, anchors: list[x509.Certificate],
-                intermediates: list[x509.Certificate] = ()) -> list[x509.Certificate]:
+                intermediates: Sequence[x509.Certificate] = ()) -> list[x509.Certificate]:
     """leaf → … → anchor, each link's signature verified; raises ``wrong_ca`` when none leads to an anchor."""
     chain, current = [leaf], leaf
     pool = list(intermediates)
@@ -114,9 +120,15 @@ def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
 
 
+def _can_sign(key: CertificatePublicKeyTypes) -> TypeGuard[CertificateIssuerPublicKeyTypes]:
+    """Whether ``key`` is of a kind that signs certificates and revocation lists."""
+    return isinstance(key, get_args(CertificateIssuerPublicKeyTypes))
+
+
 def check_revocation(cert: x509.Certificate, issuer: x509.Certificate, crl: x509.CertificateRevocationList,
                      at: datetime) -> None:
-    if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+    key = issuer.public_key()  # a key that cannot sign (X25519, …) vouches for no list
+    if crl.issuer != issuer.subject or not _can_sign(key) or not crl.is_signature_valid(key):
         raise CertificateRefused("crl_unusable")
     if crl.next_update_utc is not None and at > crl.next_update_utc:
         raise CertificateRefused("crl_unusable")
@@ -139,7 +151,7 @@ def fin_from_subject(cert: x509.Certificate, attribute: str = "serialNumber") ->
 
 def person_from_certificate(cert: x509.Certificate, anchors: list[x509.Certificate], at: datetime, *,
                             crl: x509.CertificateRevocationList | None = None,
-                            intermediates: list[x509.Certificate] = (), fin_attribute: str = "serialNumber") -> Person:
+                            intermediates: Sequence[x509.Certificate] = (), fin_attribute: str = "serialNumber") -> Person:
     """Verify ``cert`` and return the person it names; raises :class:`CertificateRefused` otherwise."""
     _within_dates(cert, at)
     chain = build_chain(cert, anchors, intermediates)
