@@ -4,11 +4,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from wtforms import Form, HiddenField, StringField, TextAreaField
 
 from workflow import normalise
+
+if TYPE_CHECKING:
+    from workflow.services import Services
 
 
 @dataclass
@@ -16,7 +20,7 @@ class FormContext:
     session: Session
     today: date
     instance_id: int
-    services: object = None
+    services: Services
     actor: object = None  # engine.audit.Actor of the person filling the form (lookup limits)
     # counts a subscriber-code lookup in the actor's short window, False when it is used up (the web
     # layer passes its Flask-Limiter counter, web.limits.lookup_window)

@@ -181,7 +181,7 @@ class FieldInspectionForm(TaskForm):
         return {
             "outcome": self.outcome.data,
             "meters": [{"line_id": normalise.record_id(e.form.line_id.data), "value": int(e.form.value.data),
-                        "read_on": _iso_date(e.form.read_on.data).isoformat(),
+                        "read_on": _validated_date(e.form.read_on.data).isoformat(),
                         "visit_time": _clock_time(self.visit_time.data),
                         "serial_confirmed": bool(e.form.serial_confirmed.data),
                         "seal_intact": e.form.seal_intact.data == "yes",
@@ -205,6 +205,14 @@ def _clock_time(value: str | None) -> str | None:
         return None
     h, m = int(hours), int(minutes)
     return f"{h:02d}:{m:02d}" if h < 24 and m < 60 else None
+
+
+def _validated_date(value: str | None) -> date:
+    """The date of an answer ``validate`` has accepted."""
+    when = _iso_date(value)
+    if when is None:
+        raise ValueError(f"not a validated date: {value!r}")
+    return when
 
 
 def _iso_date(value: str | None) -> date | None:

@@ -91,6 +91,8 @@ def invoice_pdf(number: str):
     if invoice is None or invoice.pdf_id is None:
         return problem(404, "No invoice for this application is visible to this client.")
     stored = db.get(StoredFile, invoice.pdf_id)
+    if stored is None:
+        return problem(404, "No invoice for this application is visible to this client.")
     return send_file(get_system().services.files.path(stored), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{invoice.number}.pdf", max_age=0)
 

@@ -108,7 +108,7 @@ def _refused(message: str):
 
 def init_app(app, system) -> dict[str, bool]:
     enabled: dict[str, bool] = {}
-    clients = {}
+    clients: dict[str, OidcClient | SimulatedProvider] = {}
     base = system.settings.app.base_url.rstrip("/")
     for provider, (section, _method) in PROVIDERS.items():
         settings = system.settings.section(section, OidcSettings)

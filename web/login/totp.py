@@ -162,7 +162,7 @@ def enrol_qr():
 
 def _qr(account: Account | None):
     secret = session.get(ENROL_KEY) if account is not None and not account.totp_secret else None
-    if secret is None:
+    if secret is None or account is None:
         abort(404)
     uri = identity.totp_uri(secret, account, login_settings().totp_issuer)
     out = io.BytesIO()

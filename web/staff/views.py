@@ -152,8 +152,10 @@ def renew_lease(item_id: int):
     except WorkItemError:
         db.rollback()
         return jsonify({"held": False, "message": _("You no longer hold this task.")}), 409
+    lease_until = as_utc(item.lease_until)
+    assert lease_until is not None, "a renewed lease has an end"
     db.commit()
-    return jsonify({"held": True, "lease_until": as_utc(item.lease_until).isoformat()})
+    return jsonify({"held": True, "lease_until": lease_until.isoformat()})
 
 
 def _head_item(item_id: int) -> WorkItem:

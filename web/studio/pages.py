@@ -111,7 +111,8 @@ def draft_page():
 def version_page(number: int):
     db = get_db()
     row = version_or_404(db, number)
-    who = db.get(Account, row.deployed_by_id).display_name if row.deployed_by_id else None
+    deployer = db.get(Account, row.deployed_by_id) if row.deployed_by_id else None
+    who = deployer.display_name if deployer else None
     return render_template("studio/modeler.html", version=row, who=who, files=sorted(row.files), readonly=True,
                            source_url=url_for("studio_api.version_json", number=number),
                            lint_texts=lint_translations())

@@ -86,7 +86,7 @@ class OidcClient:
         meta = self.metadata()
         with self._lock:
             if self._keys is None or refresh:
-                self._keys = KeySet.import_key_set(self._get_json(meta["jwks_uri"]))
+                self._keys = KeySet.import_key_set({"keys": self._get_json(meta["jwks_uri"])["keys"]})
             return self._keys
 
     def _get_json(self, url: str) -> dict:

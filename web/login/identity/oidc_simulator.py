@@ -19,8 +19,9 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from urllib.parse import urlencode
 
 from joserfc import jwt
@@ -36,7 +37,7 @@ from web.login.identity.oidc import OidcClient
 CLIENT_ID = "saygac-embedded"
 
 
-def _json(data: dict, status: int = 200) -> Response:
+def _json(data: Mapping[str, object], status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, mimetype="application/json")
 
 
@@ -48,7 +49,7 @@ class OidcSimulator:
     client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     people: dict[str, str] = field(default_factory=dict)
     user: dict | None = None  # tests: sign this person in without the chooser
-    clock: object = None  # a callable returning an aware datetime; None: the system clock
+    clock: Callable[[], datetime] | None = None  # a callable returning an aware datetime; None: the system clock
 
     def __post_init__(self):
         self.key = RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig", "alg": "RS256"})
@@ -79,7 +80,7 @@ class OidcSimulator:
         request = Request(environ)
         try:
             endpoint, _args = self.routes.bind_to_environ(environ).match()
-            response = getattr(self, f"_{endpoint}")(request)
+            response: Response | HTTPException = getattr(self, f"_{endpoint}")(request)
         except HTTPException as err:
             response = err
         return response(environ, start_response)
@@ -163,7 +164,7 @@ class SimulatedProvider:
     def __init__(self, settings, people: Callable[[], dict[str, str]]):
         self.settings, self.people = settings, people
         self.simulator: OidcSimulator | None = None
-        self._client = None
+        self._client: OidcClient | None = None
         self._lock = threading.Lock()
 
     def client(self, redirect_uri: str) -> OidcClient:
