@@ -5,6 +5,7 @@
 The argon2 hash of the demo password is left out of the timing (it is slow on purpose and done
 once); what is timed is loading the data files, drawing the plan and writing the rows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,12 +37,16 @@ def main() -> int:
         Base.metadata.create_all(db)
         with Session(db) as session:
             started = time.perf_counter()
-            summary = seeding.seed_demo(session, today=date(2026, 3, 15), subscribers=args.subscribers)
+            summary = seeding.seed_demo(
+                session, today=date(2026, 3, 15), subscribers=args.subscribers
+            )
             session.commit()
             times.append(time.perf_counter() - started)
         db.dispose()
-    print(f"demo seed: {summary.subscribers} subscribers, {summary.meters} meters, {summary.readings} readings; "
-          f"median {statistics.median(times):.2f} s over {args.runs} runs (min {min(times):.2f} s)")
+    print(
+        f"demo seed: {summary.subscribers} subscribers, {summary.meters} meters, {summary.readings} readings; "
+        f"median {statistics.median(times):.2f} s over {args.runs} runs (min {min(times):.2f} s)"
+    )
     return 0
 
 

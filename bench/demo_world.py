@@ -9,6 +9,7 @@ benchmark submits each application as another citizen, round robin over ``citize
 (all with the password :data:`CITIZEN_PASSWORD`, hashed once with the production argon2
 parameters).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,10 +41,15 @@ def prepare_database(url: str) -> dict:
     admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
-            if c.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}) is None:
+            if (
+                c.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database})
+                is None
+            ):
                 c.execute(text(f'CREATE DATABASE "{u.database}"'))
-            server = {name: c.scalar(text(f"SHOW {name}")) for name in
-                      ("server_version", "fsync", "synchronous_commit", "max_connections")}
+            server = {
+                name: c.scalar(text(f"SHOW {name}"))
+                for name in ("server_version", "fsync", "synchronous_commit", "max_connections")
+            }
     finally:
         admin.dispose()
     db = create_engine(url)
@@ -76,7 +82,9 @@ def environment(url: str, tmp: Path, redis_url: str | None = None) -> dict[str, 
     env = {}
     for section, values in overrides(url, tmp, redis_url).items():
         for key, value in values.items():
-            env[f"SAYGAC_{section.upper()}__{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+            env[f"SAYGAC_{section.upper()}__{key.upper()}"] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
     return env
 
 
@@ -108,7 +116,9 @@ class World:
         return self.citizens[i % len(self.citizens)]
 
 
-def seed_world(system: System, *, subscribers: int = 1200, citizens: int = 200, unit_code: str | None = "U-YSM") -> World:
+def seed_world(
+    system: System, *, subscribers: int = 1200, citizens: int = 200, unit_code: str | None = "U-YSM"
+) -> World:
     """Deploy the shipped diagram, seed the demo data, ``citizens`` more citizen accounts and an
     operator per unit; the submissions are for ``unit_code``'s subscribers (None: every unit's)."""
     today = system.services.today()
@@ -117,54 +127,113 @@ def seed_world(system: System, *, subscribers: int = 1200, citizens: int = 200, 
         seed_demo(s, today=today, subscribers=subscribers)
         password = hash_password(CITIZEN_PASSWORD)
         names = [f"bench-citizen-{k:05d}" for k in range(citizens)]
-        s.execute(insert(Account.__table__), [
-            {"username": name, "display_name": f"Vətəndaş {k}", "role": "citizen", "password_hash": password,
-             "is_demo": False, "active": True, "failed_logins": 0, "email": f"{name}@saygac.invalid"}
-            for k, name in enumerate(names)])
-        s.execute(insert(Account.__table__), [
-            {"username": f"bench-operator-{unit.code}", "display_name": f"Operator {unit.code}", "role": "operator",
-             "unit_id": unit.id, "is_demo": False, "active": True, "failed_logins": 0}
-            for unit in s.scalars(select(Unit))])
+        s.execute(
+            insert(Account.__table__),
+            [
+                {
+                    "username": name,
+                    "display_name": f"Vətəndaş {k}",
+                    "role": "citizen",
+                    "password_hash": password,
+                    "is_demo": False,
+                    "active": True,
+                    "failed_logins": 0,
+                    "email": f"{name}@saygac.invalid",
+                }
+                for k, name in enumerate(names)
+            ],
+        )
+        s.execute(
+            insert(Account.__table__),
+            [
+                {
+                    "username": f"bench-operator-{unit.code}",
+                    "display_name": f"Operator {unit.code}",
+                    "role": "operator",
+                    "unit_id": unit.id,
+                    "is_demo": False,
+                    "active": True,
+                    "failed_logins": 0,
+                }
+                for unit in s.scalars(select(Unit))
+            ],
+        )
         s.commit()
     with system.sessions() as s:
-        ids = dict(s.execute(select(Account.username, Account.id).where(Account.username.in_(names))).all())
+        ids = dict(
+            s.execute(select(Account.username, Account.id).where(Account.username.in_(names))).all()
+        )
         operator = s.scalar(select(Account).where(Account.username == "demo-operator"))
         plan = submissions(s, today, unit_code)
         actors = [Actor(id=ids[name], role="citizen", label=name) for name in names]
-        op = Actor(id=operator.id, role="operator", label=operator.display_name, unit_id=operator.unit_id)
-        operators = {a.unit_id: Actor(id=a.id, role="operator", label=a.display_name, unit_id=a.unit_id)
-                     for a in s.scalars(select(Account).where(Account.username.like("bench-operator-%")))}
-    return World(system=system, citizens=actors, citizen_names=names, operator=op, operator_name="demo-operator",
-                 submissions=plan, operators=operators)
+        op = Actor(
+            id=operator.id, role="operator", label=operator.display_name, unit_id=operator.unit_id
+        )
+        operators = {
+            a.unit_id: Actor(id=a.id, role="operator", label=a.display_name, unit_id=a.unit_id)
+            for a in s.scalars(select(Account).where(Account.username.like("bench-operator-%")))
+        }
+    return World(
+        system=system,
+        citizens=actors,
+        citizen_names=names,
+        operator=op,
+        operator_name="demo-operator",
+        submissions=plan,
+        operators=operators,
+    )
 
 
 def submissions(session, today: date, unit_code: str | None = "U-YSM") -> list[Submission]:
     """A plausible next reading for every one-meter subscriber of the unit (None: of every unit):
     the last reading plus the meter's average daily use since its first reading, times the days since."""
-    one_meter = (select(Meter.subscriber_id).group_by(Meter.subscriber_id).having(func.count(Meter.id) == 1))
+    one_meter = (
+        select(Meter.subscriber_id).group_by(Meter.subscriber_id).having(func.count(Meter.id) == 1)
+    )
     query = (
-        select(Subscriber.code, Meter.serial, Meter.seal, Meter.register_digits,
-               func.min(Reading.read_on), func.min(Reading.value), func.max(Reading.read_on), func.max(Reading.value))
-        .join(Meter, Meter.subscriber_id == Subscriber.id).join(Reading, Reading.meter_id == Meter.id)
+        select(
+            Subscriber.code,
+            Meter.serial,
+            Meter.seal,
+            Meter.register_digits,
+            func.min(Reading.read_on),
+            func.min(Reading.value),
+            func.max(Reading.read_on),
+            func.max(Reading.value),
+        )
+        .join(Meter, Meter.subscriber_id == Subscriber.id)
+        .join(Reading, Reading.meter_id == Meter.id)
         .where(Subscriber.id.in_(one_meter))
         .group_by(Subscriber.code, Meter.serial, Meter.seal, Meter.register_digits)
-        .order_by(Subscriber.code))
+        .order_by(Subscriber.code)
+    )
     if unit_code is not None:
-        query = query.where(Subscriber.unit_id == select(Unit.id).where(Unit.code == unit_code).scalar_subquery())
+        query = query.where(
+            Subscriber.unit_id == select(Unit.id).where(Unit.code == unit_code).scalar_subquery()
+        )
     rows = session.execute(query).all()
     out = []
     for code, serial, seal, digits, first_on, first_value, last_on, last_value in rows:
         days = (last_on - first_on).days
         if days < 90 or last_value <= first_value:  # too little history, or a register that wrapped
             continue
-        value = last_value + max(1, round((last_value - first_value) / days * (today - last_on).days))
-        if value < 10 ** digits:
+        value = last_value + max(
+            1, round((last_value - first_value) / days * (today - last_on).days)
+        )
+        if value < 10**digits:
             out.append(Submission(code, serial, seal, value))
     return out
 
 
-def build(url: str, tmp: Path, redis_url: str | None = None, *, subscribers: int = 1200,
-          citizens: int = 200, unit_code: str | None = "U-YSM") -> World:
+def build(
+    url: str,
+    tmp: Path,
+    redis_url: str | None = None,
+    *,
+    subscribers: int = 1200,
+    citizens: int = 200,
+    unit_code: str | None = "U-YSM",
+) -> World:
     prepare_database(url)
     system = build_system(bench_settings(url, tmp, redis_url))
     return seed_world(system, subscribers=subscribers, citizens=citizens, unit_code=unit_code)
@@ -181,18 +250,38 @@ def _item(result, task_name: str) -> int:
 def submit(world: World, i: int) -> int:
     """A citizen's whole submission through ``System`` (one unit of work per step, as the web
     layer does); returns the id of the review item it leaves in the unit's queue."""
-    system, sub, citizen = world.system, world.submissions[i % len(world.submissions)], world.citizen(i)
+    system, sub, citizen = (
+        world.system,
+        world.submissions[i % len(world.submissions)],
+        world.citizen(i),
+    )
     with system.sessions() as s:
         result = system.start_application(s, citizen)
         s.commit()
     with system.sessions() as s:
-        result = system.complete_task(s, _item(result, "identify_subscriber"), citizen, {"subscriber_code": sub.code})
+        result = system.complete_task(
+            s, _item(result, "identify_subscriber"), citizen, {"subscriber_code": sub.code}
+        )
         s.commit()
-    meter = {"serial": sub.serial, "seal": sub.seal, "value": sub.value,
-             "read_on": system.services.today().isoformat(), "photo_id": None}
+    meter = {
+        "serial": sub.serial,
+        "seal": sub.seal,
+        "value": sub.value,
+        "read_on": system.services.today().isoformat(),
+        "photo_id": None,
+    }
     with system.sessions() as s:
-        result = system.complete_task(s, _item(result, "enter_readings"), citizen, {
-            "meters": [meter], "phone": "+994501234567", "email": f"{citizen.label}@example.az", "notes": ""})
+        result = system.complete_task(
+            s,
+            _item(result, "enter_readings"),
+            citizen,
+            {
+                "meters": [meter],
+                "phone": "+994501234567",
+                "email": f"{citizen.label}@example.az",
+                "notes": "",
+            },
+        )
         s.commit()
     return _item(result, "review_application")
 
@@ -206,7 +295,15 @@ def accept(world: World, review_item_id: int, operator: Actor | None = None) -> 
         claim(s, review_item_id, operator, system.services.now(), LEASE)
         # a flagged reading (e.g. a photo seen on another subscriber's application) needs an override
         override = system.services.review.override_reasons[0]
-        result = system.complete_task(s, review_item_id, operator, {
-            "decision": "accept", "override_key": override, "override_reason": "checked by the benchmark"})
+        result = system.complete_task(
+            s,
+            review_item_id,
+            operator,
+            {
+                "decision": "accept",
+                "override_key": override,
+                "override_reason": "checked by the benchmark",
+            },
+        )
         s.commit()
     return list(result.jobs)

@@ -24,6 +24,7 @@ fault until every job committed before that moment was done.
 Targets: 0 lost, 0 duplicated, every lifecycle finished within 60 s of the end of the last fault.
 The PostgreSQL database (default ``saygac_bench_faults``) loses every table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,12 @@ from workflow.models import Invoice, Reading
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = demo_world.PG_SERVER + "/saygac_bench_faults"
-FAST = {"SAYGAC_JOBS__TIMER_SWEEP_SECONDS": "2", "SAYGAC_JOBS__LEASE_SECONDS": "10",
-        "SAYGAC_JOBS__RETRY_DELAYS_SECONDS": "2,5,10", "SAYGAC_JOBS__MAX_ATTEMPTS": "6"}
+FAST = {
+    "SAYGAC_JOBS__TIMER_SWEEP_SECONDS": "2",
+    "SAYGAC_JOBS__LEASE_SECONDS": "10",
+    "SAYGAC_JOBS__RETRY_DELAYS_SECONDS": "2,5,10",
+    "SAYGAC_JOBS__MAX_ATTEMPTS": "6",
+}
 
 
 class Inbox:
@@ -65,7 +70,9 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         headers = BytesParser(policy=policy.default).parsebytes(envelope.content, headersonly=True)
-        self.message_ids[str(headers["Message-ID"]).strip()] += 1  # a long header is folded: parse it
+        self.message_ids[str(headers["Message-ID"]).strip()] += (
+            1  # a long header is folded: parse it
+        )
         return "250 OK"
 
 
@@ -81,7 +88,9 @@ class Supervised:
 
     def _start(self) -> None:
         with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
 
     def _keep(self) -> None:
         self._start()
@@ -133,18 +142,27 @@ def _retrying(step, stop: threading.Event):
 
 def _unfinished_before(system, moment) -> int:
     with system.sessions() as s:
-        return s.scalar(select(func.count()).select_from(Job).where(
-            Job.status.in_(("pending", "queued", "running")), Job.created_at <= moment))
+        return s.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.status.in_(("pending", "queued", "running")), Job.created_at <= moment)
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=180)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--every", type=float, default=30)
-    parser.add_argument("--pause", type=float, default=8,
-                        help="seconds a client waits between lifecycles (keeps the load within the workers' pace)")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=8,
+        help="seconds a client waits between lifecycles (keeps the load within the workers' pace)",
+    )
     parser.add_argument("--pg", default=DEFAULT_PG)
     args = parser.parse_args()
 
@@ -159,14 +177,24 @@ def main() -> None:
     smtp = Controller(inbox, hostname="127.0.0.1", port=_free_port())
     smtp.start()
 
-    world = demo_world.build(through, tmp, redis.url, subscribers=3000, citizens=400, unit_code=None)
+    world = demo_world.build(
+        through, tmp, redis.url, subscribers=3000, citizens=400, unit_code=None
+    )
     system = world.system
     dispatcher = make_dispatcher(system)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **demo_world.environment(through, tmp, redis.url), **FAST,
-           "SAYGAC_MAIL__TRANSPORT": "smtp", "SAYGAC_MAIL__SMTP_HOST": "127.0.0.1",
-           "SAYGAC_MAIL__SMTP_PORT": str(smtp.port)}
-    workers = [Supervised([sys.executable, "-m", "worker", "work"], env, tmp / f"worker-{k}.log")
-               for k in range(args.workers)]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        **demo_world.environment(through, tmp, redis.url),
+        **FAST,
+        "SAYGAC_MAIL__TRANSPORT": "smtp",
+        "SAYGAC_MAIL__SMTP_HOST": "127.0.0.1",
+        "SAYGAC_MAIL__SMTP_PORT": str(smtp.port),
+    }
+    workers = [
+        Supervised([sys.executable, "-m", "worker", "work"], env, tmp / f"worker-{k}.log")
+        for k in range(args.workers)
+    ]
     sweep = Supervised([sys.executable, "-m", "worker", "sweep"], env, tmp / "sweep.log")
 
     stop = threading.Event()
@@ -222,8 +250,15 @@ def main() -> None:
                 proxy.open()
             ended_wall = system.services.now()
             ended = time.monotonic()
-            faults.append({"kind": kind, "began": began, "began_wall": began_wall, "ended": ended,
-                           "ended_wall": ended_wall})
+            faults.append(
+                {
+                    "kind": kind,
+                    "began": began,
+                    "began_wall": began_wall,
+                    "ended": ended,
+                    "ended_wall": ended_wall,
+                }
+            )
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
     injector = threading.Thread(target=inject, daemon=True)
@@ -257,43 +292,79 @@ def main() -> None:
         time.sleep(0.5)
 
     with system.sessions() as s:
-        by_item = dict(s.execute(select(WorkItem.id, WorkItem.instance_id)
-                                 .where(WorkItem.id.in_(confirmed))).all()) if confirmed else {}
-        statuses = Counter(s.scalars(select(ProcessInstance.status).where(ProcessInstance.id.in_(by_item.values()))))
+        by_item = (
+            dict(
+                s.execute(
+                    select(WorkItem.id, WorkItem.instance_id).where(WorkItem.id.in_(confirmed))
+                ).all()
+            )
+            if confirmed
+            else {}
+        )
+        statuses = Counter(
+            s.scalars(
+                select(ProcessInstance.status).where(ProcessInstance.id.in_(by_item.values()))
+            )
+        )
         invoices = Counter(s.scalars(select(Invoice.application_id)))
-        readings = Counter(s.scalars(select(Reading.application_id).where(Reading.application_id.is_not(None))))
-        possibly_sent = s.scalar(select(func.count()).select_from(Email).where(Email.possibly_sent.is_(True)))
+        readings = Counter(
+            s.scalars(select(Reading.application_id).where(Reading.application_id.is_not(None)))
+        )
+        possibly_sent = s.scalar(
+            select(func.count()).select_from(Email).where(Email.possibly_sent.is_(True))
+        )
         failed_jobs = s.scalar(select(func.count()).select_from(Job).where(Job.status == "failed"))
         open_incidents = Counter(s.scalars(select(Incident.kind).where(Incident.status == "open")))
     completed = statuses.get("completed", 0)
-    print(f"faults: {len(faults)} ({', '.join(f['kind'] for f in faults)}); clients {args.clients}, "
-          f"workers {args.workers}, window {args.seconds:.0f} s; restarts: workers "
-          f"{sum(w.restarts for w in workers)}, sweep {sweep.restarts}")
-    print(f"started {len(started)}  confirmed {len(confirmed)}  completed {completed}  "
-          f"lost {len(confirmed) - completed - statuses.get('running', 0) - statuses.get('waiting', 0)}  "
-          f"stuck {statuses.get('running', 0) + statuses.get('waiting', 0)}  in error {statuses.get('error', 0)}")
-    print(f"duplicated: invoices {sum(1 for n in invoices.values() if n > 1)}, posted readings "
-          f"{sum(1 for n in readings.values() if n > 1)}, e-mails by Message-ID "
-          f"{sum(1 for n in inbox.message_ids.values() if n > 1)} (flagged possibly sent: {possibly_sent}); "
-          f"messages received {sum(inbox.message_ids.values())}")
+    print(
+        f"faults: {len(faults)} ({', '.join(f['kind'] for f in faults)}); clients {args.clients}, "
+        f"workers {args.workers}, window {args.seconds:.0f} s; restarts: workers "
+        f"{sum(w.restarts for w in workers)}, sweep {sweep.restarts}"
+    )
+    print(
+        f"started {len(started)}  confirmed {len(confirmed)}  completed {completed}  "
+        f"lost {len(confirmed) - completed - statuses.get('running', 0) - statuses.get('waiting', 0)}  "
+        f"stuck {statuses.get('running', 0) + statuses.get('waiting', 0)}  in error {statuses.get('error', 0)}"
+    )
+    print(
+        f"duplicated: invoices {sum(1 for n in invoices.values() if n > 1)}, posted readings "
+        f"{sum(1 for n in readings.values() if n > 1)}, e-mails by Message-ID "
+        f"{sum(1 for n in inbox.message_ids.values() if n > 1)} (flagged possibly sent: {possibly_sent}); "
+        f"messages received {sum(inbox.message_ids.values())}"
+    )
     print(f"failed jobs {failed_jobs}; open incidents {dict(open_incidents)}")
     twice = [m for m, n in inbox.message_ids.items() if n > 1]
     if twice:
         with system.sessions() as s:
-            rows = s.execute(select(Email.id, Email.status, Email.attempts, Email.possibly_sent, Email.message_id)
-                             .where(Email.message_id.in_(twice))).all()
-        print("received more than once (id, status, attempts, possibly sent, Message-ID): "
-              + "; ".join(str(tuple(r)) for r in rows))
+            rows = s.execute(
+                select(
+                    Email.id, Email.status, Email.attempts, Email.possibly_sent, Email.message_id
+                ).where(Email.message_id.in_(twice))
+            ).all()
+        print(
+            "received more than once (id, status, attempts, possibly sent, Message-ID): "
+            + "; ".join(str(tuple(r)) for r in rows)
+        )
     for kind, seconds in recoveries:
-        print(f"recovery after {kind:8s}: " + (f"{seconds:.1f} s" if seconds is not None else "not within 180 s"))
-    print("every lifecycle finished " + (f"{drained:.1f} s after the end of the last fault" if drained is not None
-                                          else "NOT within 180 s of the end of the last fault"))
+        print(
+            f"recovery after {kind:8s}: "
+            + (f"{seconds:.1f} s" if seconds is not None else "not within 180 s")
+        )
+    print(
+        "every lifecycle finished "
+        + (
+            f"{drained:.1f} s after the end of the last fault"
+            if drained is not None
+            else "NOT within 180 s of the end of the last fault"
+        )
+    )
     for process in (*workers, sweep):
         process.stop()
     smtp.stop()
     redis.stop()
     proxy.close()
     system.db.dispose()
+
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,6 @@
 """gunicorn settings for ``bench/http_load.py``: count each worker's SQL (``bench/sql_counter.py``)
 into ``$SAYGAC_BENCH_SQL_DIR``. Everything else is given on gunicorn's command line."""
+
 import os
 
 

@@ -34,6 +34,7 @@ load generator too: its CPU is not the server's, but it competes for the same co
 The PostgreSQL database (default ``saygac_bench_http``) loses every table and the Redis
 database (default db 11) is emptied: use neither for anything else.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -122,10 +123,27 @@ def wait_http(port: int, proc: subprocess.Popen, log: Path) -> None:
 def run_phase(phase: str, port: int, users: int, seconds: float, plan: Path, on_ready) -> dict:
     """Run bench/http_users.py; ``on_ready()`` is called once every user is signed in (the window
     starts right after it returns)."""
-    proc = subprocess.Popen([sys.executable, "-m", "bench.http_users", phase, "--host", f"http://127.0.0.1:{port}",
-                             "--users", str(users), "--seconds", str(seconds), "--plan", str(plan)],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.http_users",
+            phase,
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--users",
+            str(users),
+            "--seconds",
+            str(seconds),
+            "--plan",
+            str(plan),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     for line in proc.stdout:
         if line.strip() == "READY":
             on_ready()
@@ -140,8 +158,10 @@ def run_phase(phase: str, port: int, users: int, seconds: float, plan: Path, on_
 def print_requests(result: dict) -> None:
     for name, st in sorted(result["stats"].items()):
         if not name.startswith("JOURNEY"):
-            print(f"      {name:<34} n={st['count']:6d}  failures {st['failures']:4d}  p50 {st['p50']:6.0f} ms  "
-                  f"p95 {st['p95']:6.0f} ms  max {st['max']:6.0f} ms")
+            print(
+                f"      {name:<34} n={st['count']:6d}  failures {st['failures']:4d}  p50 {st['p50']:6.0f} ms  "
+                f"p95 {st['p95']:6.0f} ms  max {st['max']:6.0f} ms"
+            )
 
 
 def main() -> None:
@@ -152,53 +172,113 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--rq-workers", type=int, default=2)
     parser.add_argument("--citizens", type=int, default=10000)
-    parser.add_argument("--citizens-per-user", type=int, default=3,
-                        help="citizens each simulated user signs in before the timing and takes turns with "
-                             "(a citizen may look up 10 different codes a day)")
+    parser.add_argument(
+        "--citizens-per-user",
+        type=int,
+        default=3,
+        help="citizens each simulated user signs in before the timing and takes turns with "
+        "(a citizen may look up 10 different codes a day)",
+    )
     parser.add_argument("--subscribers", type=int, default=10000)
-    parser.add_argument("--postgres", default=os.environ.get("SAYGAC_BENCH_HTTP_POSTGRES", DEFAULT_PG))
+    parser.add_argument(
+        "--postgres", default=os.environ.get("SAYGAC_BENCH_HTTP_POSTGRES", DEFAULT_PG)
+    )
     parser.add_argument("--redis", default=os.environ.get("SAYGAC_BENCH_HTTP_REDIS", DEFAULT_REDIS))
     args = parser.parse_args()
     started = time.perf_counter()
-    print(f"saygac HTTP load: {args.users} citizens, gunicorn -w {args.web_workers}, {args.rq_workers} rq worker(s), "
-          f"{os.cpu_count()} CPUs, load average before {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"saygac HTTP load: {args.users} citizens, gunicorn -w {args.web_workers}, {args.rq_workers} rq worker(s), "
+        f"{os.cpu_count()} CPUs, load average before {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     Redis.from_url(args.redis).flushdb()
     with tempfile.TemporaryDirectory(prefix="saygac-bench-http-") as tmpdir:
         tmp = Path(tmpdir)
-        world = demo_world.build(args.postgres, tmp, args.redis, subscribers=args.subscribers,
-                                 citizens=args.citizens, unit_code=None)
+        world = demo_world.build(
+            args.postgres,
+            tmp,
+            args.redis,
+            subscribers=args.subscribers,
+            citizens=args.citizens,
+            unit_code=None,
+        )
         system = world.system
-        with system.sessions() as s:  # only the benchmark's accounts sign in; none is a demo account
+        with (
+            system.sessions() as s
+        ):  # only the benchmark's accounts sign in; none is a demo account
             s.execute(update(Account).values(is_demo=False))
             s.commit()
         plan = tmp / "plan.json"
         rng = random.Random(7)
         subs = list(world.submissions)
         rng.shuffle(subs)
-        plan.write_text(json.dumps({
-            "citizens": world.citizen_names, "password": demo_world.CITIZEN_PASSWORD,
-            "citizens_per_user": args.citizens_per_user,
-            "photo_files": photos(tmp, max(200, int(args.seconds * 8))),  # reused photos get flagged
-            "submissions": [{"k": k, "code": x.code, "serial": x.serial, "seal": x.seal, "value": x.value}
-                            for k, x in enumerate(subs)]}))
-        print(f"  seeded: {args.subscribers} subscribers ({len(subs)} one-meter subscribers to submit for), "
-              f"{args.citizens} citizens; photos {os.path.getsize(tmp / 'photo-0.jpg') / 1024:.0f} KB")
+        plan.write_text(
+            json.dumps(
+                {
+                    "citizens": world.citizen_names,
+                    "password": demo_world.CITIZEN_PASSWORD,
+                    "citizens_per_user": args.citizens_per_user,
+                    "photo_files": photos(
+                        tmp, max(200, int(args.seconds * 8))
+                    ),  # reused photos get flagged
+                    "submissions": [
+                        {
+                            "k": k,
+                            "code": x.code,
+                            "serial": x.serial,
+                            "seal": x.seal,
+                            "value": x.value,
+                        }
+                        for k, x in enumerate(subs)
+                    ],
+                }
+            )
+        )
+        print(
+            f"  seeded: {args.subscribers} subscribers ({len(subs)} one-meter subscribers to submit for), "
+            f"{args.citizens} citizens; photos {os.path.getsize(tmp / 'photo-0.jpg') / 1024:.0f} KB"
+        )
         system.db.dispose()
 
-        env = {**os.environ, **demo_world.environment(args.postgres, tmp, args.redis), "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            **demo_world.environment(args.postgres, tmp, args.redis),
+            "PYTHONPATH": str(ROOT),
+        }
         web_sql, worker_sql = tmp / "sql-web", tmp / "sql-worker"
         port = free_port()
         web_log = tmp / "gunicorn.log"
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(args.web_workers), "-b", f"127.0.0.1:{port}",
-             "-c", str(ROOT / "bench" / "gunicorn_conf.py"), "web:create_app()"],
-            cwd=ROOT, env={**env, "SAYGAC_BENCH_SQL_DIR": str(web_sql)}, stdout=web_log.open("wb"),
-            stderr=subprocess.STDOUT)
-        counting_worker = ("import sys; from bench import sql_counter; sql_counter.install(sys.argv[1]); "
-                           "from worker.cli import main; sys.exit(main(['work']))")
-        workers = [subprocess.Popen([sys.executable, "-c", counting_worker, str(worker_sql)], cwd=ROOT, env=env,
-                                    stdout=(tmp / f"worker-{k}.log").open("wb"), stderr=subprocess.STDOUT)
-                   for k in range(args.rq_workers)]
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(args.web_workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "-c",
+                str(ROOT / "bench" / "gunicorn_conf.py"),
+                "web:create_app()",
+            ],
+            cwd=ROOT,
+            env={**env, "SAYGAC_BENCH_SQL_DIR": str(web_sql)},
+            stdout=web_log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        counting_worker = (
+            "import sys; from bench import sql_counter; sql_counter.install(sys.argv[1]); "
+            "from worker.cli import main; sys.exit(main(['work']))"
+        )
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", counting_worker, str(worker_sql)],
+                cwd=ROOT,
+                env=env,
+                stdout=(tmp / f"worker-{k}.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            for k in range(args.rq_workers)
+        ]
         try:
             wait_http(port, web, web_log)
             marks: dict = {}
@@ -207,37 +287,55 @@ def main() -> None:
                 return children(web.pid)
 
             def mark(key):
-                marks[key] = {"web_cpu": cpu_of(web_pids()), "worker_cpu": cpu_of([w.pid for w in workers]),
-                              "web_sql": sql_counter.totals(web_sql), "worker_sql": sql_counter.totals(worker_sql),
-                              "t": time.perf_counter()}
+                marks[key] = {
+                    "web_cpu": cpu_of(web_pids()),
+                    "worker_cpu": cpu_of([w.pid for w in workers]),
+                    "web_sql": sql_counter.totals(web_sql),
+                    "worker_sql": sql_counter.totals(worker_sql),
+                    "t": time.perf_counter(),
+                }
 
-            result = run_phase("submit", port, args.users, args.seconds, plan, lambda: mark("start"))
+            result = run_phase(
+                "submit", port, args.users, args.seconds, plan, lambda: mark("start")
+            )
             mark("end")
             journeys = result["stats"].get("JOURNEY full submission", {}).get("count", 0)
             window = result["seconds"]
             print()
             print(f"  submissions: {args.users} signed-in citizens for {window:.1f} s")
-            print(f"    full submissions {journeys}, {journeys / window:.2f} per second "
-                  f"(target >= {TARGETS['submissions_per_second']}: "
-                  f"{'MET' if journeys / window >= TARGETS['submissions_per_second'] else 'NOT MET'})")
-            print(f"    requests {result['requests']} ({result['requests'] / max(journeys, 1):.1f} per submission), "
-                  f"errors {result['failures']}; every request p50 {result['p50_all']:.0f} ms, p95 "
-                  f"{result['p95_all']:.0f} ms (target <= {TARGETS['p95_ms']}: "
-                  f"{'MET' if result['p95_all'] <= TARGETS['p95_ms'] and not result['failures'] else 'NOT MET'})")
+            print(
+                f"    full submissions {journeys}, {journeys / window:.2f} per second "
+                f"(target >= {TARGETS['submissions_per_second']}: "
+                f"{'MET' if journeys / window >= TARGETS['submissions_per_second'] else 'NOT MET'})"
+            )
+            print(
+                f"    requests {result['requests']} ({result['requests'] / max(journeys, 1):.1f} per submission), "
+                f"errors {result['failures']}; every request p50 {result['p50_all']:.0f} ms, p95 "
+                f"{result['p95_all']:.0f} ms (target <= {TARGETS['p95_ms']}: "
+                f"{'MET' if result['p95_all'] <= TARGETS['p95_ms'] and not result['failures'] else 'NOT MET'})"
+            )
             print_requests(result)
             for e in result["errors"][:5]:
                 print(f"      error x{e['count']}: {e['name']}: {e['error']}")
             if result["failures"]:  # what the server said about them
-                errors = [line for line in web_log.read_text(errors="replace").splitlines()
-                          if "Error" in line or "Exception" in line][-6:]
+                errors = [
+                    line
+                    for line in web_log.read_text(errors="replace").splitlines()
+                    if "Error" in line or "Exception" in line
+                ][-6:]
                 print("      gunicorn log: " + " | ".join(line.strip()[:200] for line in errors))
             web_cpu = marks["end"]["web_cpu"] - marks["start"]["web_cpu"]
-            sql = {k: marks["end"]["web_sql"][k] - marks["start"]["web_sql"][k] for k in marks["end"]["web_sql"]}
+            sql = {
+                k: marks["end"]["web_sql"][k] - marks["start"]["web_sql"][k]
+                for k in marks["end"]["web_sql"]
+            }
             per = max(journeys, 1)
-            print(f"    web CPU {web_cpu * 1000 / per:.0f} ms per submission ({web_cpu / window:.2f} cores busy); "
-                  f"web tier per submission: {sql['statements'] / per:.1f} SQL statements, "
-                  f"{sql['commits'] / per:.1f} commits, {sql['rollbacks'] / per:.1f} rollbacks (read-only "
-                  f"requests end so), {sql['pings'] / per:.1f} pool pings")
+            print(
+                f"    web CPU {web_cpu * 1000 / per:.0f} ms per submission ({web_cpu / window:.2f} cores busy); "
+                f"web tier per submission: {sql['statements'] / per:.1f} SQL statements, "
+                f"{sql['commits'] / per:.1f} commits, {sql['rollbacks'] / per:.1f} rollbacks (read-only "
+                f"requests end so), {sql['pings'] / per:.1f} pool pings"
+            )
 
             # the rest of each lifecycle: the operators accept, the workers run the invoice and e-mail jobs
             t0 = time.perf_counter()
@@ -245,34 +343,46 @@ def main() -> None:
             wait_outbox(world.system, timeout=600)
             mark("jobs_done")
             worker_cpu = marks["jobs_done"]["worker_cpu"] - marks["start"]["worker_cpu"]
-            wsql = {k: marks["jobs_done"]["worker_sql"][k] - marks["start"]["worker_sql"][k]
-                    for k in marks["jobs_done"]["worker_sql"]}
-            print(f"  lifecycles: {accepted} submitted applications accepted afterwards in this process and their jobs "
-                  f"run by the workers ({time.perf_counter() - t0:.1f} s); worker CPU {worker_cpu * 1000 / max(accepted, 1):.0f} "
-                  f"ms per lifecycle (photo jobs during the window, invoice and e-mail after); worker "
-                  f"{wsql['statements'] / max(accepted, 1):.1f} statements, {wsql['commits'] / max(accepted, 1):.1f} "
-                  f"commits, {wsql['pings'] / max(accepted, 1):.1f} pings per lifecycle")
+            wsql = {
+                k: marks["jobs_done"]["worker_sql"][k] - marks["start"]["worker_sql"][k]
+                for k in marks["jobs_done"]["worker_sql"]
+            }
+            print(
+                f"  lifecycles: {accepted} submitted applications accepted afterwards in this process and their jobs "
+                f"run by the workers ({time.perf_counter() - t0:.1f} s); worker CPU {worker_cpu * 1000 / max(accepted, 1):.0f} "
+                f"ms per lifecycle (photo jobs during the window, invoice and e-mail after); worker "
+                f"{wsql['statements'] / max(accepted, 1):.1f} statements, {wsql['commits'] / max(accepted, 1):.1f} "
+                f"commits, {wsql['pings'] / max(accepted, 1):.1f} pings per lifecycle"
+            )
 
-            login = run_phase("login", port, args.users, args.login_seconds, plan, lambda: mark("login_start"))
+            login = run_phase(
+                "login", port, args.users, args.login_seconds, plan, lambda: mark("login_start")
+            )
             mark("login_end")
             logins = login["stats"].get("POST login", {}).get("count", 0)
             login_cpu = marks["login_end"]["web_cpu"] - marks["login_start"]["web_cpu"]
             print()
-            print(f"  logins: {args.users} users signing in and out for {login['seconds']:.1f} s: {logins} logins, "
-                  f"{logins / login['seconds']:.2f} per second, errors {login['failures']}; login p50 "
-                  f"{login['stats'].get('POST login', {}).get('p50', 0):.0f} ms, p95 "
-                  f"{login['stats'].get('POST login', {}).get('p95', 0):.0f} ms; web CPU per login (with its "
-                  f"status page and logout) {login_cpu * 1000 / max(logins, 1):.0f} ms")
-            print(f"    argon2id parameters: time_cost={_hasher.time_cost}, memory_cost={_hasher.memory_cost} KiB "
-                  f"({_hasher.memory_cost // 1024} MiB), parallelism={_hasher.parallelism}, hash {_hasher.hash_len} B, "
-                  f"salt {_hasher.salt_len} B: RFC 9106's second recommended option (t=3, 64 MiB, p=4) and above "
-                  "OWASP's minimum (19 MiB, t=2, p=1); not weakened for this figure")
+            print(
+                f"  logins: {args.users} users signing in and out for {login['seconds']:.1f} s: {logins} logins, "
+                f"{logins / login['seconds']:.2f} per second, errors {login['failures']}; login p50 "
+                f"{login['stats'].get('POST login', {}).get('p50', 0):.0f} ms, p95 "
+                f"{login['stats'].get('POST login', {}).get('p95', 0):.0f} ms; web CPU per login (with its "
+                f"status page and logout) {login_cpu * 1000 / max(logins, 1):.0f} ms"
+            )
+            print(
+                f"    argon2id parameters: time_cost={_hasher.time_cost}, memory_cost={_hasher.memory_cost} KiB "
+                f"({_hasher.memory_cost // 1024} MiB), parallelism={_hasher.parallelism}, hash {_hasher.hash_len} B, "
+                f"salt {_hasher.salt_len} B: RFC 9106's second recommended option (t=3, 64 MiB, p=4) and above "
+                "OWASP's minimum (19 MiB, t=2, p=1); not weakened for this figure"
+            )
             web_rss = [rss_mb(p) for p in web_pids()]
             worker_rss = [rss_mb(w.pid) for w in workers]
             print()
-            print(f"  memory after the load: web workers {', '.join(f'{r:.0f}' for r in web_rss)} MB; rq workers "
-                  f"{', '.join(f'{r:.0f}' for r in worker_rss)} MB (target <= {TARGETS['rss_mb']} MB: "
-                  f"{'MET' if max(web_rss + worker_rss) <= TARGETS['rss_mb'] else 'NOT MET'})")
+            print(
+                f"  memory after the load: web workers {', '.join(f'{r:.0f}' for r in web_rss)} MB; rq workers "
+                f"{', '.join(f'{r:.0f}' for r in worker_rss)} MB (target <= {TARGETS['rss_mb']} MB: "
+                f"{'MET' if max(web_rss + worker_rss) <= TARGETS['rss_mb'] else 'NOT MET'})"
+            )
         finally:
             for proc in [web, *workers]:
                 proc.send_signal(signal.SIGTERM)
@@ -281,8 +391,10 @@ def main() -> None:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-    print(f"  load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; run time "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"  load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; run time "
+        f"{time.perf_counter() - started:.0f} s"
+    )
 
 
 def accept_all(world) -> int:
@@ -291,10 +403,15 @@ def accept_all(world) -> int:
     system = world.system
     dispatcher = make_dispatcher(system)
     with system.sessions() as s:
-        items = s.execute(select(WorkItem.id, WorkItem.unit_id).where(
-            WorkItem.task_name == "review_application", WorkItem.state == "open")).all()
+        items = s.execute(
+            select(WorkItem.id, WorkItem.unit_id).where(
+                WorkItem.task_name == "review_application", WorkItem.state == "open"
+            )
+        ).all()
     for item_id, unit_id in items:
-        dispatcher.dispatch(demo_world.accept(world, item_id, world.operators.get(unit_id, world.operator)))
+        dispatcher.dispatch(
+            demo_world.accept(world, item_id, world.operators.get(unit_id, world.operator))
+        )
     return len(items)
 
 
@@ -302,7 +419,11 @@ def wait_outbox(system, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with system.sessions() as s:
-            busy = s.scalar(select(func.count()).select_from(Job).where(Job.status.in_(("pending", "queued", "running"))))
+            busy = s.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(Job.status.in_(("pending", "queued", "running")))
+            )
         if not busy:
             return
         time.sleep(0.2)

@@ -14,6 +14,7 @@ steps: the status page, "new application", the subscriber code, the readings wit
 or re-validated exactly as a browser's cache would (``Cache-Control``, ``ETag``,
 ``Last-Modified``). ``login``: each user signs in and out in a loop (the password check).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,21 +62,31 @@ class BrowserCache:
             headers["If-None-Match"] = etag
         if modified:
             headers["If-Modified-Since"] = modified
-        with client.get(url, headers=headers, name="static " + ("revalidate" if headers else "first"),
-                        catch_response=True) as response:
+        with client.get(
+            url,
+            headers=headers,
+            name="static " + ("revalidate" if headers else "first"),
+            catch_response=True,
+        ) as response:
             if response.status_code not in (200, 304):
                 response.failure(f"{url}: {response.status_code}")
                 return
             control = response.headers.get("Cache-Control") or ""
             match = MAX_AGE.search(control)
             max_age = int(match.group(1)) if match and "no-cache" not in control else 0
-            self.entries[url] = (now + max_age, response.headers.get("ETag") or etag,
-                                 response.headers.get("Last-Modified") or modified)
+            self.entries[url] = (
+                now + max_age,
+                response.headers.get("ETag") or etag,
+                response.headers.get("Last-Modified") or modified,
+            )
 
 
 def _assets(doc) -> list[str]:
-    return (doc.xpath("//link[@rel='stylesheet']/@href") + doc.xpath("//script/@src")
-            + doc.xpath("//link[contains(@rel,'icon')]/@href"))
+    return (
+        doc.xpath("//link[@rel='stylesheet']/@href")
+        + doc.xpath("//script/@src")
+        + doc.xpath("//link[contains(@rel,'icon')]/@href")
+    )
 
 
 class Citizen(FastHttpUser):
@@ -113,12 +124,23 @@ class Citizen(FastHttpUser):
         doc.make_links_absolute("http://h" + url)
         return doc
 
-    def post(self, doc, action: str | None, values: dict, name: str, files: dict | None = None,
-             expect: int = 302):
+    def post(
+        self,
+        doc,
+        action: str | None,
+        values: dict,
+        name: str,
+        files: dict | None = None,
+        expect: int = 302,
+    ):
         """Submit the page's form posting to ``action`` (the first with fields when None) with
         its own fields (CSRF token included) updated by ``values``; returns the response."""
-        form = next(f for f in doc.forms if (action is None and f.action and not f.action.endswith("/logout"))
-                    or (action is not None and f.action.endswith(action)))
+        form = next(
+            f
+            for f in doc.forms
+            if (action is None and f.action and not f.action.endswith("/logout"))
+            or (action is not None and f.action.endswith(action))
+        )
         fields = dict(form.form_values())
         fields.update(values)
         path = form.action.removeprefix("http://h")
@@ -127,12 +149,18 @@ class Citizen(FastHttpUser):
             kwargs = {"data": body, "headers": {"Content-Type": content_type}}
         else:
             kwargs = {"data": fields}
-        with self.client.post(path, name=name, allow_redirects=False, catch_response=True, **kwargs) as response:
+        with self.client.post(
+            path, name=name, allow_redirects=False, catch_response=True, **kwargs
+        ) as response:
             if response.status_code != expect:
                 errors = []
                 if response.text:
-                    errors = [a.text_content().strip() for a in
-                              lxml.html.fromstring(response.text).xpath("//div[@data-error-summary]//a")]
+                    errors = [
+                        a.text_content().strip()
+                        for a in lxml.html.fromstring(response.text).xpath(
+                            "//div[@data-error-summary]//a"
+                        )
+                    ]
                 response.failure(f"{name}: {response.status_code} {errors[:3]}")
                 raise RescheduleTask
             return response
@@ -166,17 +194,33 @@ class Citizen(FastHttpUser):
         identified = self.post(doc, None, {"subscriber_code": sub["code"]}, "identify")
         task_url = identified.headers["Location"]
         doc = self.page(task_url, "readings page")
-        values = {"meters-0-serial": sub["serial"], "meters-0-seal": sub["seal"],
-                  "meters-0-value": str(sub["value"]), "phone": "050 123 45 67",
-                  "email": f"{self.username}@example.az", "submit": "1"}
-        response = self.post(doc, None, values, "readings + photo", expect=200,
-                             files={"meters-0-photo": ("sayğac.jpg", photo, "image/jpeg")})
+        values = {
+            "meters-0-serial": sub["serial"],
+            "meters-0-seal": sub["seal"],
+            "meters-0-value": str(sub["value"]),
+            "phone": "050 123 45 67",
+            "email": f"{self.username}@example.az",
+            "submit": "1",
+        }
+        response = self.post(
+            doc,
+            None,
+            values,
+            "readings + photo",
+            expect=200,
+            files={"meters-0-photo": ("sayğac.jpg", photo, "image/jpeg")},
+        )
         doc = lxml.html.fromstring(response.text)
         doc.make_links_absolute("http://h" + task_url)
         confirms = doc.xpath("//input[@type='checkbox'][contains(@name, '-confirm')]/@name")
         if confirms:
-            response = self.post(doc, None, {**dict.fromkeys(confirms, "y"), "submit": "1"}, "confirm flagged",
-                                 expect=200)
+            response = self.post(
+                doc,
+                None,
+                {**dict.fromkeys(confirms, "y"), "submit": "1"},
+                "confirm flagged",
+                expect=200,
+            )
             doc = lxml.html.fromstring(response.text)
             doc.make_links_absolute("http://h" + task_url)
         for asset in _assets(doc):
@@ -184,8 +228,13 @@ class Citizen(FastHttpUser):
         applied = self.post(doc, None, {"final": "1"}, "apply")
         self.page(applied.headers["Location"], "application page")
         self.environment.events.request.fire(
-            request_type="JOURNEY", name="full submission", response_time=0, response_length=0,
-            exception=None, context={})
+            request_type="JOURNEY",
+            name="full submission",
+            response_time=0,
+            response_length=0,
+            exception=None,
+            context={},
+        )
 
 
 def main() -> None:
@@ -205,7 +254,9 @@ def main() -> None:
     deadline = time.monotonic() + 300
     while _logged_in < args.users:
         if time.monotonic() > deadline or (_logged_in + len(runner.greenlet) == 0):
-            errors = "; ".join(f"{e.name}: {e.error} x{e.occurrences}" for e in env.stats.errors.values())
+            errors = "; ".join(
+                f"{e.name}: {e.error} x{e.occurrences}" for e in env.stats.errors.values()
+            )
             raise SystemExit(f"only {_logged_in} of {args.users} users signed in: {errors[:600]}")
         gevent.sleep(0.05)
     env.stats.reset_all()
@@ -218,19 +269,34 @@ def main() -> None:
     stats = {}
     for (name, method), entry in env.stats.entries.items():
         stats[f"{method} {name}"] = {
-            "count": entry.num_requests, "failures": entry.num_failures,
-            "p50": entry.get_response_time_percentile(0.5), "p95": entry.get_response_time_percentile(0.95),
-            "max": entry.max_response_time}
+            "count": entry.num_requests,
+            "failures": entry.num_failures,
+            "p50": entry.get_response_time_percentile(0.5),
+            "p95": entry.get_response_time_percentile(0.95),
+            "max": entry.max_response_time,
+        }
     requests = StatsEntry(env.stats, "every request", "")
     for (_name, method), entry in env.stats.entries.items():
         if method != "JOURNEY":
             requests.extend(entry)
-    errors = [{"name": e.name, "error": str(e.error)[:300], "count": e.occurrences}
-              for e in env.stats.errors.values()]
-    print(json.dumps({"seconds": elapsed, "stats": stats, "errors": errors,
-                      "requests": requests.num_requests, "failures": requests.num_failures,
-                      "p50_all": requests.get_response_time_percentile(0.5),
-                      "p95_all": requests.get_response_time_percentile(0.95)}), flush=True)
+    errors = [
+        {"name": e.name, "error": str(e.error)[:300], "count": e.occurrences}
+        for e in env.stats.errors.values()
+    ]
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "stats": stats,
+                "errors": errors,
+                "requests": requests.num_requests,
+                "failures": requests.num_failures,
+                "p50_all": requests.get_response_time_percentile(0.5),
+                "p95_all": requests.get_response_time_percentile(0.95),
+            }
+        ),
+        flush=True,
+    )
     runner.quit()
 
 

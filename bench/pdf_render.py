@@ -11,6 +11,7 @@ For scale, the same run times two references on the same machine: a two-line pag
 font (no embedding, but no "ə" either), and the same page with both DejaVu faces added to
 each document the ordinary way (``FPDF.add_font``), which is what the cache replaces.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,11 @@ def invoice(index: int) -> InvoiceDocument:
         application_number=f"M-{index:04d}-KQ",
         period_start=start,
         period_end=end,
-        meters=[InvoiceMeterLine("SN-48213", 1200 + index, start, 1200 + index + used, end, used, "citizen", 5)],
+        meters=[
+            InvoiceMeterLine(
+                "SN-48213", 1200 + index, start, 1200 + index + used, end, used, "citizen", 5
+            )
+        ],
         bill=bill,
     )
 
@@ -108,13 +113,17 @@ def main() -> None:
     print(f"first invoice:     {wall[0]:7.1f} ms wall, {cpu[0]:7.1f} ms CPU (parses the fonts)")
     rest_wall, rest_cpu = wall[1:], cpu[1:]
     for label, values in (("wall", rest_wall), ("CPU ", rest_cpu)):
-        print(f"next {len(values)} ({label}): mean {statistics.mean(values):5.2f} ms, "
-              f"median {statistics.median(values):5.2f} ms, p95 {percentile(values, 0.95):5.2f} ms, "
-              f"max {max(values):6.2f} ms")
+        print(
+            f"next {len(values)} ({label}): mean {statistics.mean(values):5.2f} ms, "
+            f"median {statistics.median(values):5.2f} ms, p95 {percentile(values, 0.95):5.2f} ms, "
+            f"max {max(values):6.2f} ms"
+        )
     print(f"PDF size:          mean {statistics.mean(sizes) / 1024:.1f} KiB")
     font_dir = Path(args.font_dir) if args.font_dir else DEFAULT_FONT_DIR
-    print(f"reference, CPU median: core-font page {cpu_ms(lambda: reference_page(None), 50):.2f} ms; "
-          f"page with DejaVu added per document {cpu_ms(lambda: reference_page(font_dir), 10):.1f} ms")
+    print(
+        f"reference, CPU median: core-font page {cpu_ms(lambda: reference_page(None), 50):.2f} ms; "
+        f"page with DejaVu added per document {cpu_ms(lambda: reference_page(font_dir), 10):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Makes a camera-like JPEG (detail at every scale, EXIF with GPS and an orientatio
 request: type, ZIP and header checks, ``verify()`` and a full decode), ``perceptual_hash`` and
 ``sanitize_image`` (the job). On a shared machine the CPU time is the steadier figure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,9 +58,11 @@ def main() -> None:
     args = parser.parse_args()
     data = camera_jpeg(args.megapixels)
     print(f"JPEG {args.megapixels:g} MP, {len(data) / 1024:.0f} KiB, median of {args.repeat}")
-    for name, fn in (("request: inspect_upload", lambda: inspect_upload(data)),
-                     ("job: perceptual_hash", lambda: perceptual_hash(data)),
-                     ("job: sanitize_image", lambda: sanitize_image(data))):
+    for name, fn in (
+        ("request: inspect_upload", lambda: inspect_upload(data)),
+        ("job: perceptual_hash", lambda: perceptual_hash(data)),
+        ("job: sanitize_image", lambda: sanitize_image(data)),
+    ):
         wall, cpu = measure(fn, args.repeat)
         print(f"  {name:<26} {wall:7.1f} ms wall  {cpu:7.1f} ms CPU")
 

@@ -1,4 +1,5 @@
 """CPU time and resident memory of other processes, read from /proc (Linux)."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ transaction ends the process writes its totals to ``<directory>/<pid>.json``. A 
 total. Only the benchmarks load this (through ``bench/gunicorn_conf.py`` and the worker command
 of ``bench/http_load.py``); the application knows nothing of it.
 """
+
 from __future__ import annotations
 
 import json

@@ -22,6 +22,7 @@ One run:
 The Redis database of ``--redis`` (default db 12) is emptied at the start, and the PostgreSQL
 database (default ``saygac_bench_worker``) loses every table: use neither for anything else.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,20 +50,30 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 TARGET_P50_MS = 30.0
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_COMMAND = [sys.executable, "-m", "worker", "work"]
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def start_workers(count: int, env: dict[str, str], redis: Redis, log_dir: Path,
-                  command: list[str]) -> list[subprocess.Popen]:
+def start_workers(
+    count: int, env: dict[str, str], redis: Redis, log_dir: Path, command: list[str]
+) -> list[subprocess.Popen]:
     from rq import Worker
 
     procs = []
     for k in range(count):
         log = open(log_dir / f"worker-{k}.log", "wb")  # noqa: SIM115 - closed with the process
-        procs.append(subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-                                      stdout=log, stderr=subprocess.STDOUT))
+        procs.append(
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     deadline = time.monotonic() + 120
     while len(Worker.all(connection=redis)) < count:
         if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
@@ -76,8 +87,12 @@ def wait_for_outbox(system, total: int, timeout: float) -> float:
     while True:
         with system.sessions() as s:
             counts = dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).all())
-        if counts.get("done", 0) >= total and not counts.get("pending") and not counts.get("queued") \
-                and not counts.get("running"):
+        if (
+            counts.get("done", 0) >= total
+            and not counts.get("pending")
+            and not counts.get("queued")
+            and not counts.get("running")
+        ):
             return time.perf_counter()
         if counts.get("failed"):
             raise RuntimeError(f"jobs failed: {counts}")
@@ -108,20 +123,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=200, help="invoice jobs (one per application)")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--in-process", action="store_true", help="jobs in the worker process, no fork per job")
+    parser.add_argument(
+        "--in-process", action="store_true", help="jobs in the worker process, no fork per job"
+    )
     parser.add_argument("--subscribers", type=int, default=6000)
-    parser.add_argument("--postgres", default=os.environ.get("SAYGAC_BENCH_WORKER_POSTGRES", DEFAULT_PG))
-    parser.add_argument("--redis", default=os.environ.get("SAYGAC_BENCH_WORKER_REDIS", DEFAULT_REDIS))
+    parser.add_argument(
+        "--postgres", default=os.environ.get("SAYGAC_BENCH_WORKER_POSTGRES", DEFAULT_PG)
+    )
+    parser.add_argument(
+        "--redis", default=os.environ.get("SAYGAC_BENCH_WORKER_REDIS", DEFAULT_REDIS)
+    )
     args = parser.parse_args()
     redis = Redis.from_url(args.redis)
     redis.flushdb()
-    kind = "worker --in-process (jobs in the process)" if args.in_process else "worker (a forked work horse per job)"
-    print(f"saygac worker jobs: {args.jobs} invoice jobs, {args.workers} x {kind}, "
-          f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    kind = (
+        "worker --in-process (jobs in the process)"
+        if args.in_process
+        else "worker (a forked work horse per job)"
+    )
+    print(
+        f"saygac worker jobs: {args.jobs} invoice jobs, {args.workers} x {kind}, "
+        f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     with tempfile.TemporaryDirectory(prefix="saygac-bench-worker-") as tmpdir:
         tmp = Path(tmpdir)
-        world = demo_world.build(args.postgres, tmp, args.redis, subscribers=args.subscribers,
-                                 citizens=max(50, args.jobs // 10))
+        world = demo_world.build(
+            args.postgres,
+            tmp,
+            args.redis,
+            subscribers=args.subscribers,
+            citizens=max(50, args.jobs // 10),
+        )
         if len(world.submissions) < args.jobs:
             raise SystemExit(f"only {len(world.submissions)} subscribers fit; raise --subscribers")
         system = world.system
@@ -129,11 +161,19 @@ def main() -> None:
         invoice_jobs = []
         for i in range(args.jobs):
             invoice_jobs += demo_world.accept(world, demo_world.submit(world, i))
-        print(f"  {args.jobs} applications submitted and accepted in this process in "
-              f"{time.perf_counter() - t0:.1f} s; {len(invoice_jobs)} invoice jobs waiting in the outbox")
+        print(
+            f"  {args.jobs} applications submitted and accepted in this process in "
+            f"{time.perf_counter() - t0:.1f} s; {len(invoice_jobs)} invoice jobs waiting in the outbox"
+        )
         system.db.dispose()
         env = demo_world.environment(args.postgres, tmp, args.redis)
-        procs = start_workers(args.workers, env, redis, tmp, WORKER_COMMAND + (["--in-process"] if args.in_process else []))
+        procs = start_workers(
+            args.workers,
+            env,
+            redis,
+            tmp,
+            WORKER_COMMAND + (["--in-process"] if args.in_process else []),
+        )
         try:
             cpu0 = sum(cpu_seconds(p.pid) for p in procs)
             started = time.perf_counter()
@@ -151,17 +191,27 @@ def main() -> None:
         total = sum(len(v) for v in times.values())
         print("  time inside the worker per job (rq started_at .. ended_at):")
         for kind, values in sorted(times.items()):
-            print(f"    {kind:<10} n={len(values):4d}  p50 {percentile(values, 0.5):7.1f} ms  "
-                  f"p95 {percentile(values, 0.95):7.1f} ms  mean {statistics.mean(values):7.1f} ms")
+            print(
+                f"    {kind:<10} n={len(values):4d}  p50 {percentile(values, 0.5):7.1f} ms  "
+                f"p95 {percentile(values, 0.95):7.1f} ms  mean {statistics.mean(values):7.1f} ms"
+            )
         p50 = percentile(times.get("run_task", [float("inf")]), 0.5)
-        print(f"  invoice job (run_task: render_invoice + notify_subscriber) p50 {p50:.1f} ms, target <= "
-              f"{TARGET_P50_MS:.0f} ms: {'MET' if p50 <= TARGET_P50_MS else 'NOT MET'}")
-        print(f"  throughput: {total} jobs in {wall:.2f} s = {total / wall / args.workers:.1f} jobs/s per worker "
-              f"({len(invoice_jobs) / wall / args.workers:.1f} invoice jobs + their e-mails per second per worker; "
-              "fork, queue and the outbox included)")
-        print(f"  worker CPU (the process and any work horses): {cpu * 1000 / total:.1f} ms per job, "
-              f"{cpu * 1000 / len(invoice_jobs):.1f} ms per lifecycle's jobs")
-        print(f"  worker main process RSS after the run: {', '.join(f'{r:.0f} MB' for r in rss)} (target <= 150 MB)")
+        print(
+            f"  invoice job (run_task: render_invoice + notify_subscriber) p50 {p50:.1f} ms, target <= "
+            f"{TARGET_P50_MS:.0f} ms: {'MET' if p50 <= TARGET_P50_MS else 'NOT MET'}"
+        )
+        print(
+            f"  throughput: {total} jobs in {wall:.2f} s = {total / wall / args.workers:.1f} jobs/s per worker "
+            f"({len(invoice_jobs) / wall / args.workers:.1f} invoice jobs + their e-mails per second per worker; "
+            "fork, queue and the outbox included)"
+        )
+        print(
+            f"  worker CPU (the process and any work horses): {cpu * 1000 / total:.1f} ms per job, "
+            f"{cpu * 1000 / len(invoice_jobs):.1f} ms per lifecycle's jobs"
+        )
+        print(
+            f"  worker main process RSS after the run: {', '.join(f'{r:.0f} MB' for r in rss)} (target <= 150 MB)"
+        )
         print(f"  load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -4,6 +4,7 @@ SpiffWorkflow logs every task state change on the ``spiff`` loggers at INFO and 
 long or runaway run that is a flood (and slow), so the library's loggers are kept at WARNING
 whatever level the application logs at.
 """
+
 import logging
 
 logging.getLogger("spiff").setLevel(logging.WARNING)

@@ -15,6 +15,7 @@ Definitions used throughout:
   a unit: the step that routed it). A case's unit is the last unit its events name.
 * Percentiles interpolate linearly between ranks (as PostgreSQL's ``percentile_cont``).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -90,8 +91,12 @@ class Visit:
 
     @property
     def breached(self) -> bool:
-        return (self.completed and self.due_at is not None and self.ended_at is not None
-                and self.ended_at > self.due_at)
+        return (
+            self.completed
+            and self.due_at is not None
+            and self.ended_at is not None
+            and self.ended_at > self.due_at
+        )
 
 
 @dataclass
@@ -125,29 +130,51 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def _events(session: Session, scope: Scope, kinds: Iterable[str],
-            *conditions: ColumnElement[bool]) -> list[Row[Any]]:
+def _events(
+    session: Session, scope: Scope, kinds: Iterable[str], *conditions: ColumnElement[bool]
+) -> list[Row[Any]]:
     """Event rows (plain rows, not ORM objects: a year is millions of them) in log order."""
-    stmt = select(ProcessEvent.__table__).where(ProcessEvent.version_id.in_(scope.version_ids),
-                                      ProcessEvent.kind.in_(tuple(kinds)), *conditions)
+    stmt = select(ProcessEvent.__table__).where(
+        ProcessEvent.version_id.in_(scope.version_ids),
+        ProcessEvent.kind.in_(tuple(kinds)),
+        *conditions,
+    )
     return list(session.execute(stmt.order_by(ProcessEvent.id)))
 
 
 def visits(session: Session, scope: Scope, node: str | None = None) -> list[Visit]:
     """User-task visits completed in the scope's range (and unit)."""
-    ready = [ProcessEvent.kind == TASK_COMPLETED, ProcessEvent.at >= scope.start, ProcessEvent.at < scope.end]
+    ready = [
+        ProcessEvent.kind == TASK_COMPLETED,
+        ProcessEvent.at >= scope.start,
+        ProcessEvent.at < scope.end,
+    ]
     if scope.unit_ids is not None:
         ready.append(ProcessEvent.unit_id.in_(scope.unit_ids))
     if node is not None:
         ready.append(ProcessEvent.node == node)
-    ids = select(ProcessEvent.work_item_id).where(ProcessEvent.version_id.in_(scope.version_ids), *ready)
+    ids = select(ProcessEvent.work_item_id).where(
+        ProcessEvent.version_id.in_(scope.version_ids), *ready
+    )
     found: dict[int, Visit] = {}
-    for ev in _events(session, scope, (TASK_READY, TASK_CLAIMED, TASK_COMPLETED, TASK_CANCELLED),
-                      ProcessEvent.work_item_id.in_(ids)):
+    for ev in _events(
+        session,
+        scope,
+        (TASK_READY, TASK_CLAIMED, TASK_COMPLETED, TASK_CANCELLED),
+        ProcessEvent.work_item_id.in_(ids),
+    ):
         at = as_utc(ev.at)
         if ev.kind == TASK_READY:
-            found[ev.work_item_id] = Visit(ev.work_item_id, ev.instance_id, ev.version_id, ev.node, ev.unit_id,
-                                           ev.reference, at, due_at=as_utc(ev.due_at))
+            found[ev.work_item_id] = Visit(
+                ev.work_item_id,
+                ev.instance_id,
+                ev.version_id,
+                ev.node,
+                ev.unit_id,
+                ev.reference,
+                at,
+                due_at=as_utc(ev.due_at),
+            )
             continue
         visit = found.get(ev.work_item_id)
         if visit is None:
@@ -165,15 +192,22 @@ def _of_versions(session: Session, version_ids: tuple[int, ...]) -> list[ColumnE
     every = set(session.scalars(select(ProcessVersion.id)))
     if every <= set(version_ids):
         return []
-    return [select(ProcessInstance.id).where(ProcessInstance.id == WorkItem.instance_id,
-                                             ProcessInstance.version_id.in_(version_ids)).exists()]
+    return [
+        select(ProcessInstance.id)
+        .where(
+            ProcessInstance.id == WorkItem.instance_id, ProcessInstance.version_id.in_(version_ids)
+        )
+        .exists()
+    ]
 
 
 def open_counts(session: Session, scope: Scope) -> dict[str, int]:
     """User tasks waiting now, per node (from the open work items, whatever the range)."""
-    stmt = (select(WorkItem.task_name, func.count())
-            .where(WorkItem.state == "open", *_of_versions(session, scope.version_ids))
-            .group_by(WorkItem.task_name))
+    stmt = (
+        select(WorkItem.task_name, func.count())
+        .where(WorkItem.state == "open", *_of_versions(session, scope.version_ids))
+        .group_by(WorkItem.task_name)
+    )
     if scope.unit_ids is not None:
         stmt = stmt.where(WorkItem.unit_id.in_(scope.unit_ids))
     return dict(session.execute(stmt).all())
@@ -185,10 +219,15 @@ def summarise(group: list[Visit]) -> dict[str, float | None]:
     waits = [w for v in group if (w := v.waiting) is not None]
     works = [w for v in group if (w := v.working) is not None]
     breached = sum(v.breached for v in group)
-    return {"passed": len(group),
-            "wait_median": percentile(waits, 0.5), "wait_p90": percentile(waits, 0.9),
-            "work_median": percentile(works, 0.5), "work_p90": percentile(works, 0.9),
-            "breached": breached, "breach_share": breached / len(group) if group else None}
+    return {
+        "passed": len(group),
+        "wait_median": percentile(waits, 0.5),
+        "wait_p90": percentile(waits, 0.9),
+        "work_median": percentile(works, 0.5),
+        "work_p90": percentile(works, 0.9),
+        "breached": breached,
+        "breach_share": breached / len(group) if group else None,
+    }
 
 
 def node_stats(session: Session, scope: Scope) -> dict[str, dict[str, float | None]]:
@@ -198,25 +237,51 @@ def node_stats(session: Session, scope: Scope) -> dict[str, dict[str, float | No
     for visit in visits(session, scope):
         by_node[visit.node].append(visit)
     waiting = open_counts(session, scope)
-    return {node: {**summarise(by_node.get(node, [])), "open": waiting.get(node, 0)}
-            for node in sorted(set(by_node) | set(waiting))}
+    return {
+        node: {**summarise(by_node.get(node, [])), "open": waiting.get(node, 0)}
+        for node in sorted(set(by_node) | set(waiting))
+    }
 
 
-def node_instances(session: Session, scope: Scope, node: str, now: datetime,
-                   slowest: int = 10) -> dict[str, list[dict[str, Any]]]:
+def node_instances(
+    session: Session, scope: Scope, node: str, now: datetime, slowest: int = 10
+) -> dict[str, list[dict[str, Any]]]:
     """Instances waiting at ``node`` now (oldest first) and the slowest that passed it in the range."""
-    stmt = (select(WorkItem.instance_id, WorkItem.reference, WorkItem.unit_id, WorkItem.created_at)
-            .where(WorkItem.state == "open", WorkItem.task_name == node, *_of_versions(session, scope.version_ids))
-            .order_by(WorkItem.created_at, WorkItem.id).limit(50))
+    stmt = (
+        select(WorkItem.instance_id, WorkItem.reference, WorkItem.unit_id, WorkItem.created_at)
+        .where(
+            WorkItem.state == "open",
+            WorkItem.task_name == node,
+            *_of_versions(session, scope.version_ids),
+        )
+        .order_by(WorkItem.created_at, WorkItem.id)
+        .limit(50)
+    )
     if scope.unit_ids is not None:
         stmt = stmt.where(WorkItem.unit_id.in_(scope.unit_ids))
-    timed = [(seconds, v) for v in visits(session, scope, node) if (seconds := v.elapsed) is not None]
+    timed = [
+        (seconds, v) for v in visits(session, scope, node) if (seconds := v.elapsed) is not None
+    ]
     done = sorted(timed, key=lambda pair: (-pair[0], pair[1].instance_id))[:slowest]
     return {
-        "waiting": [{"instance_id": r[0], "reference": r[1], "unit_id": r[2],
-                     "seconds": (now - as_utc(r[3])).total_seconds()} for r in session.execute(stmt)],
-        "slowest": [{"instance_id": v.instance_id, "reference": v.reference, "unit_id": v.unit_id,
-                     "seconds": seconds} for seconds, v in done],
+        "waiting": [
+            {
+                "instance_id": r[0],
+                "reference": r[1],
+                "unit_id": r[2],
+                "seconds": (now - as_utc(r[3])).total_seconds(),
+            }
+            for r in session.execute(stmt)
+        ],
+        "slowest": [
+            {
+                "instance_id": v.instance_id,
+                "reference": v.reference,
+                "unit_id": v.unit_id,
+                "seconds": seconds,
+            }
+            for seconds, v in done
+        ],
     }
 
 
@@ -224,11 +289,18 @@ def cases(session: Session, scope: Scope) -> list[Case]:
     """Instances that ended in the range, with their unit, the user tasks they visited, markers
     and escalations."""
     ids = select(ProcessEvent.instance_id).where(
-        ProcessEvent.version_id.in_(scope.version_ids), ProcessEvent.kind == INSTANCE_ENDED,
-        ProcessEvent.at >= scope.start, ProcessEvent.at < scope.end)
+        ProcessEvent.version_id.in_(scope.version_ids),
+        ProcessEvent.kind == INSTANCE_ENDED,
+        ProcessEvent.at >= scope.start,
+        ProcessEvent.at < scope.end,
+    )
     found: dict[int, Case] = {}
-    for ev in _events(session, scope, (INSTANCE_STARTED, INSTANCE_ENDED, TASK_READY, ESCALATION, MARKER),
-                      ProcessEvent.instance_id.in_(ids)):
+    for ev in _events(
+        session,
+        scope,
+        (INSTANCE_STARTED, INSTANCE_ENDED, TASK_READY, ESCALATION, MARKER),
+        ProcessEvent.instance_id.in_(ids),
+    ):
         case = found.setdefault(ev.instance_id, Case(ev.instance_id, ev.version_id))
         if ev.unit_id is not None:
             case.unit_id = ev.unit_id
@@ -267,8 +339,12 @@ class PathRow(DurationSummary):
 
 
 def _duration_summary(seconds: list[float]) -> DurationSummary:
-    return {"median": percentile(seconds, 0.5), "p90": percentile(seconds, 0.9),
-            "max": max(seconds) if seconds else None, "histogram": cycle_histogram(seconds)}
+    return {
+        "median": percentile(seconds, 0.5),
+        "p90": percentile(seconds, 0.9),
+        "max": max(seconds) if seconds else None,
+        "histogram": cycle_histogram(seconds),
+    }
 
 
 def cycle_histogram(seconds: Iterable[float]) -> list[int]:
@@ -276,7 +352,12 @@ def cycle_histogram(seconds: Iterable[float]) -> list[int]:
     counts = [0] * (len(CYCLE_BUCKETS_DAYS) + 1)
     for value in seconds:
         days = value / 86400
-        counts[next((i for i, edge in enumerate(CYCLE_BUCKETS_DAYS) if days < edge), len(CYCLE_BUCKETS_DAYS))] += 1
+        counts[
+            next(
+                (i for i, edge in enumerate(CYCLE_BUCKETS_DAYS) if days < edge),
+                len(CYCLE_BUCKETS_DAYS),
+            )
+        ] += 1
     return counts
 
 
@@ -289,12 +370,23 @@ def paths(session: Session, scope: Scope, classify: Callable[[Case], str]) -> li
     total = sum(len(g) for g in groups.values())
     result: list[PathRow] = []
     for name, group in groups.items():
-        nodes = sorted({n for c in group for n in c.nodes} | {c.end_node for c in group if c.end_node})
+        nodes = sorted(
+            {n for c in group for n in c.nodes} | {c.end_node for c in group if c.end_node}
+        )
         # an ended case that routed has its start (a case without one has no cycle time and is left out)
         summary = _duration_summary([s for c in group if (s := c.cycle_seconds) is not None])
-        result.append({"path": name, "count": len(group), "share": len(group) / total, "nodes": nodes,
-                       "median": summary["median"], "p90": summary["p90"], "max": summary["max"],
-                       "histogram": summary["histogram"]})
+        result.append(
+            {
+                "path": name,
+                "count": len(group),
+                "share": len(group) / total,
+                "nodes": nodes,
+                "median": summary["median"],
+                "p90": summary["p90"],
+                "max": summary["max"],
+                "histogram": summary["histogram"],
+            }
+        )
     return sorted(result, key=lambda p: (-p["count"], p["path"]))
 
 
@@ -302,14 +394,25 @@ def submissions(session: Session, scope: Scope) -> list[tuple[int, int, int, dat
     """Instances submitted in the range, i.e. whose first event with a unit (the step that routed
     them) falls in it: (instance, version, unit, time)."""
     candidates = select(ProcessEvent.instance_id).where(
-        ProcessEvent.version_id.in_(scope.version_ids), ProcessEvent.kind == TASK_READY,
-        ProcessEvent.unit_id.is_not(None), ProcessEvent.at >= scope.start, ProcessEvent.at < scope.end)
+        ProcessEvent.version_id.in_(scope.version_ids),
+        ProcessEvent.kind == TASK_READY,
+        ProcessEvent.unit_id.is_not(None),
+        ProcessEvent.at >= scope.start,
+        ProcessEvent.at < scope.end,
+    )
     first: dict[int, tuple[int, int, int, datetime]] = {}
     for ev in session.execute(
-            select(ProcessEvent.instance_id, ProcessEvent.version_id, ProcessEvent.unit_id, ProcessEvent.at)
-            .where(ProcessEvent.instance_id.in_(candidates), ProcessEvent.unit_id.is_not(None))
-            .order_by(ProcessEvent.instance_id, ProcessEvent.id)):
+        select(
+            ProcessEvent.instance_id, ProcessEvent.version_id, ProcessEvent.unit_id, ProcessEvent.at
+        )
+        .where(ProcessEvent.instance_id.in_(candidates), ProcessEvent.unit_id.is_not(None))
+        .order_by(ProcessEvent.instance_id, ProcessEvent.id)
+    ):
         if ev[2] is not None:  # the query asks for events with a unit
             first.setdefault(ev[0], (ev[0], ev[1], ev[2], as_utc(ev[3])))
-    return [row for row in first.values() if scope.start <= row[3] < scope.end
-            and (scope.unit_ids is None or row[2] in scope.unit_ids)]
+    return [
+        row
+        for row in first.values()
+        if scope.start <= row[3] < scope.end
+        and (scope.unit_ids is None or row[2] in scope.unit_ids)
+    ]

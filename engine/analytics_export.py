@@ -9,6 +9,7 @@ not sit in memory.
 CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
 tab or a carriage return) are prefixed with an apostrophe.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,10 +33,25 @@ from engine.eventlog import (
     ProcessEvent,
 )
 
-CSV_COLUMNS = ("case", "instance_id", "version_id", "activity", "event", "time", "unit", "role", "detail")
+CSV_COLUMNS = (
+    "case",
+    "instance_id",
+    "version_id",
+    "activity",
+    "event",
+    "time",
+    "unit",
+    "role",
+    "detail",
+)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # XES standard lifecycle transitions of a user task's visit; other events are instantaneous
-TRANSITIONS = {TASK_READY: "schedule", TASK_CLAIMED: "start", TASK_COMPLETED: "complete", TASK_CANCELLED: "withdraw"}
+TRANSITIONS = {
+    TASK_READY: "schedule",
+    TASK_CLAIMED: "start",
+    TASK_COMPLETED: "complete",
+    TASK_CANCELLED: "withdraw",
+}
 BATCH = 5000
 
 
@@ -49,12 +65,16 @@ def scoped_events(session: Session, scope: Scope) -> Iterator[tuple[ProcessEvent
     """The scope's events with their case name (the instance's application reference, as the
     exported events name it, or ``instance-<id>``)."""
     reference = func.max(ProcessEvent.reference).over(partition_by=ProcessEvent.instance_id)
-    stmt = select(ProcessEvent, reference).where(ProcessEvent.version_id.in_(scope.version_ids),
-                                      ProcessEvent.at >= scope.start, ProcessEvent.at < scope.end)
+    stmt = select(ProcessEvent, reference).where(
+        ProcessEvent.version_id.in_(scope.version_ids),
+        ProcessEvent.at >= scope.start,
+        ProcessEvent.at < scope.end,
+    )
     if scope.unit_ids is not None:
         stmt = stmt.where(ProcessEvent.unit_id.in_(scope.unit_ids))
-    result = session.execute(stmt.order_by(ProcessEvent.instance_id, ProcessEvent.id)
-                             .execution_options(yield_per=BATCH))
+    result = session.execute(
+        stmt.order_by(ProcessEvent.instance_id, ProcessEvent.id).execution_options(yield_per=BATCH)
+    )
     for event, ref in result:
         yield event, ref or f"instance-{event.instance_id}"
 
@@ -75,9 +95,22 @@ def to_csv(session: Session, scope: Scope, unit_codes: Mapping[int, str]) -> Ite
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for n, (ev, case) in enumerate(scoped_events(session, scope), start=1):
-        writer.writerow([neutralise(v) for v in (
-            case, ev.instance_id, ev.version_id, activity(ev), ev.kind, as_utc(ev.at).isoformat(),
-            unit_codes.get(ev.unit_id, "") if ev.unit_id is not None else "", ev.role, ev.detail)])
+        writer.writerow(
+            [
+                neutralise(v)
+                for v in (
+                    case,
+                    ev.instance_id,
+                    ev.version_id,
+                    activity(ev),
+                    ev.kind,
+                    as_utc(ev.at).isoformat(),
+                    unit_codes.get(ev.unit_id, "") if ev.unit_id is not None else "",
+                    ev.role,
+                    ev.detail,
+                )
+            ]
+        )
         if n % 1000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -107,7 +140,9 @@ value="1970-01-01T00:00:00.000+00:00"/><string key="lifecycle:transition" value=
 """
 
 
-def to_xes(session: Session, scope: Scope, unit_codes: Mapping[int, str], title: str) -> Iterator[str]:
+def to_xes(
+    session: Session, scope: Scope, unit_codes: Mapping[int, str], title: str
+) -> Iterator[str]:
     """The events as an XES log, one trace per instance, a chunk at a time."""
     yield XES_HEAD + _attr("string", "concept:name", title) + "\n"
     current = None
@@ -117,12 +152,19 @@ def to_xes(session: Session, scope: Scope, unit_codes: Mapping[int, str], title:
             if current is not None:
                 parts.append("</trace>\n")
             current = ev.instance_id
-            parts.append("<trace>" + _attr("string", "concept:name", case)
-                         + _attr("int", "instance", str(ev.instance_id))
-                         + _attr("int", "version", str(ev.version_id)) + "\n")
-        attrs = [_attr("string", "concept:name", activity(ev)), _attr("date", "time:timestamp", _xes_time(ev.at)),
-                 _attr("string", "lifecycle:transition", TRANSITIONS.get(ev.kind, "complete")),
-                 _attr("string", "event", ev.kind)]
+            parts.append(
+                "<trace>"
+                + _attr("string", "concept:name", case)
+                + _attr("int", "instance", str(ev.instance_id))
+                + _attr("int", "version", str(ev.version_id))
+                + "\n"
+            )
+        attrs = [
+            _attr("string", "concept:name", activity(ev)),
+            _attr("date", "time:timestamp", _xes_time(ev.at)),
+            _attr("string", "lifecycle:transition", TRANSITIONS.get(ev.kind, "complete")),
+            _attr("string", "event", ev.kind),
+        ]
         if ev.unit_id is not None:
             attrs.append(_attr("string", "org:group", unit_codes.get(ev.unit_id, str(ev.unit_id))))
         if ev.role:

@@ -11,6 +11,7 @@ account's role and unit as on the pages, narrowed by the token's scopes.
 recorded with the key, the account and a hash of the request; a retry with the same key gets the
 first answer again, never a second effect. The same key with a different request is refused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,7 +54,9 @@ class IdempotentRequest(Base):
     """The first answer to a ``POST`` with an ``Idempotency-Key``, kept to answer its retries."""
 
     __tablename__ = "idempotent_request"
-    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_idempotent_request_account_key"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "key", name="uq_idempotent_request_account_key"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     key: Mapped[str] = mapped_column(String(200))
@@ -71,15 +74,30 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(session: Session, account: Account, *, name: str, scopes: list[str], expires_at: datetime,
-                now: datetime) -> tuple[str, ApiToken]:
+def issue_token(
+    session: Session,
+    account: Account,
+    *,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime,
+    now: datetime,
+) -> tuple[str, ApiToken]:
     """A new token; the returned text is shown once and never stored."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise UnknownScope(f"scopes must be among {', '.join(SCOPES)}; not {', '.join(unknown) or '(none)'}")
+        raise UnknownScope(
+            f"scopes must be among {', '.join(SCOPES)}; not {', '.join(unknown) or '(none)'}"
+        )
     secret = secrets.token_urlsafe(32)
-    row = ApiToken(account_id=account.id, name=name[:100], secret_sha256=_digest(secret),
-                   scopes=sorted(set(scopes)), created_at=now, expires_at=expires_at)
+    row = ApiToken(
+        account_id=account.id,
+        name=name[:100],
+        secret_sha256=_digest(secret),
+        scopes=sorted(set(scopes)),
+        created_at=now,
+        expires_at=expires_at,
+    )
     session.add(row)
     session.flush()
     return f"{PREFIX}_{row.id}_{secret}", row
@@ -99,7 +117,13 @@ def authenticate(session: Session, text: str, now: datetime) -> TokenHolder | No
     """The account and token a presented token text stands for, or ``None``."""
     prefix, _, rest = text.partition("_")
     token_id, _, secret = rest.partition("_")
-    if prefix != PREFIX or not token_id.isascii() or not token_id.isdigit() or len(token_id) > 9 or not secret:
+    if (
+        prefix != PREFIX
+        or not token_id.isascii()
+        or not token_id.isdigit()
+        or len(token_id) > 9
+        or not secret
+    ):
         return None
     row = session.get(ApiToken, int(token_id))
     if row is None or not hmac.compare_digest(row.secret_sha256, _digest(secret)):
@@ -122,7 +146,11 @@ def revoke(session: Session, token_id: int, now: datetime) -> bool:
 
 
 def tokens_of(session: Session, account_id: int) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.id)))
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.id)
+        )
+    )
 
 
 # -- idempotency ------------------------------------------------------------------------------
@@ -136,21 +164,39 @@ def request_digest(method: str, path: str, body: bytes) -> str:
 
 def replay(session: Session, account_id: int, key: str, digest: str) -> IdempotentRequest | None:
     """The stored answer for this key, or ``None`` when it is new; :class:`KeyReused` on a mismatch."""
-    row = session.scalar(select(IdempotentRequest).where(IdempotentRequest.account_id == account_id,
-                                                         IdempotentRequest.key == key))
+    row = session.scalar(
+        select(IdempotentRequest).where(
+            IdempotentRequest.account_id == account_id, IdempotentRequest.key == key
+        )
+    )
     if row is not None and row.request_sha256 != digest:
         raise KeyReused(key)
     return row
 
 
-def remember(session: Session, account_id: int, key: str, digest: str, status: int, body: dict[str, Any],
-             now: datetime) -> bool:
+def remember(
+    session: Session,
+    account_id: int,
+    key: str,
+    digest: str,
+    status: int,
+    body: dict[str, Any],
+    now: datetime,
+) -> bool:
     """Store the first answer in the request's own unit of work; ``False`` when a concurrent
     request with the same key got there first (the caller then rolls back and replays)."""
     try:
         with session.begin_nested():
-            session.add(IdempotentRequest(account_id=account_id, key=key, request_sha256=digest,
-                                          status=status, body=body, created_at=now))
+            session.add(
+                IdempotentRequest(
+                    account_id=account_id,
+                    key=key,
+                    request_sha256=digest,
+                    status=status,
+                    body=body,
+                    created_at=now,
+                )
+            )
     except IntegrityError:
         return False
     return True

@@ -1,4 +1,5 @@
 """The audit log: one event for every state change, with who, when, what and from where."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,16 +32,43 @@ class Actor:
 SYSTEM = Actor(id=None, role="system", label="system")
 
 
-def event_row(action: str, *, actor: Actor = SYSTEM, at: datetime | None = None, instance_id: int | None = None,
-              entity: str | None = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def event_row(
+    action: str,
+    *,
+    actor: Actor = SYSTEM,
+    at: datetime | None = None,
+    instance_id: int | None = None,
+    entity: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The column values of one audit event."""
-    return {"action": action, "actor_id": actor.id, "actor_label": actor.label, "instance_id": instance_id,
-            "entity": entity, "detail": detail or {}, "address": actor.address, "at": at or utcnow()}
+    return {
+        "action": action,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "instance_id": instance_id,
+        "entity": entity,
+        "detail": detail or {},
+        "address": actor.address,
+        "at": at or utcnow(),
+    }
 
 
-def record(session: Session, action: str, *, actor: Actor = SYSTEM, at: datetime | None = None,
-           instance_id: int | None = None, entity: str | None = None, detail: dict[str, Any] | None = None) -> AuditEvent:
-    event = AuditEvent(**event_row(action, actor=actor, at=at, instance_id=instance_id, entity=entity, detail=detail))
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor: Actor = SYSTEM,
+    at: datetime | None = None,
+    instance_id: int | None = None,
+    entity: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        **event_row(
+            action, actor=actor, at=at, instance_id=instance_id, entity=entity, detail=detail
+        )
+    )
     session.add(event)
     return event
 
@@ -48,10 +76,16 @@ def record(session: Session, action: str, *, actor: Actor = SYSTEM, at: datetime
 def record_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Several events (from :func:`event_row`) in one INSERT statement, in the given order."""
     if rows:
-        session.execute(insert(cast(Table, AuditEvent.__table__)), rows)  # declared as FromClause by SQLAlchemy
+        session.execute(
+            insert(cast(Table, AuditEvent.__table__)), rows
+        )  # declared as FromClause by SQLAlchemy
 
 
 def timeline(session: Session, instance_id: int) -> list[AuditEvent]:
-    return list(session.scalars(
-        select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.at, AuditEvent.id)
-    ))
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.instance_id == instance_id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )

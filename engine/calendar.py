@@ -14,6 +14,7 @@ Rules:
   UTC. The diagram's review timer fires at that moment (the ``assign_unit`` operation computes it
   and the timer's ``timeDate`` reads it), and the queue and the e-mails show the same due date.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -32,8 +33,15 @@ def _dates(values: Iterable[str | date]) -> frozenset[date]:
 
 
 class WorkingCalendar:
-    def __init__(self, holidays: Iterable[str | date] = (), working_days: Iterable[str | date] = (), *,
-                 country: str | None = "AZ", zone: str = DEFAULT_ZONE, weekend: tuple[int, ...] = (5, 6)):
+    def __init__(
+        self,
+        holidays: Iterable[str | date] = (),
+        working_days: Iterable[str | date] = (),
+        *,
+        country: str | None = "AZ",
+        zone: str = DEFAULT_ZONE,
+        weekend: tuple[int, ...] = (5, 6),
+    ):
         self.extra_holidays = _dates(holidays)
         self.extra_working_days = _dates(working_days)
         self.country = country
@@ -71,5 +79,9 @@ class WorkingCalendar:
 
 def working_calendar(settings: Settings) -> WorkingCalendar:
     """The utility's working days: public holidays and the ``[work]`` settings' extra days."""
-    return WorkingCalendar(settings.work.holidays, settings.work.working_days,
-                           country=settings.work.holiday_country or None, zone=settings.app.timezone)
+    return WorkingCalendar(
+        settings.work.holidays,
+        settings.work.working_days,
+        country=settings.work.holiday_country or None,
+        zone=settings.app.timezone,
+    )

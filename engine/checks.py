@@ -2,6 +2,7 @@
 
 Each problem names the element it is about, so a studio can highlight it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -37,18 +38,36 @@ def _all_specs(parsed: ParsedProcess) -> Iterable[Any]:
 
 
 # What an expression problem is about: the message ids for an invalid and for an unsafe expression.
-_GATEWAY = (N_("the gateway condition is not a valid expression: %(err)s"), N_("the gateway condition is not allowed: %(err)s"))
-_PARAMETER = (N_("the parameter '%(name)s' is not a valid expression: %(err)s"), N_("the parameter '%(name)s' is not allowed: %(err)s"))
-_TIMER = (N_("the timer expression is not a valid expression: %(err)s"), N_("the timer expression is not allowed: %(err)s"))
-_RULE = (N_("decision rule %(row)s is not a valid expression: %(err)s"), N_("decision rule %(row)s is not allowed: %(err)s"))
-_SCRIPT = {"script": N_("the script is not allowed: %(err)s"),
-           "prescript": N_("the prescript is not allowed: %(err)s"),
-           "postscript": N_("the postscript is not allowed: %(err)s")}
-_RULE_OUTPUT = (N_("decision rule %(row)s output is not a valid expression: %(err)s"),
-                N_("decision rule %(row)s output is not allowed: %(err)s"))
+_GATEWAY = (
+    N_("the gateway condition is not a valid expression: %(err)s"),
+    N_("the gateway condition is not allowed: %(err)s"),
+)
+_PARAMETER = (
+    N_("the parameter '%(name)s' is not a valid expression: %(err)s"),
+    N_("the parameter '%(name)s' is not allowed: %(err)s"),
+)
+_TIMER = (
+    N_("the timer expression is not a valid expression: %(err)s"),
+    N_("the timer expression is not allowed: %(err)s"),
+)
+_RULE = (
+    N_("decision rule %(row)s is not a valid expression: %(err)s"),
+    N_("decision rule %(row)s is not allowed: %(err)s"),
+)
+_SCRIPT = {
+    "script": N_("the script is not allowed: %(err)s"),
+    "prescript": N_("the prescript is not allowed: %(err)s"),
+    "postscript": N_("the postscript is not allowed: %(err)s"),
+}
+_RULE_OUTPUT = (
+    N_("decision rule %(row)s output is not a valid expression: %(err)s"),
+    N_("decision rule %(row)s output is not allowed: %(err)s"),
+)
 
 
-def _expression_problem(source: str, element_id: str, what: tuple[str, str], **params: Any) -> DiagramError | None:
+def _expression_problem(
+    source: str, element_id: str, what: tuple[str, str], **params: Any
+) -> DiagramError | None:
     try:
         expressions.check(source)
     except InvalidExpression as err:
@@ -69,15 +88,40 @@ def check_process(parsed: ParsedProcess, rules: DeployRules) -> list[DiagramErro
             if isinstance(spec, UserTask):
                 key = props.get("formKey")
                 if not key:
-                    add(DiagramError(N_("the user task names no form (formKey property)"), element_id=spec.name))
+                    add(
+                        DiagramError(
+                            N_("the user task names no form (formKey property)"),
+                            element_id=spec.name,
+                        )
+                    )
                 elif key not in rules.form_keys:
-                    add(DiagramError(N_("the form '%(form)s' does not exist"), element_id=spec.name,
-                                     params={"form": key}))
+                    add(
+                        DiagramError(
+                            N_("the form '%(form)s' does not exist"),
+                            element_id=spec.name,
+                            params={"form": key},
+                        )
+                    )
                 if lane is None or lane not in rules.lane_roles:
-                    add(DiagramError(N_("the user task's lane '%(lane)s' maps to no role"), element_id=spec.name,
-                                     params={"lane": str(lane)}))
-            elif lane is not None and lane not in rules.lane_roles and lane not in rules.automatic_lanes:
-                add(DiagramError(N_("the lane '%(lane)s' maps to no role"), element_id=spec.name, params={"lane": lane}))
+                    add(
+                        DiagramError(
+                            N_("the user task's lane '%(lane)s' maps to no role"),
+                            element_id=spec.name,
+                            params={"lane": str(lane)},
+                        )
+                    )
+            elif (
+                lane is not None
+                and lane not in rules.lane_roles
+                and lane not in rules.automatic_lanes
+            ):
+                add(
+                    DiagramError(
+                        N_("the lane '%(lane)s' maps to no role"),
+                        element_id=spec.name,
+                        params={"lane": lane},
+                    )
+                )
             if isinstance(spec, ServiceTask):
                 problems.extend(_check_service(spec, rules.operations))
             definition = getattr(spec, "event_definition", None)
@@ -95,25 +139,41 @@ def check_process(parsed: ParsedProcess, rules: DeployRules) -> list[DiagramErro
                     try:
                         expressions.compile_script(source)
                     except UnsafeExpression as err:
-                        add(DiagramError(_SCRIPT[script_attr], element_id=spec.name,
-                                             params={"err": str(err)}))
+                        add(
+                            DiagramError(
+                                _SCRIPT[script_attr], element_id=spec.name, params={"err": str(err)}
+                            )
+                        )
             problems.extend(_check_decision(spec))
     return problems
 
 
 def _check_service(spec: ServiceTask, operations: OperationRegistry) -> list[DiagramError]:
     if spec.operation_name not in operations:
-        return [DiagramError(N_("the service operation '%(operation)s' does not exist"), element_id=spec.name,
-                             params={"operation": spec.operation_name})]
+        return [
+            DiagramError(
+                N_("the service operation '%(operation)s' does not exist"),
+                element_id=spec.name,
+                params={"operation": spec.operation_name},
+            )
+        ]
     op = operations.get(spec.operation_name)
     given = set(spec.operation_params or {})
     problems = []
     if given != set(op.params):
-        problems.append(DiagramError(
-            N_("the operation '%(operation)s' takes parameters %(wanted)s, the diagram gives %(given)s"),
-            element_id=spec.name,
-            params={"operation": op.name, "wanted": ", ".join(sorted(op.params)) or "—",
-                    "given": ", ".join(sorted(given)) or "—"}))
+        problems.append(
+            DiagramError(
+                N_(
+                    "the operation '%(operation)s' takes parameters %(wanted)s, the diagram gives %(given)s"
+                ),
+                element_id=spec.name,
+                params={
+                    "operation": op.name,
+                    "wanted": ", ".join(sorted(op.params)) or "—",
+                    "given": ", ".join(sorted(given)) or "—",
+                },
+            )
+        )
     for name, param in (spec.operation_params or {}).items():
         p = _expression_problem(param.get("value", ""), spec.name, _PARAMETER, name=name)
         if p:
@@ -125,14 +185,22 @@ def _check_timer(element_id: str, definition: TimerEventDefinition) -> list[Diag
     p = _expression_problem(definition.expression, element_id, _TIMER)
     if p:
         return [p]
-    if any(isinstance(node, ast.Name) for node in ast.walk(ast.parse(definition.expression.strip(), mode="eval"))):
+    if any(
+        isinstance(node, ast.Name)
+        for node in ast.walk(ast.parse(definition.expression.strip(), mode="eval"))
+    ):
         return []  # reads task data (e.g. a due date an operation computed): checked when it runs
     try:
         value = expressions.evaluate(definition.expression, {})
         TimerEventDefinition.parse_time_or_duration(value)
     except Exception as err:  # the library raises plain exceptions for bad ISO 8601
-        return [DiagramError(N_("the timer expression is not an ISO 8601 date or duration: %(err)s"),
-                             element_id=element_id, params={"err": str(err)})]
+        return [
+            DiagramError(
+                N_("the timer expression is not an ISO 8601 date or duration: %(err)s"),
+                element_id=element_id,
+                params={"err": str(err)},
+            )
+        ]
     return []
 
 
@@ -150,12 +218,19 @@ def _check_decision(spec: TaskSpec) -> list[DiagramError]:
                     try:
                         expressions.check(source)
                     except InvalidExpression:
-                        p = _expression_problem(f"x {source}", spec.name, _RULE, row=rule.row_number)
+                        p = _expression_problem(
+                            f"x {source}", spec.name, _RULE, row=rule.row_number
+                        )
                         if p:
                             problems.append(p)
                     except UnsafeExpression as err:
-                        problems.append(DiagramError(_RULE[1], element_id=spec.name,
-                                                     params={"row": rule.row_number, "err": str(err)}))
+                        problems.append(
+                            DiagramError(
+                                _RULE[1],
+                                element_id=spec.name,
+                                params={"row": rule.row_number, "err": str(err)},
+                            )
+                        )
         for entry in rule.outputEntries:
             if entry.text:
                 p = _expression_problem(entry.text, spec.name, _RULE_OUTPUT, row=rule.row_number)
@@ -164,8 +239,20 @@ def _check_decision(spec: TaskSpec) -> list[DiagramError]:
     return problems
 
 
-_NOT_NODES = {"sequenceFlow", "laneSet", "textAnnotation", "association", "dataObject", "dataObjectReference",
-              "dataStoreReference", "group", "extensionElements", "documentation", "ioSpecification", "property"}
+_NOT_NODES = {
+    "sequenceFlow",
+    "laneSet",
+    "textAnnotation",
+    "association",
+    "dataObject",
+    "dataObjectReference",
+    "dataStoreReference",
+    "group",
+    "extensionElements",
+    "documentation",
+    "ioSpecification",
+    "property",
+}
 
 
 def check_structure(files: Mapping[str, str]) -> list[DiagramError]:
@@ -179,7 +266,11 @@ def check_structure(files: Mapping[str, str]) -> list[DiagramError]:
     from engine.diagrams import parse_xml  # the safe parser, as everywhere
 
     problems: list[DiagramError] = []
-    roots = {name: parse_xml(text, name) for name, text in sorted(files.items()) if name.endswith(".bpmn")}
+    roots = {
+        name: parse_xml(text, name)
+        for name, text in sorted(files.items())
+        if name.endswith(".bpmn")
+    }
     for name, root in roots.items():
         for scope in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
             problems.extend(_check_scope(scope, name))
@@ -197,21 +288,31 @@ def check_calls(roots: Mapping[str, etree._Element]) -> list[DiagramError]:
     calls: dict[str | None, list[_Call]] = {}  # process id -> (activity id, called id, file)
     for name, root in roots.items():
         for process in root.iter(f"{{{BPMN_NS}}}process"):
-            calls[process.get("id")] = [(a.get("id"), a.get("calledElement"), name)
-                                        for a in process.iter(f"{{{BPMN_NS}}}callActivity")]
+            calls[process.get("id")] = [
+                (a.get("id"), a.get("calledElement"), name)
+                for a in process.iter(f"{{{BPMN_NS}}}callActivity")
+            ]
     problems = []
     for process_id, activities in sorted(calls.items()):
         for activity_id, called, name in activities:
             chain = _call_chain(called, process_id, calls)
             if chain is not None:
-                problems.append(DiagramError(
-                    N_("this call activity calls its own process again (%(chain)s): the calls would never end"),
-                    element_id=activity_id, file=name,
-                    params={"chain": " → ".join(str(step) for step in [process_id, *chain])}))
+                problems.append(
+                    DiagramError(
+                        N_(
+                            "this call activity calls its own process again (%(chain)s): the calls would never end"
+                        ),
+                        element_id=activity_id,
+                        file=name,
+                        params={"chain": " → ".join(str(step) for step in [process_id, *chain])},
+                    )
+                )
     return problems
 
 
-def _call_chain(start: str | None, goal: str | None, calls: Mapping[str | None, list[_Call]]) -> list[str | None] | None:
+def _call_chain(
+    start: str | None, goal: str | None, calls: Mapping[str | None, list[_Call]]
+) -> list[str | None] | None:
     """The processes called from ``start`` on until ``goal`` is called again, or None if it never is."""
     paths: dict[str | None, list[str | None]] = {start: [start]}
     todo = [start]
@@ -251,18 +352,35 @@ def _check_scope(scope: etree._Element, filename: str) -> list[DiagramError]:
         for target in targets:
             back.setdefault(target, set()).add(source)
     dead_ends = {n for n in reached if n not in ends and not edges.get(n)}
-    finishing = _closure(ends | dead_ends, back)  # a dead end is reported once, not on every step before it
+    finishing = _closure(
+        ends | dead_ends, back
+    )  # a dead end is reported once, not on every step before it
     problems = []
     for node_id, kind in nodes.items():
         if node_id not in reached:
-            problems.append(DiagramError(N_("this element cannot be reached from a start event"),
-                                         element_id=node_id, file=filename))
+            problems.append(
+                DiagramError(
+                    N_("this element cannot be reached from a start event"),
+                    element_id=node_id,
+                    file=filename,
+                )
+            )
         elif kind != "endEvent" and not edges.get(node_id):
-            problems.append(DiagramError(N_("the path stops here: add an outgoing flow or an end event"),
-                                         element_id=node_id, file=filename))
+            problems.append(
+                DiagramError(
+                    N_("the path stops here: add an outgoing flow or an end event"),
+                    element_id=node_id,
+                    file=filename,
+                )
+            )
         elif node_id not in finishing:
-            problems.append(DiagramError(N_("no path from this element reaches an end event"),
-                                         element_id=node_id, file=filename))
+            problems.append(
+                DiagramError(
+                    N_("no path from this element reaches an end event"),
+                    element_id=node_id,
+                    file=filename,
+                )
+            )
     return problems
 
 

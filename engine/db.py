@@ -2,6 +2,7 @@
 
 Engine code flushes; the edge (a web request, a worker job, a CLI command) commits.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -22,15 +23,29 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict: JSON, list: JSON, dict[str, Any]: JSON, dict[str, str]: JSON, list[Any]: JSON}
+    type_annotation_map = {
+        dict: JSON,
+        list: JSON,
+        dict[str, Any]: JSON,
+        dict[str, str]: JSON,
+        list[Any]: JSON,
+    }
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, echo: bool = False, pool_size: int = 5, *, connect_timeout: float = 5,
-                statement_timeout: float = 30, lock_timeout: float = 10, pool_timeout: float = 10) -> Engine:
+def make_engine(
+    url: str,
+    echo: bool = False,
+    pool_size: int = 5,
+    *,
+    connect_timeout: float = 5,
+    statement_timeout: float = 30,
+    lock_timeout: float = 10,
+    pool_timeout: float = 10,
+) -> Engine:
     """The engine; on PostgreSQL every connection gets a connect, statement and lock timeout (seconds,
     0 = none) and waiting for a pooled connection is bounded too, so a database in trouble fails a
     request quickly (the web layer answers 503) instead of hanging it."""
@@ -38,7 +53,9 @@ def make_engine(url: str, echo: bool = False, pool_size: int = 5, *, connect_tim
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no branch - runs per connection
+        def _sqlite_pragmas(
+            dbapi_conn: Any, _record: Any
+        ) -> None:  # pragma: no branch - runs per connection
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -52,8 +69,14 @@ def make_engine(url: str, echo: bool = False, pool_size: int = 5, *, connect_tim
         connect_args = {"options": options}
         if connect_timeout:
             connect_args["connect_timeout"] = max(1, int(connect_timeout))
-    return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True, pool_timeout=pool_timeout,
-                         connect_args=connect_args)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

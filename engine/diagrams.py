@@ -4,6 +4,7 @@ Every diagram, shipped or uploaded, is parsed from bytes here with entity resolu
 DTD loading and network access off, and checked against the BPMN/DMN schemas before the
 library sees it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -23,8 +24,12 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 def _safe_xml_parser() -> etree.XMLParser:
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_pis=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_pis=True,
     )
 
 
@@ -33,20 +38,33 @@ def parse_xml(data: bytes | str, filename: str) -> etree._Element:
     if isinstance(data, str):
         data = data.encode("utf-8")
     if len(data) > MAX_DIAGRAM_BYTES:
-        raise DiagramError(N_("the file is larger than %(mb)s MB"), file=filename,
-                           params={"mb": MAX_DIAGRAM_BYTES // 1024 // 1024})
+        raise DiagramError(
+            N_("the file is larger than %(mb)s MB"),
+            file=filename,
+            params={"mb": MAX_DIAGRAM_BYTES // 1024 // 1024},
+        )
     if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
-        raise DiagramError(N_("document type declarations and entities are not allowed in diagrams"), file=filename)
+        raise DiagramError(
+            N_("document type declarations and entities are not allowed in diagrams"), file=filename
+        )
     try:
         root = etree.fromstring(data, _safe_xml_parser())
     except etree.XMLSyntaxError as err:
-        raise DiagramError(N_("the file is not well-formed XML: %(err)s"), file=filename, line=err.lineno,
-                           params={"err": err.msg}) from None
+        raise DiagramError(
+            N_("the file is not well-formed XML: %(err)s"),
+            file=filename,
+            line=err.lineno,
+            params={"err": err.msg},
+        ) from None
     if root.getroottree().docinfo.internalDTD is not None:
-        raise DiagramError(N_("document type declarations are not allowed in diagrams"), file=filename)
+        raise DiagramError(
+            N_("document type declarations are not allowed in diagrams"), file=filename
+        )
     for node in root.iter():
         if isinstance(node, etree._Entity):
-            raise DiagramError(N_("entities are not allowed in diagrams"), file=filename, line=node.sourceline)
+            raise DiagramError(
+                N_("entities are not allowed in diagrams"), file=filename, line=node.sourceline
+            )
     return root
 
 
@@ -57,7 +75,9 @@ class ParsedProcess:
     subprocess_specs: dict[str, Any]
 
 
-def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: bool = True) -> ParsedProcess:
+def parse_process(
+    files: Mapping[str, bytes | str], process_id: str, validate: bool = True
+) -> ParsedProcess:
     """Parse the .bpmn and .dmn files of one process version into specs."""
     parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
     bpmn_roots: dict[str, etree._Element] = {}
@@ -73,8 +93,11 @@ def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: b
                 raise DiagramError(N_("only .bpmn and .dmn files can be deployed"), file=name)
         except ValidationException as err:
             raise DiagramError(
-                N_("the diagram does not follow the BPMN schema: %(err)s"), params={"err": _first_line(err)},
-                element_id=getattr(err, "id", None) or None, file=name, line=getattr(err, "line_number", None) or None,
+                N_("the diagram does not follow the BPMN schema: %(err)s"),
+                params={"err": _first_line(err)},
+                element_id=getattr(err, "id", None) or None,
+                file=name,
+                line=getattr(err, "line_number", None) or None,
             ) from None
     try:
         for name, root in bpmn_roots.items():
@@ -83,11 +106,16 @@ def parse_process(files: Mapping[str, bytes | str], process_id: str, validate: b
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as err:
         raise DiagramError(
-            N_("the diagram cannot be read: %(err)s"), params={"err": _first_line(err)}, element_id=getattr(err, "id", None) or None,
-            file=getattr(err, "file_name", None), line=getattr(err, "line_number", None) or None,
+            N_("the diagram cannot be read: %(err)s"),
+            params={"err": _first_line(err)},
+            element_id=getattr(err, "id", None) or None,
+            file=getattr(err, "file_name", None),
+            line=getattr(err, "line_number", None) or None,
         ) from None
     except (SpiffWorkflowException, KeyError, ValueError) as err:
-        raise DiagramError(N_("the diagram cannot be read: %(err)s"), params={"err": _first_line(err)}) from None
+        raise DiagramError(
+            N_("the diagram cannot be read: %(err)s"), params={"err": _first_line(err)}
+        ) from None
     return ParsedProcess(process_id, spec, subprocess_specs)
 
 
@@ -97,14 +125,21 @@ def _check_flow_ends(root: etree._Element, filename: str) -> None:
     for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         source, target = flow.get("sourceRef"), flow.get("targetRef")
         if target not in ids:
-            raise DiagramError(N_("the sequence flow '%(flow)s' leads to '%(target)s', which does not exist"),
-                               params={"flow": flow.get("id"), "target": target},
-                               element_id=source if source in ids else flow.get("id"), file=filename,
-                               line=flow.sourceline)
+            raise DiagramError(
+                N_("the sequence flow '%(flow)s' leads to '%(target)s', which does not exist"),
+                params={"flow": flow.get("id"), "target": target},
+                element_id=source if source in ids else flow.get("id"),
+                file=filename,
+                line=flow.sourceline,
+            )
         if source not in ids:
-            raise DiagramError(N_("the sequence flow '%(flow)s' starts at '%(source)s', which does not exist"),
-                               params={"flow": flow.get("id"), "source": source},
-                               element_id=flow.get("id"), file=filename, line=flow.sourceline)
+            raise DiagramError(
+                N_("the sequence flow '%(flow)s' starts at '%(source)s', which does not exist"),
+                params={"flow": flow.get("id"), "source": source},
+                element_id=flow.get("id"),
+                file=filename,
+                line=flow.sourceline,
+            )
 
 
 def _first_line(err: Exception) -> str:

@@ -1,4 +1,5 @@
 """All exceptions of the runtime, in one place."""
+
 from __future__ import annotations
 
 
@@ -34,16 +35,27 @@ def N_(message: str) -> str:
 class DiagramError(EngineError):
     """A diagram does not parse, validate or pass saygac's checks."""
 
-    def __init__(self, message: str, element_id: str | None = None, file: str | None = None, line: int | None = None,
-                 params: dict[str, object] | None = None):
+    def __init__(
+        self,
+        message: str,
+        element_id: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        params: dict[str, object] | None = None,
+    ):
         """``message`` is a message id (``%(name)s`` placeholders filled from ``params``): the web
         layer shows it translated from ``msgid`` and ``params``; ``message`` is the English text."""
         self.msgid = message
         self.params = dict(params or {})
         message = message % self.params if self.params else message
         where = ", ".join(
-            p for p in (f"file {file}" if file else "", f"line {line}" if line else "",
-                        f"element {element_id}" if element_id else "") if p
+            p
+            for p in (
+                f"file {file}" if file else "",
+                f"line {line}" if line else "",
+                f"element {element_id}" if element_id else "",
+            )
+            if p
         )
         super().__init__(f"{message} ({where})" if where else message)
         self.message = message

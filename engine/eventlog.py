@@ -22,6 +22,7 @@ Rows are written in the same transaction as the change they describe: the runtim
 step's events in one statement (:func:`record_step`); claims and domain markers, which happen
 outside a step, write theirs with :func:`record`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -48,8 +49,18 @@ TIMER_FIRED = "timer_fired"
 ESCALATION = "escalation"
 JOB_RUN = "job_run"
 MARKER = "marker"
-KINDS = (INSTANCE_STARTED, INSTANCE_ENDED, TASK_READY, TASK_CLAIMED, TASK_COMPLETED, TASK_CANCELLED,
-         TIMER_FIRED, ESCALATION, JOB_RUN, MARKER)
+KINDS = (
+    INSTANCE_STARTED,
+    INSTANCE_ENDED,
+    TASK_READY,
+    TASK_CLAIMED,
+    TASK_COMPLETED,
+    TASK_CANCELLED,
+    TIMER_FIRED,
+    ESCALATION,
+    JOB_RUN,
+    MARKER,
+)
 
 
 class ProcessEvent(Base):
@@ -76,11 +87,19 @@ class ProcessEvent(Base):
     detail: Mapped[str | None] = mapped_column(String(64))
 
 
-_TABLE = cast(Table, ProcessEvent.__table__)  # SQLAlchemy declares a mapped class's table as a FromClause
+_TABLE = cast(
+    Table, ProcessEvent.__table__
+)  # SQLAlchemy declares a mapped class's table as a FromClause
 
 
-def event(kind: str, at: datetime, *, node: str | None = None, detail: str | None = None,
-          task_id: str | None = None) -> dict[str, Any]:
+def event(
+    kind: str,
+    at: datetime,
+    *,
+    node: str | None = None,
+    detail: str | None = None,
+    task_id: str | None = None,
+) -> dict[str, Any]:
     """One event a runtime step will write (see :func:`record_step`); ``task_id`` ties it to the
     work item of that user task."""
     if kind not in KINDS:
@@ -96,33 +115,85 @@ def timer_events(task: Task, at: datetime) -> list[dict[str, Any]]:
     if isinstance(spec, BoundaryEvent) and not spec.cancel_activity and task.parent is not None:
         for sibling in task.parent.children:
             if not isinstance(sibling.task_spec, BoundaryEvent):
-                events.append(event(ESCALATION, at, node=sibling.task_spec.name, detail=spec.name,
-                                    task_id=str(sibling.id)))
+                events.append(
+                    event(
+                        ESCALATION,
+                        at,
+                        node=sibling.task_spec.name,
+                        detail=spec.name,
+                        task_id=str(sibling.id),
+                    )
+                )
     return events
 
 
-def record_step(session: Session, instance: ProcessInstance, now: datetime, previous_status: str | None,
-                open_before: Iterable[str], new_items: list[WorkItem], events: list[dict[str, Any]]) -> None:
+def record_step(
+    session: Session,
+    instance: ProcessInstance,
+    now: datetime,
+    previous_status: str | None,
+    open_before: Iterable[str],
+    new_items: list[WorkItem],
+    events: list[dict[str, Any]],
+) -> None:
     """Write the events of one runtime step in one INSERT: the instance's start (``previous_status``
     None) and end, the work items that opened, those of ``open_before`` (task ids) that closed, and
     the step's own ``events``."""
-    items = list(session.execute(
-        select(WorkItem.id, WorkItem.task_id, WorkItem.task_name, WorkItem.unit_id, WorkItem.role,
-               WorkItem.reference, WorkItem.state, WorkItem.completed_at)
-        .where(WorkItem.instance_id == instance.id).order_by(WorkItem.id)))
+    items = list(
+        session.execute(
+            select(
+                WorkItem.id,
+                WorkItem.task_id,
+                WorkItem.task_name,
+                WorkItem.unit_id,
+                WorkItem.role,
+                WorkItem.reference,
+                WorkItem.state,
+                WorkItem.completed_at,
+            )
+            .where(WorkItem.instance_id == instance.id)
+            .order_by(WorkItem.id)
+        )
+    )
     by_task = {row.task_id: row for row in items}  # the latest item of each task
     owner = next((row for row in reversed(items) if row.unit_id is not None), None)
-    base = {"instance_id": instance.id, "version_id": instance.version_id, "role": None, "work_item_id": None,
-            "due_at": None, "unit_id": owner.unit_id if owner else None,
-            "reference": owner.reference if owner else None}
+    base = {
+        "instance_id": instance.id,
+        "version_id": instance.version_id,
+        "role": None,
+        "work_item_id": None,
+        "due_at": None,
+        "unit_id": owner.unit_id if owner else None,
+        "reference": owner.reference if owner else None,
+    }
 
-    def of_item(row: Row[*tuple[Any, ...]], kind: str, at: datetime | None, **values: Any) -> dict[str, Any]:
-        return {**base, "kind": kind, "at": at, "node": row.task_name, "detail": None, "unit_id": row.unit_id,
-                "role": row.role, "work_item_id": row.id, "reference": row.reference, **values}
+    def of_item(
+        row: Row[*tuple[Any, ...]], kind: str, at: datetime | None, **values: Any
+    ) -> dict[str, Any]:
+        return {
+            **base,
+            "kind": kind,
+            "at": at,
+            "node": row.task_name,
+            "detail": None,
+            "unit_id": row.unit_id,
+            "role": row.role,
+            "work_item_id": row.id,
+            "reference": row.reference,
+            **values,
+        }
 
     rows = []
     if previous_status is None:
-        rows.append({**base, "kind": INSTANCE_STARTED, "at": instance.created_at, "node": None, "detail": None})
+        rows.append(
+            {
+                **base,
+                "kind": INSTANCE_STARTED,
+                "at": instance.created_at,
+                "node": None,
+                "detail": None,
+            }
+        )
     for ev in events:
         row = by_task.get(ev["task_id"]) if ev["task_id"] else None
         values = {"node": ev["node"], "detail": ev["detail"]}
@@ -141,28 +212,61 @@ def record_step(session: Session, instance: ProcessInstance, now: datetime, prev
             due = next(item.due_at for item in new_items if item.id == row.id)
             rows.append(of_item(row, TASK_READY, now, due_at=due))
     if instance.status != previous_status and instance.status in ("completed", "error"):
-        rows.append({**base, "kind": INSTANCE_ENDED, "at": now, "node": instance.end_event,
-                     "detail": instance.status})
+        rows.append(
+            {
+                **base,
+                "kind": INSTANCE_ENDED,
+                "at": now,
+                "node": instance.end_event,
+                "detail": instance.status,
+            }
+        )
     if rows:
         session.execute(insert(_TABLE), rows)
 
 
-def record(session: Session, kind: str, instance_id: int, at: datetime, *, node: str | None = None,
-           item: WorkItem | None = None, detail: str | None = None) -> None:
+def record(
+    session: Session,
+    kind: str,
+    instance_id: int,
+    at: datetime,
+    *,
+    node: str | None = None,
+    item: WorkItem | None = None,
+    detail: str | None = None,
+) -> None:
     """One event outside a runtime step (a claim, a domain marker), in one INSERT; version, unit and
     reference come from ``item`` or from the instance and its latest work item with a unit."""
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind}")
-    latest = (select(WorkItem).where(WorkItem.instance_id == instance_id, WorkItem.unit_id.is_not(None))
-              .order_by(WorkItem.id.desc()).limit(1).subquery())
+    latest = (
+        select(WorkItem)
+        .where(WorkItem.instance_id == instance_id, WorkItem.unit_id.is_not(None))
+        .order_by(WorkItem.id.desc())
+        .limit(1)
+        .subquery()
+    )
     values = {
-        "kind": kind, "at": at, "instance_id": instance_id, "node": node, "detail": detail,
-        "version_id": select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id).scalar_subquery(),
+        "kind": kind,
+        "at": at,
+        "instance_id": instance_id,
+        "node": node,
+        "detail": detail,
+        "version_id": select(ProcessInstance.version_id)
+        .where(ProcessInstance.id == instance_id)
+        .scalar_subquery(),
     }
     if item is not None:
-        values.update(node=node or item.task_name, unit_id=item.unit_id, role=item.role, work_item_id=item.id,
-                      reference=item.reference)
+        values.update(
+            node=node or item.task_name,
+            unit_id=item.unit_id,
+            role=item.role,
+            work_item_id=item.id,
+            reference=item.reference,
+        )
     else:
-        values.update(unit_id=select(latest.c.unit_id).scalar_subquery(),
-                      reference=select(latest.c.reference).scalar_subquery())
+        values.update(
+            unit_id=select(latest.c.unit_id).scalar_subquery(),
+            reference=select(latest.c.reference).scalar_subquery(),
+        )
     session.execute(insert(_TABLE).values(**values))

@@ -23,6 +23,7 @@ Work is bounded so no expression can hold a thread for long:
 
 Scripts (``execute``) are sequences of ``name = <expression>`` statements sharing one budget.
 """
+
 from __future__ import annotations
 
 import ast
@@ -39,8 +40,17 @@ from engine.errors import (
     UnsafeExpression,
 )
 
-__all__ = ["EvaluationError", "ExpressionError", "InvalidExpression", "UnsafeExpression",
-           "check", "compile_expression", "compile_script", "evaluate", "execute"]
+__all__ = [
+    "EvaluationError",
+    "ExpressionError",
+    "InvalidExpression",
+    "UnsafeExpression",
+    "check",
+    "compile_expression",
+    "compile_script",
+    "evaluate",
+    "execute",
+]
 
 MAX_SOURCE = 1_000
 MAX_NODES = 400
@@ -87,29 +97,89 @@ def _round(number: float, ndigits: int | None = None) -> float:
     return round(number, ndigits)
 
 
-_WALKING = {"sorted", "min", "max", "sum", "any", "all", "str", "list", "tuple"}  # cost grows with input
+_WALKING = {
+    "sorted",
+    "min",
+    "max",
+    "sum",
+    "any",
+    "all",
+    "str",
+    "list",
+    "tuple",
+}  # cost grows with input
 FUNCTIONS: Mapping[str, Callable[..., object]] = {
-    "len": len, "min": min, "max": max, "abs": abs, "round": _round, "int": int, "float": float,
-    "str": str, "bool": bool, "sum": _sum, "sorted": sorted, "any": any, "all": all, "list": list,
-    "tuple": tuple, "range": _range,
+    "len": len,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "round": _round,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "sum": _sum,
+    "sorted": sorted,
+    "any": any,
+    "all": all,
+    "list": list,
+    "tuple": tuple,
+    "range": _range,
 }
 
 # the operator module's functions take and give any value; so do these tables
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
 }
 _CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
 }
-_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.Not: operator.not_,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 _ALLOWED_NODES = (
-    ast.Expression, ast.Module, ast.Assign, ast.Expr, ast.Constant, ast.Name, ast.Load, ast.Store,
-    ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Subscript,
-    ast.Slice, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Call, ast.keyword,
-    *_BINOPS, *_CMPOPS, *_UNARY,
+    ast.Expression,
+    ast.Module,
+    ast.Assign,
+    ast.Expr,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Store,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Subscript,
+    ast.Slice,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Set,
+    ast.Call,
+    ast.keyword,
+    *_BINOPS,
+    *_CMPOPS,
+    *_UNARY,
 )
 # What Python itself may raise while computing an allowed operation on hostile values.
 _COMPUTE_ERRORS = (TypeError, ValueError, ArithmeticError, LookupError, RecursionError, MemoryError)
@@ -122,9 +192,13 @@ def _check_tree(tree: ast.AST, source: str) -> None:
         node, depth = todo.pop()
         count += 1
         if count > MAX_NODES:
-            raise UnsafeExpression(f"expression is too complex (more than {MAX_NODES} parts)", source)
+            raise UnsafeExpression(
+                f"expression is too complex (more than {MAX_NODES} parts)", source
+            )
         if depth > MAX_DEPTH:
-            raise UnsafeExpression(f"expression is nested more than {MAX_DEPTH} levels deep", source)
+            raise UnsafeExpression(
+                f"expression is nested more than {MAX_DEPTH} levels deep", source
+            )
         _check_node(node, source)
         todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
@@ -136,7 +210,9 @@ def _check_node(node: ast.AST, source: str) -> None:
         raise UnsafeExpression(f"names starting with '_' are not allowed: {node.id}", source)
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, (str, int, float, bool, type(None))):
-            raise UnsafeExpression("only text, number, boolean and None constants are allowed", source)
+            raise UnsafeExpression(
+                "only text, number, boolean and None constants are allowed", source
+            )
         try:
             _bounded_len(node.value)
         except EvaluationError as err:
@@ -145,10 +221,16 @@ def _check_node(node: ast.AST, source: str) -> None:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             name = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
             raise UnsafeExpression(f"calling '{name}' is not allowed", source)
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords
+        ):
             raise UnsafeExpression("starred arguments are not allowed", source)
-    if isinstance(node, ast.Assign) and (len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name)):
-        raise UnsafeExpression("a script line must assign one plain name: name = expression", source)
+    if isinstance(node, ast.Assign) and (
+        len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name)
+    ):
+        raise UnsafeExpression(
+            "a script line must assign one plain name: name = expression", source
+        )
     if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
         raise UnsafeExpression("a script line must be an assignment: name = expression", source)
 
@@ -208,10 +290,12 @@ class _Interpreter:
         if depth > MAX_DEPTH:
             raise EvaluationError(f"a value is nested more than {MAX_DEPTH} levels deep")
         total = 1
-        for item in (value.items() if isinstance(value, dict) else value):
+        for item in value.items() if isinstance(value, dict) else value:
             total += 1 + self.weigh(item, depth + 1)
             if total > MAX_WEIGHT:
-                raise EvaluationError(f"a value built by the expression holds more than {MAX_WEIGHT} items")
+                raise EvaluationError(
+                    f"a value built by the expression holds more than {MAX_WEIGHT} items"
+                )
         self._weights[id(value)] = (value, total)
         return total
 
@@ -242,7 +326,9 @@ class _Interpreter:
         return value
 
     def _BoolOp(self, node: ast.BoolOp) -> object:
-        stop_when = not isinstance(node.op, ast.And)  # `and` stops at a false value, `or` at a true one
+        stop_when = not isinstance(
+            node.op, ast.And
+        )  # `and` stops at a false value, `or` at a true one
         value: object = not stop_when
         for v in node.values:
             value = self.run(v)
@@ -290,7 +376,9 @@ class _Interpreter:
             raise EvaluationError(f"no item {err} in value") from None
 
     def _Slice(self, node: ast.Slice) -> slice:
-        return slice(*(None if p is None else self.run(p) for p in (node.lower, node.upper, node.step)))
+        return slice(
+            *(None if p is None else self.run(p) for p in (node.lower, node.upper, node.step))
+        )
 
     def _List(self, node: ast.List) -> object:
         return self.built([self.run(e) for e in node.elts])
@@ -305,10 +393,14 @@ class _Interpreter:
         keys = [k for k in node.keys if k is not None]
         if len(keys) < len(node.keys):
             raise EvaluationError("'**' in a dictionary is not allowed")
-        return self.built({self.run(k): self.run(v) for k, v in zip(keys, node.values, strict=False)})
+        return self.built(
+            {self.run(k): self.run(v) for k, v in zip(keys, node.values, strict=False)}
+        )
 
     def _Call(self, node: ast.Call) -> object:
-        name = node.func.id if isinstance(node.func, ast.Name) else ""  # checked: a whitelisted name
+        name = (
+            node.func.id if isinstance(node.func, ast.Name) else ""
+        )  # checked: a whitelisted name
         args = [self.run(a) for a in node.args]
         kwargs = {k.arg or "": self.run(k.value) for k in node.keywords}  # checked: no ``**``
         if name in _WALKING:

@@ -1,4 +1,5 @@
 """Files on disk (or shared storage), addressed by their SHA-256 and recorded in ``stored_file``."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,17 @@ class FileStore:
     def _path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def save(self, session: Session, data: bytes, *, media_type: str, kind: str, owner_id: int | None = None,
-             original_name: str | None = None, **meta: Any) -> StoredFile:
+    def save(
+        self,
+        session: Session,
+        data: bytes,
+        *,
+        media_type: str,
+        kind: str,
+        owner_id: int | None = None,
+        original_name: str | None = None,
+        **meta: Any,
+    ) -> StoredFile:
         """Write ``data`` durably (write, fsync, rename) and add its row; identical bytes share one file."""
         sha = hashlib.sha256(data).hexdigest()
         path = self._path_for(sha)
@@ -37,9 +47,16 @@ class FileStore:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
                 raise
-        row = StoredFile(sha256=sha, media_type=media_type, kind=kind, size=len(data),
-                         path=str(path.relative_to(self.root)), owner_id=owner_id,
-                         original_name=(original_name or "")[:200] or None, **meta)
+        row = StoredFile(
+            sha256=sha,
+            media_type=media_type,
+            kind=kind,
+            size=len(data),
+            path=str(path.relative_to(self.root)),
+            owner_id=owner_id,
+            original_name=(original_name or "")[:200] or None,
+            **meta,
+        )
         session.add(row)
         session.flush()
         return row

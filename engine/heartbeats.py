@@ -1,4 +1,5 @@
 """When long-running services last completed a pass (the sweep), for health checks and metrics."""
+
 from __future__ import annotations
 
 from datetime import datetime

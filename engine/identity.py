@@ -7,6 +7,7 @@ account is created at the first login by FIN. Role and unit always come from the
 :class:`LoginSettings` holds the ``[login]`` limits; the web layer counts failed sign-ins with
 them on Flask-Limiter (``web.limits``). No Flask here.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -40,6 +41,7 @@ class LoginSettings:
 
 # -- accounts ---------------------------------------------------------------------------------
 
+
 def normalise_fin(value: str | None) -> str | None:
     """The FIN in upper case, or None when it is not 7 letters and digits."""
     fin = (value or "").strip().upper()
@@ -54,13 +56,21 @@ def by_fin(db: Session, fin: str) -> Account | None:
     return db.scalar(select(Account).where(Account.fin == fin))
 
 
-def account_for_fin(db: Session, fin: str, display_name: str | None, at: datetime) -> tuple[Account, bool]:
+def account_for_fin(
+    db: Session, fin: str, display_name: str | None, at: datetime
+) -> tuple[Account, bool]:
     """The account of this FIN, created as a citizen's at the first login; (account, created)."""
     account = by_fin(db, fin)
     if account is not None:
         return account, False
-    account = Account(fin=fin, display_name=(display_name or fin)[:200], role="citizen", active=True,
-                      failed_logins=0, created_at=at)
+    account = Account(
+        fin=fin,
+        display_name=(display_name or fin)[:200],
+        role="citizen",
+        active=True,
+        failed_logins=0,
+        created_at=at,
+    )
     db.add(account)
     db.flush()
     return account, True
@@ -68,8 +78,11 @@ def account_for_fin(db: Session, fin: str, display_name: str | None, at: datetim
 
 def demo_citizens(db: Session) -> dict[str, str]:
     """FIN → name of the demo citizens (in user-name order): the people the login simulators offer."""
-    rows = db.execute(select(Account.fin, Account.display_name).where(
-        Account.is_demo.is_(True), Account.role == "citizen", Account.fin.is_not(None)).order_by(Account.username))
+    rows = db.execute(
+        select(Account.fin, Account.display_name)
+        .where(Account.is_demo.is_(True), Account.role == "citizen", Account.fin.is_not(None))
+        .order_by(Account.username)
+    )
     return {fin: name for fin, name in rows.all() if fin is not None}
 
 
@@ -78,6 +91,7 @@ def is_staff(account: Account) -> bool:
 
 
 # -- passwords --------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
@@ -111,13 +125,15 @@ def set_password(db: Session, account: Account, password: str, at: datetime) -> 
 
 # -- TOTP (RFC 6238, 30-second steps, one step of drift either way) -----------------------------
 
+
 def new_totp_secret() -> str:
     return pyotp.random_base32(32)
 
 
 def totp_uri(secret: str, account: Account, issuer: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=account.username or account.fin or str(account.id),
-                                               issuer_name=issuer)
+    return pyotp.TOTP(secret).provisioning_uri(
+        name=account.username or account.fin or str(account.id), issuer_name=issuer
+    )
 
 
 def totp_counter(secret: str, code: str, at: datetime, last_counter: int | None) -> int | None:

@@ -9,6 +9,7 @@ name records by id; ``tests/web`` checks that a submission's log carries no pers
 Production writes JSON lines (``[app] mode = "production"``); the embedded mode the same fields
 readable for a person.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,11 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
     ]
-    renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

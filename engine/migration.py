@@ -4,6 +4,7 @@ An instance can move when every step it is waiting at still exists in the new ve
 user task it waits at has changed (someone may be filling its form). Other waiting steps that
 changed, such as a timer with a new duration, restart under the new version.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ def assess(registry: DefaultRegistry, wf: BpmnWorkflow, target: ParsedProcess) -
         diff = top if task.workflow is wf else subs.get(task.workflow.parent_task_id)
         name = task.task_spec.name
         if diff is None:
-            result.reasons.append(f"the subprocess of step '{name}' does not exist in the new version")
+            result.reasons.append(
+                f"the subprocess of step '{name}' does not exist in the new version"
+            )
         elif task in diff.removed:
             result.reasons.append(f"the current step '{name}' does not exist in the new version")
         elif task in diff.changed:

@@ -2,6 +2,7 @@
 
 The meter-reading domain keeps its own tables in ``workflow/models.py``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -90,7 +91,9 @@ class ProcessVersion(Base):
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     deployed_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     reason: Mapped[str] = mapped_column(Text, default="")
-    scenarios: Mapped[list[Any]] = mapped_column(default=list)  # the scenario tests it passed at deploy
+    scenarios: Mapped[list[Any]] = mapped_column(
+        default=list
+    )  # the scenario tests it passed at deploy
 
 
 class Draft(Base):
@@ -134,12 +137,31 @@ class WorkItem(Base):
         Index("ix_work_item_queue", "state", "unit_id", "role", "due_at"),
         Index("ix_work_item_instance_task", "instance_id", "task_id"),
         # the unit queue's page and its "flagged" views at a million open items: partial, in page order
-        Index("ix_work_item_open_page", "unit_id", "role", "due_at", "id",
-              postgresql_where=text("state = 'open'"), sqlite_where=text("state = 'open'"),
-              postgresql_include=["flagged", "evidence_flagged", "claimed_by_id", "lease_until", "area"]),
-        Index("ix_work_item_open_flagged", "unit_id", "role", "due_at", "id",
-              postgresql_where=text("state = 'open' AND (flagged OR evidence_flagged)"),
-              sqlite_where=text("state = 'open' AND (flagged OR evidence_flagged)")),
+        Index(
+            "ix_work_item_open_page",
+            "unit_id",
+            "role",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+            postgresql_include=[
+                "flagged",
+                "evidence_flagged",
+                "claimed_by_id",
+                "lease_until",
+                "area",
+            ],
+        ),
+        Index(
+            "ix_work_item_open_flagged",
+            "unit_id",
+            "role",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'open' AND (flagged OR evidence_flagged)"),
+            sqlite_where=text("state = 'open' AND (flagged OR evidence_flagged)"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
@@ -223,7 +245,9 @@ class Email(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list[Any]] = mapped_column(default=list)  # stored_file ids
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending, sending, sent, failed
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending", index=True
+    )  # pending, sending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     possibly_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -239,7 +263,9 @@ class Incident(Base):
     __tablename__ = "incident"
     __table_args__ = (Index("ix_incident_open", "status", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # job_failed, instance_error, possibly_sent, step_failed
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # job_failed, instance_error, possibly_sent, step_failed
     status: Mapped[str] = mapped_column(String(16), default="open")  # open, resolved
     summary: Mapped[str] = mapped_column(String(300))
     error: Mapped[str | None] = mapped_column(Text)
@@ -302,8 +328,18 @@ class StoredFile(Base):
 
 
 __all__ = [
-    "Account", "AuditEvent", "Draft", "Email", "Job", "LoginSession", "ProcessInstance", "ProcessVersion",
-    "StoredFile", "Timer", "Unit", "WorkItem",
+    "Account",
+    "AuditEvent",
+    "Draft",
+    "Email",
+    "Job",
+    "LoginSession",
+    "ProcessInstance",
+    "ProcessVersion",
+    "StoredFile",
+    "Timer",
+    "Unit",
+    "WorkItem",
 ]
 
 
@@ -317,7 +353,9 @@ class FormDraft(Base):
 
     __tablename__ = "form_draft"
     id: Mapped[int] = mapped_column(primary_key=True)
-    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"), unique=True)
+    work_item_id: Mapped[int] = mapped_column(
+        ForeignKey("work_item.id", ondelete="CASCADE"), unique=True
+    )
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     fields: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)

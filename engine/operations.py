@@ -4,6 +4,7 @@ A diagram's service task names an operation and its parameters; the operation is
 vetted Python function registered here by the domain package at start-up. The engine passes
 it an :class:`OperationContext` with the unit of work and collaborators.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,7 +26,9 @@ class OperationContext:
     session: Session
     instance_id: int
     task_name: str
-    data: dict[str, Any]  # the task's data (read it; return new values instead of mutating nested ones)
+    data: dict[
+        str, Any
+    ]  # the task's data (read it; return new values instead of mutating nested ones)
     now: datetime
     services: Any  # the application's collaborators (settings, file store, mail outbox, ...)
     actor_id: int | None = None
@@ -49,7 +52,9 @@ class OperationRegistry:
     def _key(self, name: str) -> str:
         return name.removeprefix(f"{self.namespace}/")
 
-    def register(self, name: str, params: dict[str, str] | None = None) -> Callable[[OpFunc], OpFunc]:
+    def register(
+        self, name: str, params: dict[str, str] | None = None
+    ) -> Callable[[OpFunc], OpFunc]:
         """Decorator: ``@ops.register("post_reading", {"application_id": "int"})``."""
 
         def deco(func: OpFunc) -> OpFunc:

@@ -25,6 +25,7 @@ included, may see, open or claim it).
 Roles: ``anonymous``, ``citizen``, ``operator``, ``inspector``, ``unit_head``, ``analyst``,
 ``admin`` (and ``system`` for jobs, which the table never names: jobs act for a named recipient).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -32,7 +33,17 @@ from dataclasses import dataclass
 
 from engine.audit import Actor
 
-__all__ = ["ACTIONS", "RULES", "STAFF_LANES", "Actor", "Denied", "Resource", "allows", "lane_reach", "require"]
+__all__ = [
+    "ACTIONS",
+    "RULES",
+    "STAFF_LANES",
+    "Actor",
+    "Denied",
+    "Resource",
+    "allows",
+    "lane_reach",
+    "require",
+]
 
 # -- actions ------------------------------------------------------------------------------------
 START_APPLICATION = "start_application"
@@ -64,7 +75,9 @@ VIEW_INCIDENTS = "view_incidents"
 ACT_ON_INCIDENT = "act_on_incident"
 MANAGE_ACCOUNTS = "manage_accounts"
 READ_BILLING_FEED = "read_billing_feed"  # posted readings and invoices for the billing system (API)
-OVERRIDE_CONFLICT = "override_conflict"  # accept a flagged application without a site visit, with a reason
+OVERRIDE_CONFLICT = (
+    "override_conflict"  # accept a flagged application without a site visit, with a reason
+)
 
 STAFF_ROLES = frozenset({"operator", "unit_head", "inspector", "analyst", "admin"})
 STAFF_LANES = ("operator", "inspector", "unit_head")  # lanes of work items staff do (not "citizen")
@@ -121,8 +134,11 @@ def assigned(actor: Actor, res: Resource) -> bool:
 def lane(actor: Actor, res: Resource) -> bool:
     """A work item of the actor's own lane: in their unit or assigned to them (a citizen's: assigned)."""
     reach = lane_reach(actor, res.lane)
-    return reach == "all" or (reach == "unit_or_assigned" and (unit(actor, res) or assigned(actor, res))) or (
-        reach == "assigned" and assigned(actor, res))
+    return (
+        reach == "all"
+        or (reach == "unit_or_assigned" and (unit(actor, res) or assigned(actor, res)))
+        or (reach == "assigned" and assigned(actor, res))
+    )
 
 
 def scope(actor: Actor, res: Resource) -> bool:
@@ -132,6 +148,7 @@ def scope(actor: Actor, res: Resource) -> bool:
 def any_of(*rules: Rule) -> Rule:
     def rule(actor: Actor, res: Resource) -> bool:
         return any(r(actor, res) for r in rules)
+
     rule.__name__ = " or ".join(r.__name__ for r in rules)
     return rule
 
@@ -139,6 +156,7 @@ def any_of(*rules: Rule) -> Rule:
 def only_lanes(lanes: tuple[str, ...], rule: Rule) -> Rule:
     def limited(actor: Actor, res: Resource) -> bool:
         return res.lane in lanes and rule(actor, res)
+
     limited.__name__ = f"{rule.__name__} ({', '.join(lanes)} items)"
     return limited
 
@@ -163,7 +181,12 @@ def reachable_lanes(actor: Actor) -> tuple[str, ...]:
 
 
 # -- the table ----------------------------------------------------------------------------------
-_STAFF_OF_UNIT: dict[str, Rule] = {"operator": unit, "unit_head": unit, "inspector": any_of(unit, assigned), "admin": always}
+_STAFF_OF_UNIT: dict[str, Rule] = {
+    "operator": unit,
+    "unit_head": unit,
+    "inspector": any_of(unit, assigned),
+    "admin": always,
+}
 _ANALYSTS: dict[str, Rule] = {"analyst": always, "admin": always}
 _UNIT_HEAD_AND_ADMIN: dict[str, Rule] = {"unit_head": unit, "admin": always}
 
@@ -172,20 +195,37 @@ RULES: dict[str, tuple[str, dict[str, Rule]]] = {
     SEE_APPLICATION: ("application", {"citizen": owner, **_STAFF_OF_UNIT}),
     SEE_HOLDER_DATA: ("application", {"citizen": holder, **_STAFF_OF_UNIT}),
     DOWNLOAD_RECEIPT: ("application", {"citizen": owner, **_STAFF_OF_UNIT}),
-    DOWNLOAD_INVOICE: ("application", {"citizen": any_of(owner, holder), "operator": unit, "unit_head": unit,
-                                       "admin": always}),
+    DOWNLOAD_INVOICE: (
+        "application",
+        {"citizen": any_of(owner, holder), "operator": unit, "unit_head": unit, "admin": always},
+    ),
     DOWNLOAD_PHOTO: ("application", {"citizen": owner, **_STAFF_OF_UNIT}),
     DOWNLOAD_ORIGINAL_PHOTO: ("application", _UNIT_HEAD_AND_ADMIN),
     SEE_WORK_ITEM: ("work_item", dict.fromkeys(LANE_REACH, lane)),
     CLAIM: ("work_item", dict.fromkeys(LANE_REACH, lane)),
     COMPLETE: ("work_item", dict.fromkeys(LANE_REACH, lane)),
     RELEASE: ("work_item", dict.fromkeys(LANE_REACH, lane)),
-    REASSIGN: ("work_item", {"unit_head": only_lanes(HEAD_GIVES, unit), "admin": only_lanes(HEAD_GIVES, always)}),
-    ESCALATE: ("work_item", {"operator": only_lanes(("operator",), lane), "inspector": only_lanes(("inspector",), lane),
-                             "admin": only_lanes(HEAD_GIVES, always)}),
-    SEE_QUEUE: ("queue", {"operator": only_lanes(("operator",), unit), "inspector": only_lanes(("inspector",), unit),
-                          "unit_head": only_lanes(HEAD_GIVES, unit),
-                          "admin": only_lanes(HEAD_GIVES, always)}),
+    REASSIGN: (
+        "work_item",
+        {"unit_head": only_lanes(HEAD_GIVES, unit), "admin": only_lanes(HEAD_GIVES, always)},
+    ),
+    ESCALATE: (
+        "work_item",
+        {
+            "operator": only_lanes(("operator",), lane),
+            "inspector": only_lanes(("inspector",), lane),
+            "admin": only_lanes(HEAD_GIVES, always),
+        },
+    ),
+    SEE_QUEUE: (
+        "queue",
+        {
+            "operator": only_lanes(("operator",), unit),
+            "inspector": only_lanes(("inspector",), unit),
+            "unit_head": only_lanes(HEAD_GIVES, unit),
+            "admin": only_lanes(HEAD_GIVES, always),
+        },
+    ),
     SEE_FIELD_TASKS: ("queue", {"inspector": only_lanes(("inspector",), always)}),
     SEE_UNIT_DASHBOARD: ("unit", {"unit_head": unit}),
     VIEW_INSTANCE: ("instance", {"operator": unit, "unit_head": unit, "admin": always}),
@@ -196,7 +236,10 @@ RULES: dict[str, tuple[str, dict[str, Rule]]] = {
     MIGRATE_DIAGRAM: ("diagram", _ANALYSTS),
     RUN_SCENARIO: ("diagram", _ANALYSTS),
     READ_ANALYTICS: ("analytics", {"analyst": always, "admin": always, "unit_head": unit}),
-    CALL_API: ("api", dict.fromkeys(("citizen", "operator", "inspector", "unit_head", "analyst", "admin"), scope)),
+    CALL_API: (
+        "api",
+        dict.fromkeys(("citizen", "operator", "inspector", "unit_head", "analyst", "admin"), scope),
+    ),
     VIEW_INCIDENTS: ("incident", _UNIT_HEAD_AND_ADMIN),
     ACT_ON_INCIDENT: ("incident", _UNIT_HEAD_AND_ADMIN),
     MANAGE_ACCOUNTS: ("accounts", {"admin": always}),
@@ -239,5 +282,7 @@ def require(actor: Actor, action: str, resource: Resource) -> None:
 
 def describe_rules() -> list[tuple[str, str, dict[str, str]]]:
     """The table as text, (action, kind, {role: condition}), for documentation and reports."""
-    return [(action, kind, {role: rule.__name__ for role, rule in by_role.items()})
-            for action, (kind, by_role) in RULES.items()]
+    return [
+        (action, kind, {role: rule.__name__ for role, rule in by_role.items()})
+        for action, (kind, by_role) in RULES.items()
+    ]

@@ -4,6 +4,7 @@ For the staff's instance view. The diagram is the XML of the version the instanc
 the latest), and the step states come from the restored workflow, so a step that ran without an
 audit event (a synchronous service task, a gateway) still shows as done.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,11 +54,21 @@ def instance_progress(session: Session, runtime: Runtime, instance_id: int) -> P
             continue  # the library's own bookkeeping tasks (start, end, root)
         if task.state == TaskState.COMPLETED:
             completed.add(bpmn_id)
-        elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.WAITING) and not _is_idle_event(task):
+        elif task.state in (
+            TaskState.READY,
+            TaskState.STARTED,
+            TaskState.WAITING,
+        ) and not _is_idle_event(task):
             current.add(bpmn_id)
-    return Progress(instance_id=instance.id, status=instance.status, process_id=version.process_id,
-                    version=version.version, xml=_diagram_xml(version), completed=sorted(completed - current),
-                    current=sorted(current))
+    return Progress(
+        instance_id=instance.id,
+        status=instance.status,
+        process_id=version.process_id,
+        version=version.version,
+        xml=_diagram_xml(version),
+        completed=sorted(completed - current),
+        current=sorted(current),
+    )
 
 
 def _is_idle_event(task: Task) -> bool:

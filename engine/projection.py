@@ -6,6 +6,7 @@ and which timers wait, and always under the instance's row lock, so the workflow
 (a :class:`Snapshot`) says which rows exist; a step writes only the differences, without reading
 the rows back.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -41,7 +42,9 @@ class LaneRules:
 
 
 def task_properties(task_spec: TaskSpec) -> dict[str, str]:
-    properties: dict[str, str] = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    properties: dict[str, str] = (getattr(task_spec, "extensions", None) or {}).get(
+        "properties", {}
+    )
     return properties
 
 
@@ -61,8 +64,12 @@ NEW_INSTANCE = Snapshot()
 
 
 class Projection:
-    def __init__(self, lanes: LaneRules, describe: Describe,
-                 default_due: Callable[[str, datetime], datetime | None] | None = None):
+    def __init__(
+        self,
+        lanes: LaneRules,
+        describe: Describe,
+        default_due: Callable[[str, datetime], datetime | None] | None = None,
+    ):
         self.lanes = lanes
         self.describe = describe
         self.default_due = default_due or (lambda _role, _created: None)
@@ -70,33 +77,65 @@ class Projection:
     def snapshot(self, wf: BpmnWorkflow) -> Snapshot:
         """The rows the last save projected from this (just loaded) workflow."""
         ready, timers = scan(wf)
-        return Snapshot(ready={task_id: self._due_at(t) for task_id, t in ready.items()}, timers=timers)
+        return Snapshot(
+            ready={task_id: self._due_at(t) for task_id, t in ready.items()}, timers=timers
+        )
 
-    def sync(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, now: datetime, before: Snapshot,
-             completed_task_id: str | None = None) -> list[WorkItem]:
+    def sync(
+        self,
+        session: Session,
+        instance: ProcessInstance,
+        wf: BpmnWorkflow,
+        now: datetime,
+        before: Snapshot,
+        completed_task_id: str | None = None,
+    ) -> list[WorkItem]:
         """Bring the work items and timers up to date after a step; returns the new work items."""
         ready, timers = scan(wf)
         created = self.sync_work_items(session, instance, ready, now, before, completed_task_id)
         sync_timers(session, instance, timers, before)
         return created
 
-    def sync_work_items(self, session: Session, instance: ProcessInstance, ready: dict[str, Task], now: datetime,
-                        before: Snapshot, completed_task_id: str | None = None) -> list[WorkItem]:
+    def sync_work_items(
+        self,
+        session: Session,
+        instance: ProcessInstance,
+        ready: dict[str, Task],
+        now: datetime,
+        before: Snapshot,
+        completed_task_id: str | None = None,
+    ) -> list[WorkItem]:
         """Cancel the items whose task is no longer ready, move changed SLA due dates, insert the new
         items; ``ready`` holds the READY user tasks by id, ``completed_task_id`` is the item the step
         itself completed."""
-        known = {task_id: due for task_id, due in before.ready.items() if task_id != completed_task_id}
+        known = {
+            task_id: due for task_id, due in before.ready.items() if task_id != completed_task_id
+        }
         gone = [task_id for task_id in known if task_id not in ready]
         if gone:
-            session.execute(update(WorkItem).where(
-                WorkItem.instance_id == instance.id, WorkItem.task_id.in_(gone), WorkItem.state == "open")
-                .values(state="cancelled", completed_at=now))
+            session.execute(
+                update(WorkItem)
+                .where(
+                    WorkItem.instance_id == instance.id,
+                    WorkItem.task_id.in_(gone),
+                    WorkItem.state == "open",
+                )
+                .values(state="cancelled", completed_at=now)
+            )
         for task_id, due in known.items():
             new_due = self._due_at(ready[task_id]) if task_id in ready else None
-            if new_due is not None and new_due != due:  # an SLA restarted (a migration to a new version)
-                session.execute(update(WorkItem).where(
-                    WorkItem.instance_id == instance.id, WorkItem.task_id == task_id, WorkItem.state == "open")
-                    .values(due_at=new_due))
+            if (
+                new_due is not None and new_due != due
+            ):  # an SLA restarted (a migration to a new version)
+                session.execute(
+                    update(WorkItem)
+                    .where(
+                        WorkItem.instance_id == instance.id,
+                        WorkItem.task_id == task_id,
+                        WorkItem.state == "open",
+                    )
+                    .values(due_at=new_due)
+                )
         created = []
         for task_id, task in ready.items():
             if task_id in known:
@@ -105,12 +144,20 @@ class Projection:
             lane = spec.lane
             role = self.lanes.roles.get(lane or "")
             if role is None:
-                raise EngineError(f"user task '{spec.name}' is in lane '{lane}', which maps to no role")
+                raise EngineError(
+                    f"user task '{spec.name}' is in lane '{lane}', which maps to no role"
+                )
             fields = self.describe(session, instance, task, {"role": role, "lane": lane})
             item = WorkItem(
-                instance_id=instance.id, task_id=task_id, task_name=spec.name,
-                form_key=task_properties(spec).get("formKey", spec.name), lane=lane, role=role,
-                due_at=self._due_at(task) or self.default_due(role, now), created_at=now, **fields.__dict__,
+                instance_id=instance.id,
+                task_id=task_id,
+                task_name=spec.name,
+                form_key=task_properties(spec).get("formKey", spec.name),
+                lane=lane,
+                role=role,
+                due_at=self._due_at(task) or self.default_due(role, now),
+                created_at=now,
+                **fields.__dict__,
             )
             session.add(item)
             created.append(item)
@@ -127,7 +174,9 @@ class Projection:
         dues = []
         for sibling in parent.children:
             spec = sibling.task_spec
-            if isinstance(spec, BoundaryEvent) and isinstance(spec.event_definition, TimerEventDefinition):
+            if isinstance(spec, BoundaryEvent) and isinstance(
+                spec.event_definition, TimerEventDefinition
+            ):
                 value = spiff_internals.event_value(sibling)
                 if isinstance(value, str):
                     dues.append(datetime.fromisoformat(value))
@@ -154,20 +203,40 @@ def scan(wf: BpmnWorkflow) -> tuple[dict[str, Task], dict[str, tuple[str, dateti
     return ready, timers
 
 
-def sync_timers(session: Session, instance: ProcessInstance, waiting: dict[str, tuple[str, datetime]],
-                before: Snapshot) -> None:
+def sync_timers(
+    session: Session,
+    instance: ProcessInstance,
+    waiting: dict[str, tuple[str, datetime]],
+    before: Snapshot,
+) -> None:
     """Mark the timers no longer waited for done; insert or re-arm the new and moved ones
     (``waiting``: task id → (event name, due time), from :func:`scan`)."""
     gone = [task_id for task_id in before.timers if task_id not in waiting]
     if gone:
-        session.execute(update(Timer).where(
-            Timer.instance_id == instance.id, Timer.task_id.in_(gone), Timer.state == "waiting")
-            .values(state="done"))
-    changed = [{"instance_id": instance.id, "task_id": task_id, "event_name": name, "due_at": due, "state": "waiting"}
-               for task_id, (name, due) in waiting.items() if before.timers.get(task_id) != (name, due)]
+        session.execute(
+            update(Timer)
+            .where(
+                Timer.instance_id == instance.id, Timer.task_id.in_(gone), Timer.state == "waiting"
+            )
+            .values(state="done")
+        )
+    changed = [
+        {
+            "instance_id": instance.id,
+            "task_id": task_id,
+            "event_name": name,
+            "due_at": due,
+            "state": "waiting",
+        }
+        for task_id, (name, due) in waiting.items()
+        if before.timers.get(task_id) != (name, due)
+    ]
     if changed:  # a row may exist already for the task (a timer re-armed on the same task)
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = insert(Timer).values(changed)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=[Timer.instance_id, Timer.task_id],
-            set_={"state": statement.excluded.state, "due_at": statement.excluded.due_at}))
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[Timer.instance_id, Timer.task_id],
+                set_={"state": statement.excluded.state, "due_at": statement.excluded.due_at},
+            )
+        )

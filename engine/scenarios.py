@@ -21,6 +21,7 @@ bounded so a diagram that loops without a wait state cannot hold the thread: eac
 may run at most ``MAX_ENGINE_STEPS`` engine steps and ``SCENARIO_SECONDS`` seconds, and the
 scenarios of one check together ``TOTAL_SECONDS``; the budget is checked before every step.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,13 @@ class ScenarioResult:
     visited: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "message": self.message, "end": self.end,
-                "visited": self.visited}
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "message": self.message,
+            "end": self.end,
+            "visited": self.visited,
+        }
 
 
 class _Failed(Exception):
@@ -105,27 +111,45 @@ def validate_shape(data: object) -> None:
     if not isinstance(data, list) or len(data) > MAX_SCENARIOS:
         raise ScenarioError(f"scenarios must be a list of at most {MAX_SCENARIOS} objects")
     if _too_deep(data, MAX_NESTING):
-        raise ScenarioError(f"the scenarios nest lists and objects more than {MAX_NESTING} levels deep")
+        raise ScenarioError(
+            f"the scenarios nest lists and objects more than {MAX_NESTING} levels deep"
+        )
     names = set()
     for i, sc in enumerate(data, 1):
-        if not isinstance(sc, dict) or not isinstance(sc.get("name"), str) or not sc["name"].strip():
+        if (
+            not isinstance(sc, dict)
+            or not isinstance(sc.get("name"), str)
+            or not sc["name"].strip()
+        ):
             raise ScenarioError(f"scenario {i} needs a name")
         if sc["name"] in names:
             raise ScenarioError(f"two scenarios are called '{sc['name']}'")
         names.add(sc["name"])
         steps = sc.get("steps", [])
-        if not isinstance(steps, list) or len(steps) > MAX_STEPS or not all(
-                isinstance(s, dict) and (isinstance(s.get("task"), str) or isinstance(s.get("timer"), str))
-                for s in steps):
+        if (
+            not isinstance(steps, list)
+            or len(steps) > MAX_STEPS
+            or not all(
+                isinstance(s, dict)
+                and (isinstance(s.get("task"), str) or isinstance(s.get("timer"), str))
+                for s in steps
+            )
+        ):
             raise ScenarioError(f"scenario '{sc['name']}': each step names a task or a timer")
-        if not isinstance(sc.get("services", {}), dict) or not isinstance(sc.get("expect", {}), dict):
+        if not isinstance(sc.get("services", {}), dict) or not isinstance(
+            sc.get("expect", {}), dict
+        ):
             raise ScenarioError(f"scenario '{sc['name']}': services and expect must be objects")
         for key, value in sc.get("expect", {}).items():
             kind = EXPECTATIONS.get(key)
             if kind is None:
-                raise ScenarioError(f"scenario '{sc['name']}': '{key}' is not an expectation; "
-                                    f"use {', '.join(EXPECTATIONS)}")
-            if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+                raise ScenarioError(
+                    f"scenario '{sc['name']}': '{key}' is not an expectation; "
+                    f"use {', '.join(EXPECTATIONS)}"
+                )
+            if not isinstance(value, kind) or (
+                kind is list and not all(isinstance(v, str) for v in value)
+            ):
                 what = "an element id" if kind is str else "a list of element ids"
                 raise ScenarioError(f"scenario '{sc['name']}': expect '{key}' must be {what}")
 
@@ -145,7 +169,9 @@ def stand_in_registry(real: OperationRegistry, results: Mapping[str, Any]) -> Op
             calls[_name] = n + 1
             if isinstance(given, list):
                 if n >= len(given):
-                    raise _Failed(f"service operation '{_name}' ran {n + 1} times; the scenario gives {len(given)} results")
+                    raise _Failed(
+                        f"service operation '{_name}' ran {n + 1} times; the scenario gives {len(given)} results"
+                    )
                 given = given[n]
             return given
 
@@ -163,14 +189,20 @@ class _Budget:
     def __call__(self, _task: Task | None = None) -> None:
         self.steps_left -= 1
         if self.steps_left < 0:
-            raise _Failed(f"the diagram ran more than {MAX_ENGINE_STEPS} steps without waiting: "
-                          "does it loop without a way out?")
+            raise _Failed(
+                f"the diagram ran more than {MAX_ENGINE_STEPS} steps without waiting: "
+                "does it loop without a way out?"
+            )
         if time.monotonic() > self.deadline:
             raise _Failed("the scenario ran out of time: does the diagram loop without a way out?")
 
 
-def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict[str, Any],
-                 seconds: float = SCENARIO_SECONDS) -> ScenarioResult:
+def run_scenario(
+    parsed: ParsedProcess,
+    operations: OperationRegistry,
+    scenario: dict[str, Any],
+    seconds: float = SCENARIO_SECONDS,
+) -> ScenarioResult:
     name = scenario.get("name", "?")
     visited: list[str] = []
     try:
@@ -179,40 +211,58 @@ def run_scenario(parsed: ParsedProcess, operations: OperationRegistry, scenario:
         end = _end_event(wf) if wf.is_completed() else None
         expect = scenario.get("expect", {})
         if end is None and not any(expect.get(key) not in (None, []) for key in EXPECTATIONS):
-            raise _Failed("the scenario neither reaches an end event nor expects anything: "
-                          "add steps or an expectation")
+            raise _Failed(
+                "the scenario neither reaches an end event nor expects anything: "
+                "add steps or an expectation"
+            )
         _expect(expect, wf, end, visited)
     except (_Failed, ScenarioError) as err:
         return ScenarioResult(name, False, str(err), visited=visited)
     except (SpiffWorkflowException, EngineError) as err:
-        return ScenarioResult(name, False, f"the diagram failed: {_root_cause(err)}", visited=visited)
+        return ScenarioResult(
+            name, False, f"the diagram failed: {_root_cause(err)}", visited=visited
+        )
     except RecursionError:
-        return ScenarioResult(name, False, "the scenario's data is nested too deeply", visited=visited)
+        return ScenarioResult(
+            name, False, "the scenario's data is nested too deeply", visited=visited
+        )
     return ScenarioResult(name, True, "", end=end, visited=visited)
 
 
-def run_all(parsed: ParsedProcess, operations: OperationRegistry, scenarios: list[dict[str, Any]]) -> list[ScenarioResult]:
+def run_all(
+    parsed: ParsedProcess, operations: OperationRegistry, scenarios: list[dict[str, Any]]
+) -> list[ScenarioResult]:
     """Every scenario, within ``TOTAL_SECONDS`` together: those left when time is up fail unrun."""
     deadline = time.monotonic() + TOTAL_SECONDS
     results = []
     for sc in scenarios:
         left = deadline - time.monotonic()
         if left <= 0:
-            results.append(ScenarioResult(sc.get("name", "?"), False,
-                                          "not run: the scenarios before it used all the time"))
+            results.append(
+                ScenarioResult(
+                    sc.get("name", "?"), False, "not run: the scenarios before it used all the time"
+                )
+            )
         else:
             results.append(run_scenario(parsed, operations, sc, min(SCENARIO_SECONDS, left)))
     return results
 
 
-def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict[str, Any], budget: _Budget) -> BpmnWorkflow:
+def _run(
+    parsed: ParsedProcess, operations: OperationRegistry, scenario: dict[str, Any], budget: _Budget
+) -> BpmnWorkflow:
     registry = stand_in_registry(operations, scenario.get("services", {}))
 
     def context(task: Task) -> OperationContext:
         # no database in a scenario run: the stand-in operations never touch the session
-        return OperationContext(session=None,  # type: ignore[arg-type]
-                                instance_id=0, task_name=task.task_spec.name, data=task.data,
-                                now=datetime.now(UTC), services=None)
+        return OperationContext(
+            session=None,  # type: ignore[arg-type]
+            instance_id=0,
+            task_name=task.task_spec.name,
+            data=task.data,
+            now=datetime.now(UTC),
+            services=None,
+        )
 
     wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
     wf.script_engine = SafeScriptEngine(registry, context)
@@ -221,16 +271,22 @@ def _run(parsed: ParsedProcess, operations: OperationRegistry, scenario: dict[st
         if "task" in step:
             task = _find(wf, step["task"], TaskState.READY, manual=True)
             if task is None:
-                raise _Failed(f"step {i}: the task '{step['task']}' is not waiting; waiting: {_waiting(wf)}")
+                raise _Failed(
+                    f"step {i}: the task '{step['task']}' is not waiting; waiting: {_waiting(wf)}"
+                )
             data = step.get("data") or {}
             if not isinstance(data, dict):
                 raise ScenarioError(f"step {i}: data must be an object")
-            task.data.update(json.loads(json.dumps(data)))  # a copy: scenarios never share nested values
+            task.data.update(
+                json.loads(json.dumps(data))
+            )  # a copy: scenarios never share nested values
             task.run()
         else:
             task = _find(wf, step["timer"], TaskState.WAITING)
             if task is None:
-                raise _Failed(f"step {i}: the timer '{step['timer']}' is not waiting; waiting: {_waiting(wf)}")
+                raise _Failed(
+                    f"step {i}: the timer '{step['timer']}' is not waiting; waiting: {_waiting(wf)}"
+                )
             spiff_internals.fire_event(task)
         _advance(wf, budget)
     return wf
@@ -265,9 +321,14 @@ def _find(wf: BpmnWorkflow, name: str, state: TaskState, manual: bool | None = N
 
 
 def _waiting(wf: BpmnWorkflow) -> str:
-    names = sorted({t.task_spec.name for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-                   | {t.task_spec.name for t in wf.get_tasks(state=TaskState.WAITING)
-                      if getattr(t.task_spec, "event_definition", None) is not None})
+    names = sorted(
+        {t.task_spec.name for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+        | {
+            t.task_spec.name
+            for t in wf.get_tasks(state=TaskState.WAITING)
+            if getattr(t.task_spec, "event_definition", None) is not None
+        }
+    )
     return ", ".join(names) or "nothing"
 
 
@@ -277,8 +338,11 @@ def _completed(wf: BpmnWorkflow) -> list[str]:
 
 
 def _end_event(wf: BpmnWorkflow) -> str | None:
-    ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)
-            if isinstance(t.task_spec, EndEvent)]
+    ends = [
+        t
+        for t in wf.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)
+        if isinstance(t.task_spec, EndEvent)
+    ]
     return max(ends, key=lambda t: t.last_state_change).task_spec.name if ends else None
 
 
@@ -286,7 +350,9 @@ def _expect(expect: dict[str, Any], wf: BpmnWorkflow, end: str | None, visited: 
     wanted_end = expect.get("end")
     if wanted_end is not None:
         if not wf.is_completed():
-            raise _Failed(f"expected to end at '{wanted_end}', but the process still waits at: {_waiting(wf)}")
+            raise _Failed(
+                f"expected to end at '{wanted_end}', but the process still waits at: {_waiting(wf)}"
+            )
         if end != wanted_end:
             raise _Failed(f"expected to end at '{wanted_end}', but it ended at '{end}'")
     missing = [name for name in expect.get("visited", []) if name not in visited]
@@ -297,4 +363,6 @@ def _expect(expect: dict[str, Any], wf: BpmnWorkflow, end: str | None, visited: 
         raise _Failed(f"expected not to pass through {', '.join(never)}, but it did")
     waiting = expect.get("waiting")
     if waiting is not None and _waiting(wf) != ", ".join(sorted(waiting)):
-        raise _Failed(f"expected to wait at {', '.join(sorted(waiting))}, but it waits at {_waiting(wf)}")
+        raise _Failed(
+            f"expected to wait at {', '.join(sorted(waiting))}, but it waits at {_waiting(wf)}"
+        )

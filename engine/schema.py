@@ -4,6 +4,7 @@ The migrations and their ``alembic.ini`` live in the ``migrations`` package, whi
 carries, so ``saygac migrate`` works from an installed wheel as from a checkout
 (``alembic -c migrations/alembic.ini …`` for Alembic's own commands).
 """
+
 from __future__ import annotations
 
 from alembic import command

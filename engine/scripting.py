@@ -5,6 +5,7 @@ through :mod:`engine.expressions`; service tasks dispatch to the operation regis
 library does not keep a script engine across deserialisation, so the runtime attaches a
 fresh one after every load (see ``engine.runtime``).
 """
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,10 @@ from engine.operations import OperationContext, OperationRegistry
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]  # SpiffWorkflow is untyped
     def evaluate(
-        self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+        self,
+        expression: str,
+        context: dict[str, Any],
+        external_context: dict[str, Any] | None = None,
     ) -> Any:
         names = dict(context)
         if external_context:
@@ -51,24 +55,33 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc] 
                     context[key] = value
         return True
 
-    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:  # pragma: no cover - the engine overrides the path
+    def call_service(
+        self, context: dict[str, Any], **kwargs: Any
+    ) -> str:  # pragma: no cover - the engine overrides the path
         raise UnsafeExpression("service calls go through the script engine")
 
 
 class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """A script engine bound to one unit of work: it knows how to build an operation context."""
 
-    def __init__(self, operations: OperationRegistry, context_factory: Callable[..., OperationContext] | None = None):
+    def __init__(
+        self,
+        operations: OperationRegistry,
+        context_factory: Callable[..., OperationContext] | None = None,
+    ):
         super().__init__(environment=SafeEnvironment())
         self.operations = operations
         self.context_factory = context_factory
 
-    def evaluate(self, task: Task, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, task: Task, expression: str, external_context: dict[str, Any] | None = None
+    ) -> Any:
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except ExpressionError as err:
             raise WorkflowTaskException(
-                f"expression {expression!r} cannot be evaluated: {err}", task=task, exception=err) from err
+                f"expression {expression!r} cannot be evaluated: {err}", task=task, exception=err
+            ) from err
 
     def validate(self, expression: str) -> None:
         # Used by the DMN engine to decide whether to add '=='; SyntaxError means "add a left side".
@@ -91,7 +104,9 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkfl
         if missing or extra:
             raise WorkflowTaskException(
                 f"operation '{operation_name}' takes parameters {sorted(op.params)}; "
-                f"the diagram gives {sorted(params)}", task=task)
+                f"the diagram gives {sorted(params)}",
+                task=task,
+            )
         if self.context_factory is None:
             raise OperationFailed(f"operation '{operation_name}' cannot run outside a unit of work")
         ctx = self.context_factory(task)
@@ -101,6 +116,8 @@ class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkfl
             raise
         except Exception as err:  # the real error, not the library's masking NameError
             raise WorkflowTaskException(
-                f"operation '{operation_name}' failed: {type(err).__name__}: {err}", task=task, exception=err
+                f"operation '{operation_name}' failed: {type(err).__name__}: {err}",
+                task=task,
+                exception=err,
             ) from err
         return json.dumps(result if result is not None else {}, default=str)

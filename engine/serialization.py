@@ -7,6 +7,7 @@ values the loader can restore (the parent, which the children give; empty data; 
 The stored ``serializer_version`` says which format a row holds; an older library format is
 upgraded through the library's own migrations by putting the spec back in before restoring.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,13 +34,19 @@ from engine import spiff_internals as internals
 STATE_FORMAT = f"spiff-{SPIFF_FORMAT}/state-2"
 
 
-def _tasks_to_list(registry: DefaultRegistry, workflow: BpmnWorkflow | BpmnSubWorkflow) -> list[dict[str, Any]]:
+def _tasks_to_list(
+    registry: DefaultRegistry, workflow: BpmnWorkflow | BpmnSubWorkflow
+) -> list[dict[str, Any]]:
     """Each task as a small dict: id, spec, state, time, children, and only non-empty extras.
     Data is stored as the change from the parent task, as the library itself does."""
     out = []
     for task in workflow.tasks.values():
-        item: dict[str, Any] = {"i": str(task.id), "s": task.task_spec.name, "st": task.state,
-                "t": round(task.last_state_change, 3)}
+        item: dict[str, Any] = {
+            "i": str(task.id),
+            "s": task.task_spec.name,
+            "st": task.state,
+            "t": round(task.last_state_change, 3),
+        }
         if children := internals.child_ids(task):
             item["c"] = [str(c) for c in children]
         if task.triggered:
@@ -100,7 +107,9 @@ def _tasks_from_list(
     return tasks
 
 
-def _workflow_to_dict(registry: DefaultRegistry, workflow: BpmnWorkflow | BpmnSubWorkflow) -> dict[str, Any]:
+def _workflow_to_dict(
+    registry: DefaultRegistry, workflow: BpmnWorkflow | BpmnSubWorkflow
+) -> dict[str, Any]:
     """What the library's ``WorkflowConverter.to_dict`` writes, with the tasks in compact form."""
     return {
         "data": registry.convert(registry.clean(workflow.data)),
@@ -120,7 +129,9 @@ class CompactSubWorkflowConverter(BpmnSubWorkflowConverter):  # type: ignore[mis
         dct["spec"] = workflow.spec.name
         return dct
 
-    def from_dict(self, dct: dict[str, Any], task: Task, top_workflow: BpmnWorkflow) -> BpmnSubWorkflow:
+    def from_dict(
+        self, dct: dict[str, Any], task: Task, top_workflow: BpmnWorkflow
+    ) -> BpmnSubWorkflow:
         spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
         subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
         _tasks_from_list(self.registry, dct["tasks"], subprocess)
@@ -174,7 +185,9 @@ class StateSerializer:
             dct = self._serializer.to_dict(workflow)
             return json.dumps(dct, cls=encoder, separators=(",", ":"), ensure_ascii=False)
 
-    def loads(self, text: str, version: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+    def loads(
+        self, text: str, version: str, spec: Any, subprocess_specs: dict[str, Any]
+    ) -> BpmnWorkflow:
         dct = json.loads(text)
         if version == STATE_FORMAT:
             return self._serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)

@@ -11,6 +11,7 @@ environment variable, stops the program with a "did you mean" hint. ``SECTIONS``
 section (those of this module and those other packages declare); the mode defaults to
 ``production``: the embedded mode runs only when a settings file or ``saygac serve`` asks for it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,9 +33,18 @@ class SettingsError(ValueError):
 
 # Sections other packages declare with their own dataclass, read through ``Settings.section``.
 PACKAGE_SECTIONS = (
-    "login", "sessions",  # engine.identity, engine.sessions
-    "asan", "card", "oidc_egov", "oidc_staff",  # the login methods (web)
-    "plausibility", "photos", "subscriber_code", "subscriber_lookup", "review", "fields",  # workflow.services
+    "login",
+    "sessions",  # engine.identity, engine.sessions
+    "asan",
+    "card",
+    "oidc_egov",
+    "oidc_staff",  # the login methods (web)
+    "plausibility",
+    "photos",
+    "subscriber_code",
+    "subscriber_lookup",
+    "review",
+    "fields",  # workflow.services
     "operations",  # web.metrics
     "events",  # engine.webhooks
 )
@@ -105,9 +115,13 @@ class JobSettings:
     runner: str = "inline"  # "inline" runs jobs in-process after commit; "rq" enqueues to Redis
     max_attempts: int = 3
     retry_delays_seconds: tuple[int, ...] = (10, 60, 300)
-    timer_sweep_seconds: float = 5  # the sweep's pass: due timers, expired leases, jobs the queue lost
+    timer_sweep_seconds: float = (
+        5  # the sweep's pass: due timers, expired leases, jobs the queue lost
+    )
     lease_seconds: int = 20  # a running job's lease, renewed every third of it while the job runs
-    job_timeout_seconds: int = 900  # rq stops a job running longer (the lease then makes it due again)
+    job_timeout_seconds: int = (
+        900  # rq stops a job running longer (the lease then makes it due again)
+    )
     dispatch_batch: int = 100  # jobs claimed per dispatch statement
     overdue_minutes: int = 15  # queued or running longer: shown on the incidents page
 
@@ -117,8 +131,12 @@ class WorkSettings:
     lease_minutes: int = 30
     review_due_working_days: int = 2
     inspection_due_working_days: int = 3
-    holidays: tuple[str, ...] = ()  # extra days off (ISO dates) besides the public holidays of holiday_country
-    working_days: tuple[str, ...] = ()  # days made working by decree (e.g. a Saturday worked in exchange)
+    holidays: tuple[
+        str, ...
+    ] = ()  # extra days off (ISO dates) besides the public holidays of holiday_country
+    working_days: tuple[
+        str, ...
+    ] = ()  # days made working by decree (e.g. a Saturday worked in exchange)
     holiday_country: str = "AZ"  # public holidays from the ``holidays`` package
 
 
@@ -132,11 +150,15 @@ class Settings:
     jobs: JobSettings = field(default_factory=JobSettings)
     work: WorkSettings = field(default_factory=WorkSettings)
     raw: dict[str, typing.Any] = field(default_factory=dict, repr=False, compare=False)
-    environ: typing.Mapping[str, str] | None = field(default=None, repr=False, compare=False)  # None: os.environ
+    environ: typing.Mapping[str, str] | None = field(
+        default=None, repr=False, compare=False
+    )  # None: os.environ
 
     def section(self, name: str, cls: type[_S]) -> _S:
         """Build another package's typed settings dataclass from section ``name``."""
-        return build_section(cls, name, self.raw.get(name, {}), os.environ if self.environ is None else self.environ)
+        return build_section(
+            cls, name, self.raw.get(name, {}), os.environ if self.environ is None else self.environ
+        )
 
     def path(self, value: str) -> Path:
         """A relative path setting is relative to the project root."""
@@ -150,7 +172,10 @@ class Settings:
     def value(self, section: str, key: str, default: typing.Any = None) -> typing.Any:
         """One setting as written (environment first, then the file), untyped, for checks across packages."""
         environ = os.environ if self.environ is None else self.environ
-        return environ.get(f"{ENV_PREFIX}{section.upper()}__{key.upper()}", self.raw.get(section, {}).get(key, default))
+        return environ.get(
+            f"{ENV_PREFIX}{section.upper()}__{key.upper()}",
+            self.raw.get(section, {}).get(key, default),
+        )
 
 
 def _coerce(value: typing.Any, typ: typing.Any, where: str) -> typing.Any:
@@ -185,7 +210,9 @@ def _coerce(value: typing.Any, typ: typing.Any, where: str) -> typing.Any:
     return value
 
 
-def build_section(cls: type[_S], name: str, values: dict[str, typing.Any], environ: typing.Mapping[str, str]) -> _S:
+def build_section(
+    cls: type[_S], name: str, values: dict[str, typing.Any], environ: typing.Mapping[str, str]
+) -> _S:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     prefix = f"{ENV_PREFIX}{name.upper()}__"
@@ -194,7 +221,9 @@ def build_section(cls: type[_S], name: str, values: dict[str, typing.Any], envir
     for env_key in sorted(k for k in environ if k.startswith(prefix)):
         key = env_key.removeprefix(prefix).lower()
         if key not in known:
-            raise SettingsError(f"{env_key} names an unknown setting [{name}] {key!r}{_hint(key, known)}")
+            raise SettingsError(
+                f"{env_key} names an unknown setting [{name}] {key!r}{_hint(key, known)}"
+            )
     kwargs: dict[str, typing.Any] = {}
     for f in dataclasses.fields(cls):
         env_key = f"{ENV_PREFIX}{name.upper()}__{f.name.upper()}"
@@ -205,8 +234,11 @@ def build_section(cls: type[_S], name: str, values: dict[str, typing.Any], envir
     return cls(**kwargs)
 
 
-def load_settings(path: str | os.PathLike[str] | None = None, environ: typing.Mapping[str, str] | None = None,
-                  overrides: dict[str, dict[str, typing.Any]] | None = None) -> Settings:
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: typing.Mapping[str, str] | None = None,
+    overrides: dict[str, dict[str, typing.Any]] | None = None,
+) -> Settings:
     """Read settings from ``path`` (or ``SAYGAC_CONFIG``, or ``config.toml``), then the environment.
 
     ``overrides`` (section → key → value) is applied over the file, for tests and tools.
@@ -219,20 +251,28 @@ def load_settings(path: str | os.PathLike[str] | None = None, environ: typing.Ma
             raw = tomllib.load(fh)
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update(values)
-    known = [f.name for f in dataclasses.fields(Settings) if f.name not in ("raw", "environ")] + list(PACKAGE_SECTIONS)
+    known = [
+        f.name for f in dataclasses.fields(Settings) if f.name not in ("raw", "environ")
+    ] + list(PACKAGE_SECTIONS)
     for section in sorted(raw):
         if section not in known:
             raise SettingsError(f"unknown settings section [{section}]{_hint(section, known)}")
     for env_key in sorted(k for k in environ if k.startswith(ENV_PREFIX) and "__" in k):
         section = env_key.removeprefix(ENV_PREFIX).split("__", 1)[0].lower()
         if section not in known:
-            raise SettingsError(f"{env_key} names an unknown settings section [{section}]{_hint(section, known)}")
+            raise SettingsError(
+                f"{env_key} names an unknown settings section [{section}]{_hint(section, known)}"
+            )
     sections: dict[str, typing.Any] = {}
     for f in dataclasses.fields(Settings):
         if f.name in ("raw", "environ"):
             continue
-        sections[f.name] = build_section(typing.get_type_hints(Settings)[f.name], f.name, raw.get(f.name, {}), environ)
+        sections[f.name] = build_section(
+            typing.get_type_hints(Settings)[f.name], f.name, raw.get(f.name, {}), environ
+        )
     if sections["app"].mode not in MODES:
-        raise SettingsError(f"[app] mode must be one of {', '.join(MODES)}, not {sections['app'].mode!r}"
-                            f"{_hint(sections['app'].mode, MODES)}")
+        raise SettingsError(
+            f"[app] mode must be one of {', '.join(MODES)}, not {sections['app'].mode!r}"
+            f"{_hint(sections['app'].mode, MODES)}"
+        )
     return Settings(**sections, raw=raw, environ=None if environ is os.environ else environ)

@@ -4,6 +4,7 @@ A version is identified by the SHA-256 of its files; deploying unchanged files r
 existing version, a changed file becomes a new one. Running instances keep their version.
 Parsing costs about a millisecond per diagram, so each version is parsed once per process.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,11 @@ def content_hash(files: Mapping[str, str]) -> str:
 
 
 def read_directory(path: Path) -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(path).iterdir())
-            if p.suffix in (".bpmn", ".dmn")}
+    return {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(Path(path).iterdir())
+        if p.suffix in (".bpmn", ".dmn")
+    }
 
 
 class SpecRegistry:
@@ -57,19 +61,44 @@ class SpecRegistry:
             return [err]
         return self.checker(parsed, files) if self.checker else []
 
-    def deploy(self, session: Session, process_id: str, files: Mapping[str, str], *,
-               deployed_by_id: int | None = None, reason: str = "", scenarios: list[Any] | None = None) -> ProcessVersion:
+    def deploy(
+        self,
+        session: Session,
+        process_id: str,
+        files: Mapping[str, str],
+        *,
+        deployed_by_id: int | None = None,
+        reason: str = "",
+        scenarios: list[Any] | None = None,
+    ) -> ProcessVersion:
         digest = content_hash(files)
-        existing = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))
+        existing = session.scalar(
+            select(ProcessVersion).where(ProcessVersion.content_hash == digest)
+        )
         if existing is not None:
             if existing.process_id != process_id:
-                raise DiagramError(f"these files are already deployed as process {existing.process_id}")
+                raise DiagramError(
+                    f"these files are already deployed as process {existing.process_id}"
+                )
             return existing
         parsed = self.validate(process_id, files)
-        number = (session.scalar(select(func.max(ProcessVersion.version))
-                                 .where(ProcessVersion.process_id == process_id)) or 0) + 1
-        row = ProcessVersion(process_id=process_id, version=number, content_hash=digest, files=dict(files),
-                             deployed_by_id=deployed_by_id, reason=reason, scenarios=list(scenarios or []))
+        number = (
+            session.scalar(
+                select(func.max(ProcessVersion.version)).where(
+                    ProcessVersion.process_id == process_id
+                )
+            )
+            or 0
+        ) + 1
+        row = ProcessVersion(
+            process_id=process_id,
+            version=number,
+            content_hash=digest,
+            files=dict(files),
+            deployed_by_id=deployed_by_id,
+            reason=reason,
+            scenarios=list(scenarios or []),
+        )
         session.add(row)
         session.flush()
         with self._lock:
@@ -77,17 +106,24 @@ class SpecRegistry:
         return row
 
     def latest(self, session: Session, process_id: str) -> ProcessVersion:
-        row = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-                             .order_by(ProcessVersion.version.desc()).limit(1))
+        row = session.scalar(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        )
         if row is None:
             raise NotFound(f"process {process_id} has no deployed version")
         return row
 
     def latest_id(self, session: Session, process_id: str) -> tuple[int, int]:
         """(id, version number) of the newest version, without reading its files."""
-        row = session.execute(select(ProcessVersion.id, ProcessVersion.version)
-                              .where(ProcessVersion.process_id == process_id)
-                              .order_by(ProcessVersion.version.desc()).limit(1)).first()
+        row = session.execute(
+            select(ProcessVersion.id, ProcessVersion.version)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        ).first()
         if row is None:
             raise NotFound(f"process {process_id} has no deployed version")
         return row.id, row.version

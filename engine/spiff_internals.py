@@ -18,6 +18,7 @@ The rest of ``engine/`` uses the library's public API; what follows has no publi
 ``tests/unit/test_spiff_internals.py`` pins each of these against the installed version;
 ``SUPPORTED`` is the range it is known to hold for (``pyproject.toml`` pins the same range).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator

@@ -4,6 +4,7 @@ Nothing here commits: the caller (a web request) owns the unit of work, except
 :func:`migrate_one`, which the caller runs in a unit of work of its own per instance so one
 failure leaves that instance untouched and the others moved.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -26,23 +27,43 @@ from engine.specs import SpecRegistry
 if TYPE_CHECKING:
     from engine.runtime import Runtime
 
-DI_NAMESPACES = ("http://www.omg.org/spec/BPMN/20100524/DI", "https://www.omg.org/spec/DMN/20191111/DMNDI/",
-                 "http://www.omg.org/spec/DD/20100524/DC", "http://www.omg.org/spec/DD/20100524/DI")
-_CONTAINERS = {"process", "subProcess", "laneSet", "collaboration", "definitions", "decision", "decisionTable"}
+DI_NAMESPACES = (
+    "http://www.omg.org/spec/BPMN/20100524/DI",
+    "https://www.omg.org/spec/DMN/20191111/DMNDI/",
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+)
+_CONTAINERS = {
+    "process",
+    "subProcess",
+    "laneSet",
+    "collaboration",
+    "definitions",
+    "decision",
+    "decisionTable",
+}
 _SKIP = {"incoming", "outgoing"}  # the sequence flows' sourceRef/targetRef say the same
 
 
 # -- diff -----------------------------------------------------------------------------------------
 
+
 @dataclass
 class Diff:
-    added: dict[str, dict[str, str]] = field(default_factory=dict)     # element id -> its properties
+    added: dict[str, dict[str, str]] = field(default_factory=dict)  # element id -> its properties
     removed: dict[str, dict[str, str]] = field(default_factory=dict)
-    changed: dict[str, dict[str, tuple[str | None, str | None]]] = field(default_factory=dict)  # id -> {property: (old, new)}
+    changed: dict[str, dict[str, tuple[str | None, str | None]]] = field(
+        default_factory=dict
+    )  # id -> {property: (old, new)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"added": self.added, "removed": self.removed,
-                "changed": {k: {p: list(v) for p, v in props.items()} for k, props in self.changed.items()}}
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "changed": {
+                k: {p: list(v) for p, v in props.items()} for k, props in self.changed.items()
+            },
+        }
 
 
 def elements(files: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -105,13 +126,16 @@ def diff(old_files: Mapping[str, str], new_files: Mapping[str, str]) -> Diff:
         result.removed[key] = old[key]
     for key in sorted(old.keys() & new.keys()):
         a, b = old[key], new[key]
-        changes = {p: (a.get(p), b.get(p)) for p in sorted(a.keys() | b.keys()) if a.get(p) != b.get(p)}
+        changes = {
+            p: (a.get(p), b.get(p)) for p in sorted(a.keys() | b.keys()) if a.get(p) != b.get(p)
+        }
         if changes:
             result.changed[key] = changes
     return result
 
 
 # -- deploy ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Check:
@@ -123,8 +147,13 @@ class Check:
         return not self.problems and bool(self.results) and all(r.passed for r in self.results)
 
 
-def check_draft(specs: SpecRegistry, operations: OperationRegistry, process_id: str,
-                files: Mapping[str, str], scenarios: list[dict[str, Any]]) -> Check:
+def check_draft(
+    specs: SpecRegistry,
+    operations: OperationRegistry,
+    process_id: str,
+    files: Mapping[str, str],
+    scenarios: list[dict[str, Any]],
+) -> Check:
     """Validation (schema, parse, saygac's checks) and, when it passes, every scenario in memory."""
     problems = specs.problems(process_id, files)
     if problems:
@@ -134,8 +163,17 @@ def check_draft(specs: SpecRegistry, operations: OperationRegistry, process_id: 
     return Check([], scenario_runner.run_all(parsed, operations, scenarios))
 
 
-def deploy(session: Session, specs: SpecRegistry, operations: OperationRegistry, process_id: str,
-           files: Mapping[str, str], scenarios: list[dict[str, Any]], *, actor: Actor, reason: str) -> ProcessVersion:
+def deploy(
+    session: Session,
+    specs: SpecRegistry,
+    operations: OperationRegistry,
+    process_id: str,
+    files: Mapping[str, str],
+    scenarios: list[dict[str, Any]],
+    *,
+    actor: Actor,
+    reason: str,
+) -> ProcessVersion:
     """A new immutable version, only with a reason, no problems and every scenario passing."""
     reason = (reason or "").strip()
     if not reason:
@@ -148,18 +186,34 @@ def deploy(session: Session, specs: SpecRegistry, operations: OperationRegistry,
     failed = [r.name for r in check.results if not r.passed]
     if failed:
         raise EngineError(f"these scenarios fail: {', '.join(failed)}")
-    before = session.scalar(select(func.count(ProcessVersion.id)).where(ProcessVersion.process_id == process_id))
-    version = specs.deploy(session, process_id, files, deployed_by_id=actor.id, reason=reason, scenarios=scenarios)
-    after = session.scalar(select(func.count(ProcessVersion.id)).where(ProcessVersion.process_id == process_id))
+    before = session.scalar(
+        select(func.count(ProcessVersion.id)).where(ProcessVersion.process_id == process_id)
+    )
+    version = specs.deploy(
+        session, process_id, files, deployed_by_id=actor.id, reason=reason, scenarios=scenarios
+    )
+    after = session.scalar(
+        select(func.count(ProcessVersion.id)).where(ProcessVersion.process_id == process_id)
+    )
     if after == before:
         raise EngineError(f"these files are already version {version.version}")
-    record(session, "process_deployed", actor=actor, entity=f"process_version:{version.id}",
-           detail={"process": process_id, "version": version.version, "reason": reason[:500],
-                   "scenarios": len(scenarios)})
+    record(
+        session,
+        "process_deployed",
+        actor=actor,
+        entity=f"process_version:{version.id}",
+        detail={
+            "process": process_id,
+            "version": version.version,
+            "reason": reason[:500],
+            "scenarios": len(scenarios),
+        },
+    )
     return version
 
 
 # -- migration ------------------------------------------------------------------------------------
+
 
 @dataclass
 class PlanEntry:
@@ -171,12 +225,21 @@ class PlanEntry:
 
 
 def waiting_instances(session: Session, version: ProcessVersion) -> list[int]:
-    return list(session.scalars(select(ProcessInstance.id).where(
-        ProcessInstance.version_id == version.id, ProcessInstance.status.in_(("waiting", "running")))
-        .order_by(ProcessInstance.id)))
+    return list(
+        session.scalars(
+            select(ProcessInstance.id)
+            .where(
+                ProcessInstance.version_id == version.id,
+                ProcessInstance.status.in_(("waiting", "running")),
+            )
+            .order_by(ProcessInstance.id)
+        )
+    )
 
 
-def dry_run(session: Session, runtime: Runtime, source: ProcessVersion, target: ProcessVersion) -> list[PlanEntry]:
+def dry_run(
+    session: Session, runtime: Runtime, source: ProcessVersion, target: ProcessVersion
+) -> list[PlanEntry]:
     """Which waiting instances of ``source`` can move to ``target``, and why not."""
     if source.process_id != target.process_id or source.id == target.id:
         raise EngineError("choose two different versions of the same process")
@@ -184,17 +247,30 @@ def dry_run(session: Session, runtime: Runtime, source: ProcessVersion, target: 
     for instance_id in waiting_instances(session, source):
         instance = session.get_one(ProcessInstance, instance_id)
         wf = runtime.load_workflow(session, instance)
-        waiting = sorted({t.task_spec.name for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
-                          if t.task_spec.bpmn_id})
+        waiting = sorted(
+            {
+                t.task_spec.name
+                for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+                if t.task_spec.bpmn_id
+            }
+        )
         try:
             check = runtime.check_migration(session, instance, target)
-            plan.append(PlanEntry(instance_id, check.movable, waiting, check.reasons, check.restarts))
+            plan.append(
+                PlanEntry(instance_id, check.movable, waiting, check.reasons, check.restarts)
+            )
         except Exception as err:  # noqa: BLE001  (a state the library cannot diff is a reason, not a crash)
             plan.append(PlanEntry(instance_id, False, waiting, [f"cannot be compared: {err}"], []))
     return plan
 
 
-def migrate_one(sessions: Callable[[], Session], runtime: Runtime, instance_id: int, target_id: int, actor: Actor) -> tuple[bool, str]:
+def migrate_one(
+    sessions: Callable[[], Session],
+    runtime: Runtime,
+    instance_id: int,
+    target_id: int,
+    actor: Actor,
+) -> tuple[bool, str]:
     """Move one instance in its own unit of work; on failure nothing of it changes."""
     with sessions() as session:
         try:
@@ -207,8 +283,23 @@ def migrate_one(sessions: Callable[[], Session], runtime: Runtime, instance_id: 
             return False, str(err) or type(err).__name__
 
 
-def record_migration(session: Session, actor: Actor, source: ProcessVersion, target: ProcessVersion,
-                     moved: list[int], failed: dict[int, str]) -> None:
-    record(session, "instances_migrated", actor=actor, entity=f"process_version:{target.id}",
-           detail={"from": source.version, "to": target.version, "moved": moved[:1000],
-                   "failed": {str(k): v[:200] for k, v in list(failed.items())[:1000]}})
+def record_migration(
+    session: Session,
+    actor: Actor,
+    source: ProcessVersion,
+    target: ProcessVersion,
+    moved: list[int],
+    failed: dict[int, str],
+) -> None:
+    record(
+        session,
+        "instances_migrated",
+        actor=actor,
+        entity=f"process_version:{target.id}",
+        detail={
+            "from": source.version,
+            "to": target.version,
+            "moved": moved[:1000],
+            "failed": {str(k): v[:200] for k, v in list(failed.items())[:1000]},
+        },
+    )

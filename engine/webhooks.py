@@ -22,6 +22,7 @@ error on the incidents page, where an admin can retry it.
 transaction as the change it reports, so an event exists if and only if the change committed;
 delivery is at least once, and the event id makes it once for the receiver.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,23 +55,36 @@ class DeliveryFailed(Exception):
     """The subscriber did not take the event (the job outbox retries it)."""
 
 
-def emit(session: Session, settings: EventSettings, kind: str, data: dict[str, Any], now: datetime) -> str | None:
+def emit(
+    session: Session, settings: EventSettings, kind: str, data: dict[str, Any], now: datetime
+) -> str | None:
     """Queue ``kind`` with ``data`` for every subscriber; returns the event id (None: no subscribers)."""
     if kind not in TYPES:
         raise ValueError(f"unknown event type {kind!r}")
     if not settings.subscribers:
         return None
     event_id = str(uuid.uuid4())
-    body = json.dumps({"id": event_id, "type": kind, "created": now.isoformat(), "data": data},
-                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    body = json.dumps(
+        {"id": event_id, "type": kind, "created": now.isoformat(), "data": data},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     for url in settings.subscribers:
-        jobs.enqueue(session, DELIVER_EVENT_JOB, {"event_id": event_id, "type": kind, "url": url, "body": body},
-                     queue=EVENT_QUEUE, now=now)
+        jobs.enqueue(
+            session,
+            DELIVER_EVENT_JOB,
+            {"event_id": event_id, "type": kind, "url": url, "body": body},
+            queue=EVENT_QUEUE,
+            now=now,
+        )
     return event_id
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
     return f"v1={digest}"
 
 
@@ -78,19 +92,37 @@ def deliver(settings: EventSettings, args: dict[str, Any], now: datetime) -> Non
     """One delivery attempt; :class:`DeliveryFailed` unless the subscriber answered 2xx."""
     body = args["body"].encode()
     timestamp = int(now.timestamp())
-    headers = {"Content-Type": "application/json", "User-Agent": "saygac-events/1",
-               "Saygac-Event-Id": args["event_id"], "Saygac-Event-Type": args["type"],
-               "Saygac-Timestamp": str(timestamp), "Saygac-Signature": signature(settings.secret, timestamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "saygac-events/1",
+        "Saygac-Event-Id": args["event_id"],
+        "Saygac-Event-Type": args["type"],
+        "Saygac-Timestamp": str(timestamp),
+        "Saygac-Signature": signature(settings.secret, timestamp, body),
+    }
     try:
-        response = requests.post(args["url"], data=body, headers=headers, timeout=settings.timeout_seconds,
-                                 allow_redirects=False)
+        response = requests.post(
+            args["url"],
+            data=body,
+            headers=headers,
+            timeout=settings.timeout_seconds,
+            allow_redirects=False,
+        )
     except requests.RequestException as err:
         raise DeliveryFailed(f"{args['type']} {args['event_id']}: {type(err).__name__}") from err
     if not 200 <= response.status_code < 300:
-        raise DeliveryFailed(f"{args['type']} {args['event_id']}: the subscriber answered {response.status_code}")
+        raise DeliveryFailed(
+            f"{args['type']} {args['event_id']}: the subscriber answered {response.status_code}"
+        )
 
 
-def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime, tolerance_seconds: int = 300) -> bool:
+def verify(
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    tolerance_seconds: int = 300,
+) -> bool:
     """For receivers (and tests): is this a fresh delivery signed with ``secret``?"""
     try:
         timestamp = int(headers.get("Saygac-Timestamp", ""))

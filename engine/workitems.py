@@ -4,6 +4,7 @@ The runtime keeps the projection in step with the engine in the same transaction
 queries and claim operations here are what the web layer calls. Claims are single
 conditional UPDATEs, so two people claiming at once cannot both win.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +43,12 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
         if reach == "all":
             parts.append(in_lane)
         elif reach == "unit_or_assigned":
-            parts.append(and_(in_lane, or_(WorkItem.unit_id == actor.unit_id, WorkItem.assignee_id == actor.id)))
+            parts.append(
+                and_(
+                    in_lane,
+                    or_(WorkItem.unit_id == actor.unit_id, WorkItem.assignee_id == actor.id),
+                )
+            )
         elif reach == "assigned":
             parts.append(and_(in_lane, WorkItem.assignee_id == actor.id))
     return or_(*parts) if parts else WorkItem.id.is_(None)
@@ -51,15 +57,25 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
 def resource_of(item: WorkItem) -> policy.Resource:
     """The item as the policy sees it (a citizen's task is their draft: theirs alone)."""
     citizen = item.role == "citizen"
-    return policy.Resource("work_item", lane=item.role, unit_id=item.unit_id, assignee_id=item.assignee_id,
-                           owner_id=item.assignee_id if citizen else None, draft=citizen)
+    return policy.Resource(
+        "work_item",
+        lane=item.role,
+        unit_id=item.unit_id,
+        assignee_id=item.assignee_id,
+        owner_id=item.assignee_id if citizen else None,
+        draft=citizen,
+    )
 
 
 def open_items_for(session: Session, actor: Actor, limit: int = 50) -> list[WorkItem]:
-    return list(session.scalars(
-        select(WorkItem).where(WorkItem.state == "open", visible_to(actor))
-        .order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(WorkItem)
+            .where(WorkItem.state == "open", visible_to(actor))
+            .order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+            .limit(limit)
+        )
+    )
 
 
 def get_for(session: Session, item_id: int, actor: Actor) -> WorkItem:
@@ -77,13 +93,21 @@ def _holder_label(session: Session, account_id: int | None) -> str | None:
     return account.display_name if account else None
 
 
-def claim(session: Session, item_id: int, actor: Actor, now: datetime, lease: timedelta) -> WorkItem:
+def claim(
+    session: Session, item_id: int, actor: Actor, now: datetime, lease: timedelta
+) -> WorkItem:
     """Take an item (or renew one's own lease). Exactly one of two simultaneous claimants wins."""
     item = session.scalar(
         update(WorkItem)
         .where(
-            WorkItem.id == item_id, visible_to(actor), WorkItem.state == "open",
-            or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.id, WorkItem.lease_until < now),
+            WorkItem.id == item_id,
+            visible_to(actor),
+            WorkItem.state == "open",
+            or_(
+                WorkItem.claimed_by_id.is_(None),
+                WorkItem.claimed_by_id == actor.id,
+                WorkItem.lease_until < now,
+            ),
         )
         .values(claimed_by_id=actor.id, lease_until=now + lease)
         .returning(WorkItem)
@@ -96,8 +120,15 @@ def claim(session: Session, item_id: int, actor: Actor, now: datetime, lease: ti
             raise WorkItemConflict("this task has already been completed")
         holder = _holder_label(session, item.claimed_by_id)
         raise WorkItemConflict(f"this task is being worked on by {holder}", holder=holder)
-    record(session, "work_item_claimed", actor=actor, at=now, instance_id=item.instance_id,
-           entity=f"work_item:{item.id}", detail={"task": item.task_name})
+    record(
+        session,
+        "work_item_claimed",
+        actor=actor,
+        at=now,
+        instance_id=item.instance_id,
+        entity=f"work_item:{item.id}",
+        detail={"task": item.task_name},
+    )
     eventlog.record(session, eventlog.TASK_CLAIMED, item.instance_id, now, item=item)
     return item
 
@@ -108,8 +139,15 @@ def release(session: Session, item_id: int, actor: Actor, now: datetime) -> Work
         raise WorkItemError("you do not hold this task")
     item.claimed_by_id = None
     item.lease_until = None
-    record(session, "work_item_released", actor=actor, at=now, instance_id=item.instance_id,
-           entity=f"work_item:{item.id}", detail={"task": item.task_name})
+    record(
+        session,
+        "work_item_released",
+        actor=actor,
+        at=now,
+        instance_id=item.instance_id,
+        entity=f"work_item:{item.id}",
+        detail={"task": item.task_name},
+    )
     return item
 
 
@@ -119,8 +157,16 @@ def check_can_complete(item: WorkItem, actor: Actor, now: datetime) -> None:
         raise WorkItemConflict("this task has already been completed")
     if item.assignee_id == actor.id and item.claimed_by_id in (None, actor.id):
         return
-    if item.claimed_by_id == actor.id and item.lease_until is not None and as_utc(item.lease_until) > now:
+    if (
+        item.claimed_by_id == actor.id
+        and item.lease_until is not None
+        and as_utc(item.lease_until) > now
+    ):
         return
-    if item.claimed_by_id not in (None, actor.id) and item.lease_until and as_utc(item.lease_until) > now:
+    if (
+        item.claimed_by_id not in (None, actor.id)
+        and item.lease_until
+        and as_utc(item.lease_until) > now
+    ):
         raise WorkItemConflict("this task is being worked on by someone else")
     raise WorkItemError("claim this task before completing it")

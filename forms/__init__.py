@@ -1,4 +1,5 @@
 """WTForms classes, one per user task's formKey. No web framework imports: the web layer binds them."""
+
 from __future__ import annotations
 
 from forms.base import FormContext, TaskForm

@@ -1,4 +1,5 @@
 """The base of every task form: it is built with a context that lets it check against the records."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,8 +26,12 @@ class FormContext:
     # counts a subscriber-code lookup in the actor's short window, False when it is used up (the web
     # layer passes its Flask-Limiter counter, web.limits.lookup_window)
     lookup_window: Callable[[], bool] | None = None
-    uploads: dict = field(default_factory=dict)  # field name -> stored_file id, filled by the web layer
-    translate: Callable[[str], str] = staticmethod(lambda text: text)  # the web layer passes gettext
+    uploads: dict = field(
+        default_factory=dict
+    )  # field name -> stored_file id, filled by the web layer
+    translate: Callable[[str], str] = staticmethod(
+        lambda text: text
+    )  # the web layer passes gettext
 
 
 class TaskForm(Form):
@@ -42,14 +47,22 @@ class TaskForm(Form):
         and the answer is kept as typed. Fields inside lists are the list's validator's business."""
         refused = {}
         for name, answer in self._fields.items():
-            if isinstance(answer, StringField) and not isinstance(answer, HiddenField) and isinstance(answer.data, str):
+            if (
+                isinstance(answer, StringField)
+                and not isinstance(answer, HiddenField)
+                and isinstance(answer.data, str)
+            ):
                 try:
-                    answer.data = normalise.text(answer.data, multiline=isinstance(answer, TextAreaField))
+                    answer.data = normalise.text(
+                        answer.data, multiline=isinstance(answer, TextAreaField)
+                    )
                 except normalise.Refused as err:
                     refused[name] = self.message(err.message)
         ok = super().validate(extra_validators)
         for name, message in refused.items():
-            self._fields[name].errors = [message]  # the reason, not what other checks made of the raw text
+            self._fields[name].errors = [
+                message
+            ]  # the reason, not what other checks made of the raw text
         self._errors = None  # WTForms caches form.errors
         return ok and not refused
 

@@ -1,4 +1,5 @@
 """Staff forms: the operator's review, the unit head's escalation, the inspector's visit."""
+
 from __future__ import annotations
 
 import re
@@ -38,16 +39,28 @@ class ReviewForm(TaskForm):
     "accept" is offered only as an override that needs a configured reason and the operator's
     words; the task handler checks the same rule (:func:`workflow.review.check_decision`)."""
 
-    decision = RadioField(N_("Decision"), choices=[
-        SelectChoice("accept", N_("Accept: post the reading and form the invoice")),
-        SelectChoice("inspect", N_("Send to an inspector for an on-site check")),
-        SelectChoice("reject", N_("Reject")),
-    ], validators=[InputRequired(N_("Choose a decision"))])
-    override_key = SelectField(N_("Reason for accepting without a site visit"), choices=[], validate_choice=False)
-    override_reason = TextAreaField(N_("Why the reading can be posted as it is"), validators=[Length(max=1000)])
+    decision = RadioField(
+        N_("Decision"),
+        choices=[
+            SelectChoice("accept", N_("Accept: post the reading and form the invoice")),
+            SelectChoice("inspect", N_("Send to an inspector for an on-site check")),
+            SelectChoice("reject", N_("Reject")),
+        ],
+        validators=[InputRequired(N_("Choose a decision"))],
+    )
+    override_key = SelectField(
+        N_("Reason for accepting without a site visit"), choices=[], validate_choice=False
+    )
+    override_reason = TextAreaField(
+        N_("Why the reading can be posted as it is"), validators=[Length(max=1000)]
+    )
     reject_key = SelectField(N_("Reason for rejection"), choices=[], validate_choice=False)
-    reject_reason = TextAreaField(N_("Reason for rejection (the citizen sees it)"), validators=[Length(max=1000)])
-    inspection_instruction = TextAreaField(N_("Instruction for the inspector"), validators=[Length(max=1000)])
+    reject_reason = TextAreaField(
+        N_("Reason for rejection (the citizen sees it)"), validators=[Length(max=1000)]
+    )
+    inspection_instruction = TextAreaField(
+        N_("Instruction for the inspector"), validators=[Length(max=1000)]
+    )
 
     def __init__(self, formdata=None, *, context: FormContext, **kwargs):
         super().__init__(formdata, context=context, **kwargs)
@@ -57,7 +70,9 @@ class ReviewForm(TaskForm):
         self.flagged = app is not None and is_flagged(app)
         if self.flagged:
             self.decision.choices = [
-                SelectChoice("accept", N_("Accept despite the conflict: override, with the reason")),
+                SelectChoice(
+                    "accept", N_("Accept despite the conflict: override, with the reason")
+                ),
                 SelectChoice("inspect", N_("Send to an inspector for an on-site check")),
                 SelectChoice("reject", N_("Reject")),
             ]
@@ -83,16 +98,26 @@ class ReviewForm(TaskForm):
             raise ValidationError(self.message(N_("Give the reason for rejection")))
 
     def validate_override_key(self, field):
-        if self.flagged and self.decision.data == "accept" and field.data not in self.override_reasons:
-            raise ValidationError(self.message(N_("Choose why the application can be accepted without a site visit")))
+        if (
+            self.flagged
+            and self.decision.data == "accept"
+            and field.data not in self.override_reasons
+        ):
+            raise ValidationError(
+                self.message(N_("Choose why the application can be accepted without a site visit"))
+            )
 
     def validate_override_reason(self, field):
         if self.flagged and self.decision.data == "accept" and not (field.data or "").strip():
-            raise ValidationError(self.message(N_("Say in your words why the reading can be posted as it is")))
+            raise ValidationError(
+                self.message(N_("Say in your words why the reading can be posted as it is"))
+            )
 
 
 class EscalationForm(TaskForm):
-    note = TextAreaField(N_("What was done"), validators=[DataRequired(N_("Say what was done")), Length(max=1000)])
+    note = TextAreaField(
+        N_("What was done"), validators=[DataRequired(N_("Say what was done")), Length(max=1000)]
+    )
 
 
 class InspectedMeterForm(Form):
@@ -100,27 +125,46 @@ class InspectedMeterForm(Form):
     value = StringField(N_("Reading on site"), validators=[Optional()])
     read_on = StringField(N_("Visit date"), validators=[Optional()])
     serial_confirmed = BooleanField(N_("The serial number on the meter is the one on record"))
-    seal_intact = RadioField(N_("Seal"), choices=[
-        SelectChoice("yes", N_("The seal is intact")), SelectChoice("no", N_("The seal was replaced")),
-    ], validators=[Optional()], validate_choice=False)
-    new_seal = StringField(N_("New seal number, if the seal was replaced"), validators=[Optional(), Length(max=32)])
+    seal_intact = RadioField(
+        N_("Seal"),
+        choices=[
+            SelectChoice("yes", N_("The seal is intact")),
+            SelectChoice("no", N_("The seal was replaced")),
+        ],
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    new_seal = StringField(
+        N_("New seal number, if the seal was replaced"), validators=[Optional(), Length(max=32)]
+    )
     replaced = BooleanField(N_("The meter was replaced during the visit"))
-    new_serial = StringField(N_("Serial number of the new meter"), validators=[Optional(), Length(max=32)])
-    new_initial = StringField(N_("Reading of the new meter when installed"), validators=[Optional()])
+    new_serial = StringField(
+        N_("Serial number of the new meter"), validators=[Optional(), Length(max=32)]
+    )
+    new_initial = StringField(
+        N_("Reading of the new meter when installed"), validators=[Optional()]
+    )
     photo_id = HiddenField()
 
 
 class FieldInspectionForm(TaskForm):
-    outcome = RadioField(N_("Outcome"), choices=[
-        SelectChoice("done", N_("Meter read on site")), SelectChoice("no_access", N_("No access: visit again")),
-    ], validators=[InputRequired(N_("Choose the outcome of the visit"))])
+    outcome = RadioField(
+        N_("Outcome"),
+        choices=[
+            SelectChoice("done", N_("Meter read on site")),
+            SelectChoice("no_access", N_("No access: visit again")),
+        ],
+        validators=[InputRequired(N_("Choose the outcome of the visit"))],
+    )
     visit_time = StringField(N_("Time of the visit"), validators=[Optional()])
     meters = FieldList(FormField(InspectedMeterForm), min_entries=0, max_entries=20)
     note = TextAreaField(N_("Note"), validators=[Length(max=1000)])
 
     def validate_visit_time(self, field):
         if self.outcome.data == "done" and _clock_time(field.data) is None:
-            raise ValidationError(self.message(N_("Enter the time of the visit, for example 14:30")))
+            raise ValidationError(
+                self.message(N_("Enter the time of the visit, for example 14:30"))
+            )
 
     def validate_note(self, field):
         if self.outcome.data == "no_access" and not (field.data or "").strip():
@@ -132,20 +176,28 @@ class FieldInspectionForm(TaskForm):
         for entry in field.entries:
             sub = entry.form
             if normalise.record_id(sub.line_id.data) is None:
-                sub.line_id.errors.append(self.message(N_("This meter is not part of the application")))
+                sub.line_id.errors.append(
+                    self.message(N_("This meter is not part of the application"))
+                )
             try:
-                sub.value.data = normalise.digits(sub.value.data, N_("Enter the reading on site, digits only"))
+                sub.value.data = normalise.digits(
+                    sub.value.data, N_("Enter the reading on site, digits only")
+                )
             except normalise.Refused as err:
                 sub.value.errors.append(self.message(err.message))
             else:
                 if not sub.value.data:
-                    sub.value.errors.append(self.message(N_("Enter the reading on site, digits only")))
+                    sub.value.errors.append(
+                        self.message(N_("Enter the reading on site, digits only"))
+                    )
             try:
                 sub.new_seal.data = normalise.seal(sub.new_seal.data, self.context.services.fields)
             except normalise.Refused as err:
                 sub.new_seal.errors.append(self.message(err.message))
             if _iso_date(sub.read_on.data) is None:
-                sub.read_on.errors.append(self.message(N_("Enter the visit date, for example 2026-03-31")))
+                sub.read_on.errors.append(
+                    self.message(N_("Enter the visit date, for example 2026-03-31"))
+                )
             if sub.seal_intact.data not in ("yes", "no"):
                 sub.seal_intact.errors.append(self.message(N_("Say whether the seal is intact")))
             elif sub.seal_intact.data == "no" and not sub.new_seal.data and not sub.new_seal.errors:
@@ -163,39 +215,56 @@ class FieldInspectionForm(TaskForm):
         else:
             sub.new_serial.data = serial
             if not serial:
-                sub.new_serial.errors.append(self.message(N_("Enter the serial number of the new meter")))
-            elif self.context.session.scalar(select(Meter.id).where(Meter.serial == serial)) is not None:
-                sub.new_serial.errors.append(self.message(N_("A meter with this serial number is already on record")))
+                sub.new_serial.errors.append(
+                    self.message(N_("Enter the serial number of the new meter"))
+                )
+            elif (
+                self.context.session.scalar(select(Meter.id).where(Meter.serial == serial))
+                is not None
+            ):
+                sub.new_serial.errors.append(
+                    self.message(N_("A meter with this serial number is already on record"))
+                )
         try:
-            sub.new_initial.data = normalise.digits(sub.new_initial.data, N_(
-                "Enter the new meter's reading when installed, digits only"))
+            sub.new_initial.data = normalise.digits(
+                sub.new_initial.data,
+                N_("Enter the new meter's reading when installed, digits only"),
+            )
         except normalise.Refused as err:
             sub.new_initial.errors.append(self.message(err.message))
         else:
             if not sub.new_initial.data:
-                sub.new_initial.errors.append(self.message(N_(
-                    "Enter the new meter's reading when installed, digits only")))
+                sub.new_initial.errors.append(
+                    self.message(N_("Enter the new meter's reading when installed, digits only"))
+                )
 
     def to_task_data(self) -> dict:
         done = self.outcome.data == "done"
         return {
             "outcome": self.outcome.data,
-            "meters": [{"line_id": normalise.record_id(e.form.line_id.data), "value": int(e.form.value.data),
-                        "read_on": _validated_date(e.form.read_on.data).isoformat(),
-                        "visit_time": _clock_time(self.visit_time.data),
-                        "serial_confirmed": bool(e.form.serial_confirmed.data),
-                        "seal_intact": e.form.seal_intact.data == "yes",
-                        "new_seal": e.form.new_seal.data if e.form.seal_intact.data == "no" else None,
-                        "new_serial": e.form.new_serial.data if e.form.replaced.data else None,
-                        "new_initial": int(e.form.new_initial.data) if e.form.replaced.data else None,
-                        "photo_id": normalise.record_id(e.form.photo_id.data)}
-                       for e in self.meters.entries] if done else [],
+            "meters": [
+                {
+                    "line_id": normalise.record_id(e.form.line_id.data),
+                    "value": int(e.form.value.data),
+                    "read_on": _validated_date(e.form.read_on.data).isoformat(),
+                    "visit_time": _clock_time(self.visit_time.data),
+                    "serial_confirmed": bool(e.form.serial_confirmed.data),
+                    "seal_intact": e.form.seal_intact.data == "yes",
+                    "new_seal": e.form.new_seal.data if e.form.seal_intact.data == "no" else None,
+                    "new_serial": e.form.new_serial.data if e.form.replaced.data else None,
+                    "new_initial": int(e.form.new_initial.data) if e.form.replaced.data else None,
+                    "photo_id": normalise.record_id(e.form.photo_id.data),
+                }
+                for e in self.meters.entries
+            ]
+            if done
+            else [],
             "note": self.note.data or "",
         }
 
 
 def _clock_time(value: str | None) -> str | None:
-    """"14:30" (or "9.05", "09:05") as "HH:MM", or None."""
+    """ "14:30" (or "9.05", "09:05") as "HH:MM", or None."""
     try:
         text = normalise.ascii_digits(normalise.text(value)).replace(".", ":")
     except normalise.Refused:

@@ -1,4 +1,5 @@
 """Shared fixtures: settings in a temporary folder, a real database, the shipped diagram deployed."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -54,7 +55,9 @@ def clock(monkeypatch):
     monkeypatch.setattr(spiff_timer, "datetime", LibraryDatetime)
     # Flask-Limiter's memory storage (the embedded mode's) reads ``time.time()``: the same clock, so a
     # sign-in lock ends when the test's clock passes it
-    monkeypatch.setattr(limits_memory, "time", SimpleNamespace(time=lambda: engine_clock.now.timestamp()))
+    monkeypatch.setattr(
+        limits_memory, "time", SimpleNamespace(time=lambda: engine_clock.now.timestamp())
+    )
     return engine_clock
 
 
@@ -62,7 +65,9 @@ def next_working_monday(clock: Clock, calendar: WorkingCalendar) -> None:
     """Move ``clock`` to 10:00 in Baku on the next Monday that starts three working days in a row,
     for tests that count an SLA of two working days in hours."""
     day = clock.now.date() + timedelta(days=1)
-    while day.weekday() != 0 or not all(calendar.is_working_day(day + timedelta(days=i)) for i in range(3)):
+    while day.weekday() != 0 or not all(
+        calendar.is_working_day(day + timedelta(days=i)) for i in range(3)
+    ):
         day += timedelta(days=1)
     clock.now = datetime(day.year, day.month, day.day, 6, 0, tzinfo=UTC)  # 10:00 in Baku
 
@@ -96,4 +101,7 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped and exitstatus == 0:
         session.exitstatus = 1
         if reporter:
-            reporter.write_line(f"{len(skipped)} test(s) skipped: the run fails; every test must run here.", red=True)
+            reporter.write_line(
+                f"{len(skipped)} test(s) skipped: the run fails; every test must run here.",
+                red=True,
+            )

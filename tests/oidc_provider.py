@@ -5,6 +5,7 @@ PKCE-checking token endpoint) signing the test's ``user`` in at once, plus ``mod
 ``tampered``, ``expired``, ``wrong_audience``, ``wrong_issuer``, ``wrong_key``, ``replay`` (hands
 out the previous ID token again, with its old nonce).
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,7 +22,9 @@ from web.login.identity.oidc_simulator import OidcSimulator
 class LoopbackProvider(OidcSimulator):
     client_id: str = "saygac"
     client_secret: str = "test-client-secret"
-    user: dict | None = field(default_factory=lambda: {"sub": "u-1", "fin": "5ABC123", "name": "Aysel Məmmədova"})
+    user: dict | None = field(
+        default_factory=lambda: {"sub": "u-1", "fin": "5ABC123", "name": "Aysel Məmmədova"}
+    )
     mode: str = "ok"
     last_id_token: str | None = None
 
@@ -39,7 +42,11 @@ class LoopbackProvider(OidcSimulator):
     def id_token(self, person: dict, nonce: str | None) -> str:
         if self.mode == "replay" and self.last_id_token:
             return self.last_id_token
-        key = RSAKey.generate_key(2048, parameters={"kid": "k1"}) if self.mode == "wrong_key" else self.key
+        key = (
+            RSAKey.generate_key(2048, parameters={"kid": "k1"})
+            if self.mode == "wrong_key"
+            else self.key
+        )
         token = jwt.encode({"alg": "RS256", "kid": "k1"}, self.claims(person, nonce), key)
         if self.mode == "tampered":
             header, _payload, signature = token.split(".")

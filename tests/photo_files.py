@@ -1,4 +1,5 @@
 """Pictures and documents made in the tests: textured photos, EXIF (dates, GPS, orientation), PDFs."""
+
 from __future__ import annotations
 
 import io
@@ -18,8 +19,16 @@ def textured(size=(800, 600), seed=1) -> Image.Image:
     return small.resize(size, Image.Resampling.BICUBIC)
 
 
-def jpeg(im: Image.Image, *, original=None, plain=None, gps=False, orientation=None,
-         quality=90, icc=False) -> bytes:
+def jpeg(
+    im: Image.Image,
+    *,
+    original=None,
+    plain=None,
+    gps=False,
+    orientation=None,
+    quality=90,
+    icc=False,
+) -> bytes:
     exif = Image.Exif()
     if plain:
         exif[ExifTags.Base.DateTime] = plain

@@ -13,6 +13,7 @@ macros, error pages).
 languages, sign-in, CSRF protection, security headers and the blueprints. In embedded mode it
 also starts the in-process timer sweep (not under tests).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -53,18 +54,26 @@ csrf = CSRFProtect()
 SWEEP_STOP_KEY = "saygac.sweep_stop"
 
 
-def create_app(settings: Settings | None = None, *, system: System | None = None,
-               clock: Callable[[], datetime] | None = None, config: Mapping | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    system: System | None = None,
+    clock: Callable[[], datetime] | None = None,
+    config: Mapping | None = None,
+) -> Flask:
     """The web app. ``config`` overrides Flask settings (``{"TESTING": True}`` in tests)."""
     if system is None:
         system = build_system(settings or load_settings(), clock)
     settings = system.settings
-    outages.start_checks(system)  # production refuses an unsafe start; a database that is down does not stop it
+    outages.start_checks(
+        system
+    )  # production refuses an unsafe start; a database that is down does not stop it
 
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=system.services.photos.max_bytes * 10 + 1024 * 1024,
-        WTF_CSRF_TIME_LIMIT=8 * 3600,  # a long form (several meters, photos) must not expire under a person
+        WTF_CSRF_TIME_LIMIT=8
+        * 3600,  # a long form (several meters, photos) must not expire under a person
     )
     security.init_app(app, settings)
     limits.init_app(app, settings)
@@ -98,7 +107,8 @@ def create_app(settings: Settings | None = None, *, system: System | None = None
         from worker import start_sweep_thread
 
         app.extensions[SWEEP_STOP_KEY] = start_sweep_thread(
-            system, app.extensions[db.DISPATCHER_KEY], settings.jobs.timer_sweep_seconds)
+            system, app.extensions[db.DISPATCHER_KEY], settings.jobs.timer_sweep_seconds
+        )
     return app
 
 

@@ -9,6 +9,7 @@ The methods themselves (password and one-time code, signature card, e-gov OpenID
 İmza, the account pages) live in :mod:`web.login`; each is a :class:`LoginMethod` that
 :func:`init_app` sets up. This module imports none of them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -58,8 +59,14 @@ class User:
 
     @property
     def actor(self) -> Actor:
-        return Actor(id=self.id, role=self.role, label=self.display_name, unit_id=self.unit_id,
-                     address=request.remote_addr, fin=self.fin)
+        return Actor(
+            id=self.id,
+            role=self.role,
+            label=self.display_name,
+            unit_id=self.unit_id,
+            address=request.remote_addr,
+            fin=self.fin,
+        )
 
 
 def login_settings() -> LoginSettings:
@@ -82,7 +89,9 @@ def load_user(user_id: str) -> User | None:
     # has begun already gets a session of its own for it.
     touch_db = get_system().sessions() if db.in_transaction() else db
     try:
-        account = login_sessions.touch(touch_db, session.get(TOKEN_KEY), account_id, now(), session_settings())
+        account = login_sessions.touch(
+            touch_db, session.get(TOKEN_KEY), account_id, now(), session_settings()
+        )
         if touch_db is not db or touch_db.dirty:
             touch_db.commit()
     finally:
@@ -119,6 +128,7 @@ def login_required(view):
             target = request.full_path if request.method == "GET" else request.path
             return redirect(url_for("auth.login", next=target.rstrip("?")))
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -128,7 +138,14 @@ def sign_in(db, account: Account, method: str, next_url: str | None, at: datetim
     account.failed_logins = 0
     token = login_sessions.start(db, account.id, method, at, request.remote_addr)
     user = User(account)
-    audit.record(db, "login", at=at, actor=user.actor, entity=f"account:{account.id}", detail={"method": method})
+    audit.record(
+        db,
+        "login",
+        at=at,
+        actor=user.actor,
+        entity=f"account:{account.id}",
+        detail={"method": method},
+    )
     db.commit()
     lang = session.get(LANG_SESSION_KEY)
     session.clear()  # a new session at sign-in: nothing from before it survives (fixation)
@@ -138,8 +155,14 @@ def sign_in(db, account: Account, method: str, next_url: str | None, at: datetim
     login_user(user)
     response = redirect(next_url or url_for("tasks.task_list"))
     if method in METHODS:
-        response.set_cookie(METHOD_COOKIE, method, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
-                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        response.set_cookie(
+            METHOD_COOKIE,
+            method,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
     return response
 
 

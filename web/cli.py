@@ -1,4 +1,5 @@
 """The ``saygac`` command: set up the database, seed demo data, run the web app, the worker or the sweep."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,9 @@ def _system(settings):
 def cmd_migrate(settings, _args) -> int:
     """Bring the schema up to date and deploy the shipped diagrams (a new version if they changed)."""
     if settings.database.url.startswith("sqlite:///"):
-        settings.path(settings.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        settings.path(settings.database.url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
     upgrade(settings.database.url)
     system = _system(settings)
     with system.sessions() as session:
@@ -78,8 +81,10 @@ def cmd_serve(settings, args) -> int:
     from web import create_app
 
     app = create_app(settings)
-    print(f"\nsaygac is running: open http://{args.host}:{args.port}/  (demo logins above, password: demo)\n",
-          flush=True)
+    print(
+        f"\nsaygac is running: open http://{args.host}:{args.port}/  (demo logins above, password: demo)\n",
+        flush=True,
+    )
     app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     return 0
 
@@ -138,18 +143,33 @@ def cmd_token(settings, args) -> int:
             return 1
         if args.action == "list":
             for row in api_access.tokens_of(session, account.id):
-                state = "revoked" if row.revoked_at else ("expired" if as_utc(row.expires_at) <= now else "active")
-                print(f"{row.id}\t{row.name}\t{','.join(row.scopes)}\t{state}\texpires {row.expires_at:%Y-%m-%d}")
+                state = (
+                    "revoked"
+                    if row.revoked_at
+                    else ("expired" if as_utc(row.expires_at) <= now else "active")
+                )
+                print(
+                    f"{row.id}\t{row.name}\t{','.join(row.scopes)}\t{state}\texpires {row.expires_at:%Y-%m-%d}"
+                )
             return 0
         try:
-            text, row = api_access.issue_token(session, account, name=args.name, scopes=args.scopes.split(","),
-                                               expires_at=now + timedelta(days=args.days), now=now)
+            text, row = api_access.issue_token(
+                session,
+                account,
+                name=args.name,
+                scopes=args.scopes.split(","),
+                expires_at=now + timedelta(days=args.days),
+                now=now,
+            )
         except api_access.UnknownScope as err:
             print(str(err), file=sys.stderr)
             return 2
         session.commit()
-    print(f"token {row.id} for {args.user} ({','.join(row.scopes)}), expires {row.expires_at:%Y-%m-%d}; "
-          "shown once, keep it secret:", file=sys.stderr)
+    print(
+        f"token {row.id} for {args.user} ({','.join(row.scopes)}), expires {row.expires_at:%Y-%m-%d}; "
+        "shown once, keep it secret:",
+        file=sys.stderr,
+    )
     print(text)
     return 0
 
@@ -167,10 +187,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help=cmd_worker.__doc__)
     sub.add_parser("sweep", help=cmd_sweep.__doc__)
     sub.add_parser("analytics-backfill", help=cmd_analytics_backfill.__doc__)
-    token = sub.add_parser("token", help=cmd_token.__doc__).add_subparsers(dest="action", required=True)
+    token = sub.add_parser("token", help=cmd_token.__doc__).add_subparsers(
+        dest="action", required=True
+    )
     create = token.add_parser("create", help="a new token for an account; printed once")
     create.add_argument("--user", required=True, help="the account's user name")
-    create.add_argument("--scopes", required=True, help="comma-separated: portal, billing, staff, studio")
+    create.add_argument(
+        "--scopes", required=True, help="comma-separated: portal, billing, staff, studio"
+    )
     create.add_argument("--days", type=int, default=90, help="days until it expires (default 90)")
     create.add_argument("--name", default="API client", help="what the token is for")
     listing = token.add_parser("list", help="an account's tokens")
@@ -179,9 +203,16 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("id", type=int)
     args = parser.parse_args(argv)
     settings = load_settings()
-    handler = {"migrate": cmd_migrate, "check": cmd_check, "seed-demo": cmd_seed_demo, "serve": cmd_serve,
-               "worker": cmd_worker, "sweep": cmd_sweep,
-               "analytics-backfill": cmd_analytics_backfill, "token": cmd_token}[args.command]
+    handler = {
+        "migrate": cmd_migrate,
+        "check": cmd_check,
+        "seed-demo": cmd_seed_demo,
+        "serve": cmd_serve,
+        "worker": cmd_worker,
+        "sweep": cmd_sweep,
+        "analytics-backfill": cmd_analytics_backfill,
+        "token": cmd_token,
+    }[args.command]
     return handler(settings, args)
 
 

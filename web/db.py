@@ -4,6 +4,7 @@ The view that changes things commits (``get_db().commit()``) and then calls
 :func:`dispatch_jobs`; the teardown rolls back whatever was not committed and closes the
 session, so a request that fails half-way leaves nothing behind.
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ and never a stack trace, an exception name or an internal path. A 500 is logged 
 traceback; the page itself says only that nothing was saved. (503, the database being down, is
 ``web.outages``'s page.)
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,11 +17,20 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
-PAGES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html", 405: "errors/405.html",
-         413: "errors/413.html", 429: "errors/429.html", 500: "errors/500.html"}
+PAGES = {
+    400: "errors/400.html",
+    403: "errors/403.html",
+    404: "errors/404.html",
+    405: "errors/405.html",
+    413: "errors/413.html",
+    429: "errors/429.html",
+    500: "errors/500.html",
+}
 JSON_ERRORS_KEY = "saygac.json_errors"  # address prefix -> handler(status, HTTPException | None)
-PLAIN_500 = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>500</title></head><body>"
-             "<h1>Xəta baş verdi · Something went wrong · Произошла ошибка</h1></body></html>")
+PLAIN_500 = (
+    '<!doctype html><html><head><meta charset="utf-8"><title>500</title></head><body>'
+    "<h1>Xəta baş verdi · Something went wrong · Произошла ошибка</h1></body></html>"
+)
 
 
 def answer_as_json(app: Flask, prefix: str, handler: Callable) -> None:
@@ -49,7 +59,9 @@ def init_app(app: Flask) -> None:
         template = PAGES.get(err.code) if err.code is not None else None
         if template is None:  # codes the application never shows a page for keep werkzeug's answer
             return err
-        retry_after = getattr(err, "retry_after", None)  # werkzeug's TooManyRequests, ServiceUnavailable
+        retry_after = getattr(
+            err, "retry_after", None
+        )  # werkzeug's TooManyRequests, ServiceUnavailable
         headers = {"Retry-After": retry_after} if retry_after else {}
         return render_template(template), err.code, headers
 

@@ -7,6 +7,7 @@
 
 Both are public and say nothing about data: only which checks pass.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -46,14 +47,18 @@ def _checks() -> dict[str, str]:
         checks["migrations"] = "ok" if current_revision(db.connection()) == _head() else "behind"
         last = heartbeats.last_beat(db, heartbeats.SWEEP)
         allowed = timedelta(seconds=max(60.0, settings.jobs.timer_sweep_seconds * 6))
-        checks["sweep"] = "ok" if last is not None and system.services.now() - last <= allowed else "stale"
+        checks["sweep"] = (
+            "ok" if last is not None and system.services.now() - last <= allowed else "stale"
+        )
     except DATABASE_ERRORS:
         checks["database"] = "unavailable"
     if settings.jobs.runner == "rq":
         import redis
 
         try:
-            redis.Redis.from_url(settings.redis.url, socket_connect_timeout=2, socket_timeout=2).ping()
+            redis.Redis.from_url(
+                settings.redis.url, socket_connect_timeout=2, socket_timeout=2
+            ).ping()
             checks["redis"] = "ok"
         except redis.RedisError:
             checks["redis"] = "unavailable"
@@ -65,4 +70,6 @@ def _checks() -> dict[str, str]:
 def readyz():
     checks = _checks()
     ready = all(value == "ok" for value in checks.values())
-    return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
+    return jsonify(
+        {"status": "ready" if ready else "not ready", "checks": checks}
+    ), 200 if ready else 503

@@ -4,6 +4,7 @@ The locale comes from ``?lang=`` (and is remembered in the session), else the se
 the default. The domain and the forms mark their text with ``N_`` and keep parameters apart
 (:class:`workflow.i18n.Message`); :func:`translate` turns either into the reader's language.
 """
+
 from __future__ import annotations
 
 import re
@@ -119,8 +120,14 @@ def language_links() -> list[dict]:
     args = [(k, v) for k, v in request.args.items(multi=True) if k != LANG_ARG]
     links = []
     for code, name in LANGUAGE_NAMES.items():
-        links.append({"code": code, "name": name, "current": code == current,
-                      "url": request.path + "?" + urlencode(args + [(LANG_ARG, code)])})
+        links.append(
+            {
+                "code": code,
+                "name": name,
+                "current": code == current,
+                "url": request.path + "?" + urlencode(args + [(LANG_ARG, code)]),
+            }
+        )
     return links
 
 
@@ -153,7 +160,7 @@ def _patterns(translations) -> list[tuple[re.Pattern, str, frozenset[str]]]:
             numbers: set[str] = set()
             parts, pos = [], 0
             for m in _PARAM.finditer(msgid):
-                parts.append(re.escape(msgid[pos:m.start()]))
+                parts.append(re.escape(msgid[pos : m.start()]))
                 name, is_number = m.group(1), m.group(0).endswith("d")
                 if name in seen:
                     parts.append(f"(?P={name})")
@@ -206,9 +213,11 @@ def diagram_problem(err: DiagramError) -> str:
 
 def describe_diagram_error(err: DiagramError) -> str:
     """The problem and where it is (file, line, element), in the reader's language."""
-    where = [gettext("file %(name)s", name=err.file) if err.file else "",
-             gettext("line %(n)s", n=err.line) if err.line else "",
-             gettext("element %(id)s", id=err.element_id) if err.element_id else ""]
+    where = [
+        gettext("file %(name)s", name=err.file) if err.file else "",
+        gettext("line %(n)s", n=err.line) if err.line else "",
+        gettext("element %(id)s", id=err.element_id) if err.element_id else "",
+    ]
     where_text = ", ".join(w for w in where if w)
     text = diagram_problem(err)
     return f"{text} ({where_text})" if where_text else text
@@ -219,7 +228,13 @@ def init_app(app: Flask, settings: Settings) -> Babel:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", settings.app.timezone)
     babel = Babel(app, locale_selector=make_locale_selector(settings))
     app.before_request(make_remember_locale(settings))
-    app.jinja_env.globals.update(t=translate, language_links=language_links, get_locale=get_locale,
-                                 STATUS_LABELS=STATUS_LABELS, TASK_TITLES=TASK_TITLES, DECISION_LABELS=DECISION_LABELS,
-                                 SOURCE_LABELS=SOURCE_LABELS)
+    app.jinja_env.globals.update(
+        t=translate,
+        language_links=language_links,
+        get_locale=get_locale,
+        STATUS_LABELS=STATUS_LABELS,
+        TASK_TITLES=TASK_TITLES,
+        DECISION_LABELS=DECISION_LABELS,
+        SOURCE_LABELS=SOURCE_LABELS,
+    )
     return babel

@@ -12,6 +12,7 @@ anything else is not a route, so the address answers 404.
 A query string (filters, searches, page numbers) is no form with an error summary: one carrying
 a NUL character, which PostgreSQL cannot compare with any text, is answered with the 400 page.
 """
+
 from __future__ import annotations
 
 from flask import Flask, abort, request
@@ -23,8 +24,14 @@ from workflow.normalise import MAX_RECORD_ID
 class RecordIdConverter(IntegerConverter):
     regex = r"[0-9]{1,10}"
 
-    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = 1,
-                 max: int | None = MAX_RECORD_ID, signed: bool = False) -> None:
+    def __init__(
+        self,
+        url_map,
+        fixed_digits: int = 0,
+        min: int | None = 1,
+        max: int | None = MAX_RECORD_ID,
+        signed: bool = False,
+    ) -> None:
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=False)
 
 

@@ -25,6 +25,7 @@ codes in 24 hours" (looking the same code up again is free); ``workflow.lookups`
 distinct code digests of the account's ``subscriber_lookup`` audit events, which are written for
 every lookup anyway.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -50,8 +51,14 @@ def storage_uri(settings: Settings) -> str:
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
-    limiter = Limiter(get_remote_address, app=app, storage_uri=storage_uri(settings), strategy="fixed-window",
-                      key_prefix="saygac", headers_enabled=False)
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=storage_uri(settings),
+        strategy="fixed-window",
+        key_prefix="saygac",
+        headers_enabled=False,
+    )
     app.extensions[LIMITER_KEY] = limiter
     return limiter
 
@@ -69,7 +76,11 @@ def login_keys(username: str, address: str | None) -> list[str]:
 
 
 def _failures(key: str, settings: LoginSettings) -> RateLimitItemPerMinute:
-    limit = settings.max_failures_per_address if key.startswith("addr:") else settings.max_failures_per_user
+    limit = (
+        settings.max_failures_per_address
+        if key.startswith("addr:")
+        else settings.max_failures_per_user
+    )
     return RateLimitItemPerMinute(limit, settings.window_minutes, namespace="login-failures")
 
 
@@ -80,7 +91,11 @@ def _lock(settings: LoginSettings) -> RateLimitItemPerMinute:
 def login_locked_until(keys: list[str], settings: LoginSettings) -> datetime | None:
     """The end of the latest lock in force on any of the keys, or None."""
     strategy, lock = _limiter().limiter, _lock(settings)
-    ends = [strategy.get_window_stats(lock, key).reset_time for key in keys if not strategy.test(lock, key)]
+    ends = [
+        strategy.get_window_stats(lock, key).reset_time
+        for key in keys
+        if not strategy.test(lock, key)
+    ]
     return datetime.fromtimestamp(max(ends), UTC) if ends else None
 
 
@@ -91,14 +106,18 @@ def count_login_failure(keys: list[str], settings: LoginSettings) -> datetime | 
     for key in keys:
         item = _failures(key, settings)
         strategy.hit(item, key)
-        if not strategy.test(item, key):  # this failure used up the window: lock the key, count afresh
+        if not strategy.test(
+            item, key
+        ):  # this failure used up the window: lock the key, count afresh
             strategy.hit(lock, key)
             strategy.clear(item, key)
             locked = True
     return login_locked_until(keys, settings) if locked else None
 
 
-def clear_login_failures(username: str, settings: LoginSettings, *, lift_lock: bool = False) -> None:
+def clear_login_failures(
+    username: str, settings: LoginSettings, *, lift_lock: bool = False
+) -> None:
     """Forget the failures counted on the user name (after a success), and its lock when asked (a new
     password)."""
     strategy, key = _limiter().limiter, login_keys(username, None)[0]
@@ -109,6 +128,8 @@ def clear_login_failures(username: str, settings: LoginSettings, *, lift_lock: b
 
 def lookup_window(actor: Actor | None, rules: LookupLimits) -> Callable[[], bool]:
     """Counts one subscriber-code lookup of the actor's account; False when its window is used up."""
-    item = RateLimitItemPerMinute(rules.max_lookups, rules.window_minutes, namespace="subscriber-lookups")
+    item = RateLimitItemPerMinute(
+        rules.max_lookups, rules.window_minutes, namespace="subscriber-lookups"
+    )
     key = f"account:{actor.id if actor is not None else None}"
     return lambda: _limiter().limiter.hit(item, key)

@@ -12,6 +12,7 @@ The page is not public: it answers only a request with ``Authorization: Bearer <
 to ``[operations] metrics_token`` (404 while that is empty). See ``docs/operations.md`` for the
 alert rules built on these names.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -36,9 +37,12 @@ from web.route_policy import public
 from worker import metrics as worker_metrics
 
 bp = Blueprint("metrics", __name__)
-REQUEST_SECONDS = Histogram("saygac_http_request_duration_seconds", "Time to answer a request",
-                            ["route", "method", "status"],
-                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
+REQUEST_SECONDS = Histogram(
+    "saygac_http_request_duration_seconds",
+    "Time to answer a request",
+    ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 SETTINGS_KEY = "saygac.operations"
 
 
@@ -57,38 +61,65 @@ class DatabaseCollector:
         system = self.app.extensions["saygac"]
         now = system.services.now()
         with system.sessions() as s:
-            jobs = GaugeMetricFamily("saygac_outbox_jobs", "Outbox jobs by queue and state", labels=["queue", "state"])
-            for queue, state, count in s.execute(select(Job.queue, Job.status, func.count()).where(
-                    Job.status != "done").group_by(Job.queue, Job.status)):
+            jobs = GaugeMetricFamily(
+                "saygac_outbox_jobs", "Outbox jobs by queue and state", labels=["queue", "state"]
+            )
+            for queue, state, count in s.execute(
+                select(Job.queue, Job.status, func.count())
+                .where(Job.status != "done")
+                .group_by(Job.queue, Job.status)
+            ):
                 jobs.add_metric([queue, state], count)
             yield jobs
-            mail = GaugeMetricFamily("saygac_outbox_emails", "E-mails not yet sent, by state", labels=["state"])
-            for state, count in s.execute(select(Email.status, func.count()).where(Email.status != "sent")
-                                          .group_by(Email.status)):
+            mail = GaugeMetricFamily(
+                "saygac_outbox_emails", "E-mails not yet sent, by state", labels=["state"]
+            )
+            for state, count in s.execute(
+                select(Email.status, func.count())
+                .where(Email.status != "sent")
+                .group_by(Email.status)
+            ):
                 mail.add_metric([state], count)
             yield mail
-            work = GaugeMetricFamily("saygac_open_work_items", "Open work items by unit, role and SLA state",
-                                     labels=["unit", "role", "sla"])
+            work = GaugeMetricFamily(
+                "saygac_open_work_items",
+                "Open work items by unit, role and SLA state",
+                labels=["unit", "role", "sla"],
+            )
             counts: dict[tuple[str, str, str], int] = {}
-            for unit_id, role, due_at in s.execute(select(WorkItem.unit_id, WorkItem.role, WorkItem.due_at)
-                                                   .where(WorkItem.state == "open")):
-                sla = "none" if due_at is None else ("breached" if as_utc(due_at) < now else "within")
+            for unit_id, role, due_at in s.execute(
+                select(WorkItem.unit_id, WorkItem.role, WorkItem.due_at).where(
+                    WorkItem.state == "open"
+                )
+            ):
+                sla = (
+                    "none" if due_at is None else ("breached" if as_utc(due_at) < now else "within")
+                )
                 key = (str(unit_id or ""), role, sla)
                 counts[key] = counts.get(key, 0) + 1
             for key, count in sorted(counts.items()):
                 work.add_metric(list(key), count)
             yield work
-            instances = GaugeMetricFamily("saygac_process_instances", "Process instances by state and diagram version",
-                                          labels=["state", "version"])
+            instances = GaugeMetricFamily(
+                "saygac_process_instances",
+                "Process instances by state and diagram version",
+                labels=["state", "version"],
+            )
             for state, version, count in s.execute(
-                    select(ProcessInstance.status, ProcessVersion.version, func.count())
-                    .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
-                    .group_by(ProcessInstance.status, ProcessVersion.version)):
+                select(ProcessInstance.status, ProcessVersion.version, func.count())
+                .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+                .group_by(ProcessInstance.status, ProcessVersion.version)
+            ):
                 instances.add_metric([state, str(version)], count)
             yield instances
-            incidents = GaugeMetricFamily("saygac_open_incidents", "Open incidents by kind", labels=["kind"])
-            for kind, count in s.execute(select(Incident.kind, func.count()).where(Incident.status == "open")
-                                         .group_by(Incident.kind)):
+            incidents = GaugeMetricFamily(
+                "saygac_open_incidents", "Open incidents by kind", labels=["kind"]
+            )
+            for kind, count in s.execute(
+                select(Incident.kind, func.count())
+                .where(Incident.status == "open")
+                .group_by(Incident.kind)
+            ):
                 incidents.add_metric([kind], count)
             yield incidents
         if system.settings.jobs.runner == "rq":
@@ -101,9 +132,13 @@ class DatabaseCollector:
 
         from worker import queue_names
 
-        depth = GaugeMetricFamily("saygac_rq_queue_depth", "Jobs waiting in each rq queue", labels=["queue"])
+        depth = GaugeMetricFamily(
+            "saygac_rq_queue_depth", "Jobs waiting in each rq queue", labels=["queue"]
+        )
         try:
-            connection = redis.Redis.from_url(system.settings.redis.url, socket_connect_timeout=2, socket_timeout=2)
+            connection = redis.Redis.from_url(
+                system.settings.redis.url, socket_connect_timeout=2, socket_timeout=2
+            )
             for name in queue_names():
                 depth.add_metric([name], Queue(name, connection=connection).count)
         except redis.RedisError:
@@ -127,9 +162,15 @@ def _registry(app: Flask) -> CollectorRegistry:
 def metrics():
     expected = current_app.extensions[SETTINGS_KEY].metrics_token
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+    if (
+        not expected
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(given.encode(), expected.encode())
+    ):
         abort(404)
-    return Response(generate_latest(_registry(current_app._get_current_object())), mimetype=CONTENT_TYPE_LATEST)
+    return Response(
+        generate_latest(_registry(current_app._get_current_object())), mimetype=CONTENT_TYPE_LATEST
+    )
 
 
 def _started():
@@ -140,13 +181,16 @@ def _finished(response):
     started = g.pop("metrics_started", None)
     if started is not None:
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-        REQUEST_SECONDS.labels(route=route, method=request.method, status=str(response.status_code)).observe(
-            time.perf_counter() - started)
+        REQUEST_SECONDS.labels(
+            route=route, method=request.method, status=str(response.status_code)
+        ).observe(time.perf_counter() - started)
     return response
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[SETTINGS_KEY] = app.extensions["saygac"].settings.section("operations", OperationsSettings)
+    app.extensions[SETTINGS_KEY] = app.extensions["saygac"].settings.section(
+        "operations", OperationsSettings
+    )
     app.before_request(_started)
     app.after_request(_finished)
     app.register_blueprint(bp)

@@ -8,6 +8,7 @@
   timeout, see ``[database]``) gets a translated "temporarily unavailable" page, status 503,
   with ``Retry-After``: never a bare 500 and never a hang past the timeouts.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,11 @@ def start_checks(system: System) -> None:
         with system.sessions() as session:
             system.check_production_safety(session)
     except DATABASE_ERRORS as err:
-        log.warning("the database does not answer at start (%s); starting anyway, pages answer 503 until it "
-                    "does. Its production checks run in `saygac check` and `saygac migrate`.", type(err).__name__)
+        log.warning(
+            "the database does not answer at start (%s); starting anyway, pages answer 503 until it "
+            "does. Its production checks run in `saygac check` and `saygac migrate`.",
+            type(err).__name__,
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -4,6 +4,7 @@ The id comes from the proxy's ``X-Request-ID`` when it is a sane token, else a n
 back in the answer's ``X-Request-ID`` and stored with every job the request creates, so the worker's
 lines about that job carry it too.
 """
+
 from __future__ import annotations
 
 import re

@@ -13,6 +13,7 @@ Each view function carries a ``policy`` attribute, set by one of three decorator
 A test walks ``app.url_map`` and fails for any view without one. Templates get ``can(action,
 **facts)``: the kind comes from the action and the unit defaults to the person's own.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -66,6 +67,7 @@ def allowed(action: str, resource: Callable[..., policy.Resource] | None = None)
         wrapped.policy = action
         wrapped.policy_resource = resource
         return wrapped
+
     return deco
 
 

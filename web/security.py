@@ -6,6 +6,7 @@ inline styles for its diagram editors), ``frame-ancestors 'none'`` and ``X-Frame
 ``nosniff``, ``Referrer-Policy``, a ``Permissions-Policy`` switching off devices the service
 never uses, ``no-store`` on pages, and HSTS in production.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,13 @@ from flask import Flask, current_app, g, request
 
 from engine.settings import Settings
 
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()"
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+PERMISSIONS = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()"
+)
 HSTS = "max-age=31536000; includeSubDomains"  # production only: the embedded mode serves plain HTTP on loopback
 SECRET_KEY_FILE = "var/secret_key"
 HSTS_KEY = "saygac.hsts"
@@ -46,7 +51,9 @@ def _key_from_file(path: Path) -> str:
         key = path.read_text(encoding="ascii").strip()
         if len(key) >= 32:
             return key
-        raise RuntimeError(f"{path} holds no usable secret key: delete it to make a new one") from None
+        raise RuntimeError(
+            f"{path} holds no usable secret key: delete it to make a new one"
+        ) from None
     key = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key + "\n")

@@ -8,6 +8,7 @@ request of a static file (no ``v``, or an old one) gets ``no-cache``: the browse
 it with its ``ETag``. Without this a citizen's journey re-validated the style sheet, the script
 and the icon on every page.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -7,6 +7,7 @@ A refused file is a field error (:func:`workflow.photos.inspect_upload` says why
 photo's job (pHash, sanitised copy) is added to the outbox with it: the view that commits calls
 ``dispatch_jobs()``.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -73,8 +74,14 @@ def take_photos(session: Session, blocks, actor: Actor, services: Services) -> P
                 state.errors[entry.name] = err.message
             else:
                 current = services.files.save(
-                    session, data, media_type=info.media_type, kind=PHOTO_KIND, owner_id=actor.id,
-                    original_name=_clean_name(upload.filename), width=info.width, height=info.height,
+                    session,
+                    data,
+                    media_type=info.media_type,
+                    kind=PHOTO_KIND,
+                    owner_id=actor.id,
+                    original_name=_clean_name(upload.filename),
+                    width=info.width,
+                    height=info.height,
                     taken_at=info.taken_at,
                 )
                 enqueue_processing(session, current, services.now())

@@ -1,6 +1,7 @@
 """The WSGI entry point for gunicorn: ``gunicorn web.wsgi:app``. It serves production only: in
 any other mode it stops with a message naming the setting (``engine.safety.wsgi_problems``), and
 the factory refuses an unsafe production (``engine.safety.check``)."""
+
 from engine import logs, safety
 from engine.settings import load_settings
 from web import create_app

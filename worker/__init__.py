@@ -4,6 +4,7 @@ The web layer reaches the worker through this module only (:func:`make_dispatche
 :func:`start_sweep_thread` for the embedded mode, :func:`queue_names` for metrics); the worker process starts from
 :mod:`worker.cli` (``python -m worker``), which never imports Flask.
 """
+
 from __future__ import annotations
 
 from engine.jobs import Dispatcher

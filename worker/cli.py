@@ -8,6 +8,7 @@ Both survive Redis and database outages: the rq worker is rebuilt with a growing
 A worker listening on several queues takes them in turn (round robin), so e-mail never waits
 behind a long engine queue; a worker per queue (``--queue mail``) isolates them completely.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,9 @@ def _system(settings: Settings):
     return build_system(settings)
 
 
-def work(settings: Settings, queues: tuple[str, ...] = ALL, burst: bool = False, in_process: bool = False) -> int:
+def work(
+    settings: Settings, queues: tuple[str, ...] = ALL, burst: bool = False, in_process: bool = False
+) -> int:
     """Run an rq worker until asked to stop (SIGTERM/SIGINT), reconnecting after outages.
 
     By default each job runs in a work horse forked from this (warmed-up) process, so a job that
@@ -71,11 +74,15 @@ def work(settings: Settings, queues: tuple[str, ...] = ALL, burst: bool = False,
         try:
             connection = redis_client(settings, blocking=True)
             connection.ping()
-            worker = Worker([Queue(name, connection=connection) for name in queues], connection=connection)
+            worker = Worker(
+                [Queue(name, connection=connection) for name in queues], connection=connection
+            )
             worker.work(burst=burst, with_scheduler=False)
             if Worker.stop_asked or burst:
                 return 0
-            log.warning("the rq worker loop ended (Redis went away?); starting it again in %.0f s", pause)
+            log.warning(
+                "the rq worker loop ended (Redis went away?); starting it again in %.0f s", pause
+            )
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
             log.warning("Redis unavailable (%s); trying again in %.0f s", err, pause)
         if Worker.stop_asked:
@@ -97,20 +104,30 @@ def sweep(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="saygac-worker", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="saygac-worker",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     work_cmd = sub.add_parser("work", help="an rq worker on the saygac queues")
-    work_cmd.add_argument("--queue", action="append", choices=ALL, help="listen only to this queue (repeatable)")
+    work_cmd.add_argument(
+        "--queue", action="append", choices=ALL, help="listen only to this queue (repeatable)"
+    )
     work_cmd.add_argument("--burst", action="store_true", help="quit when the queues are empty")
-    work_cmd.add_argument("--in-process", action="store_true",
-                          help="run jobs in the worker process instead of a forked one per job (less CPU per job)")
+    work_cmd.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run jobs in the worker process instead of a forked one per job (less CPU per job)",
+    )
     sub.add_parser("sweep", help="the sweep (run exactly one)")
     args = parser.parse_args(argv)
     settings = load_settings()
     logs.configure(json_lines=settings.is_production)
     if args.command == "work":
-        return work(settings, tuple(args.queue or ALL), burst=args.burst, in_process=args.in_process)
+        return work(
+            settings, tuple(args.queue or ALL), burst=args.burst, in_process=args.in_process
+        )
     return sweep(settings)
 
 

@@ -4,6 +4,7 @@ Both dispatchers implement :class:`engine.jobs.Dispatcher`. ``dispatch(ids)`` se
 jobs a unit of work just created; the sweep calls ``recover_lost`` and ``dispatch_due`` for
 everything else (retries that became due, jobs whose enqueue failed, jobs a Redis restart lost).
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,12 @@ from workflow.system import System
 
 log = logging.getLogger(__name__)
 RUN_JOB = "worker.rq_entry.run_job"
-LOST_STATES = {"failed", "finished", "stopped", "canceled"}  # the queue's entry ended, the row did not
+LOST_STATES = {
+    "failed",
+    "finished",
+    "stopped",
+    "canceled",
+}  # the queue's entry ended, the row did not
 
 
 class InlineDispatcher:
@@ -45,7 +51,9 @@ class InlineDispatcher:
         return 0  # nothing stands between the outbox and the runner
 
     def _run(self, queue: deque) -> int:
-        if getattr(self._local, "running", False) or not queue:  # asked again from inside a job of this thread
+        if (
+            getattr(self._local, "running", False) or not queue
+        ):  # asked again from inside a job of this thread
             return 0
         self._local.running = True
         ran = 0
@@ -91,16 +99,26 @@ class RqDispatcher:
     def _send(self, ids: list[int] | None) -> int:
         jobs_settings = self.system.settings.jobs
         with self.system.sessions() as session:
-            claimed = outbox.claim_for_dispatch(session, self.system.services.now(), ids=ids,
-                                                limit=jobs_settings.dispatch_batch)
+            claimed = outbox.claim_for_dispatch(
+                session, self.system.services.now(), ids=ids, limit=jobs_settings.dispatch_batch
+            )
             if not claimed:
                 session.rollback()
                 return 0
             refs = {}
-            for job_id, queue in claimed:  # an error here rolls the claim back: the rows stay pending
+            for (
+                job_id,
+                queue,
+            ) in claimed:  # an error here rolls the claim back: the rows stay pending
                 ref = f"saygac-job-{job_id}-{uuid.uuid4().hex[:8]}"
-                self._queue(queue).enqueue(RUN_JOB, job_id, job_id=ref, job_timeout=jobs_settings.job_timeout_seconds,
-                                           result_ttl=600, failure_ttl=3600)
+                self._queue(queue).enqueue(
+                    RUN_JOB,
+                    job_id,
+                    job_id=ref,
+                    job_timeout=jobs_settings.job_timeout_seconds,
+                    result_ttl=600,
+                    failure_ttl=3600,
+                )
                 refs[job_id] = ref
             outbox.set_queue_refs(session, refs)
             session.commit()
@@ -117,13 +135,22 @@ class RqDispatcher:
             if not refs:
                 session.rollback()
                 return 0
-            found = RqJob.fetch_many([ref or "" for _id, ref, _at in refs], connection=self.connection)
+            found = RqJob.fetch_many(
+                [ref or "" for _id, ref, _at in refs], connection=self.connection
+            )
             # a worker that took the entry claims the row within moments; "started" long ago and
             # still queued means the worker died between taking the entry and claiming the row
             started_long_ago = now - timedelta(seconds=self.system.settings.jobs.lease_seconds)
-            lost = [job_id for (job_id, _ref, queued_at), rq_job in zip(refs, found, strict=False)
-                    if rq_job is None or rq_job.get_status(refresh=False) in LOST_STATES
-                    or (rq_job.get_status(refresh=False) == "started" and as_utc(queued_at) < started_long_ago)]
+            lost = [
+                job_id
+                for (job_id, _ref, queued_at), rq_job in zip(refs, found, strict=False)
+                if rq_job is None
+                or rq_job.get_status(refresh=False) in LOST_STATES
+                or (
+                    rq_job.get_status(refresh=False) == "started"
+                    and as_utc(queued_at) < started_long_ago
+                )
+            ]
             count = outbox.requeue(session, lost, now)
             session.commit()
         if count:

@@ -8,6 +8,7 @@ back, its failure recorded, and tried again after the ``[jobs] retry_delays_seco
 attempts are spent; then it is ``failed`` for good with an incident (and an e-mail it was
 sending is marked failed too, see :func:`engine.jobs.fail`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,13 @@ WAKE_TIMERS_JOB = "wake_timers"
 def mail_transport(system: System) -> Transport:
     mail = system.settings.mail
     if mail.transport == "smtp":
-        return SmtpTransport(mail.smtp_host, mail.smtp_port, starttls=mail.smtp_starttls,
-                             user=mail.smtp_user, password=mail.smtp_password)
+        return SmtpTransport(
+            mail.smtp_host,
+            mail.smtp_port,
+            starttls=mail.smtp_starttls,
+            user=mail.smtp_user,
+            password=mail.smtp_password,
+        )
     return OutboxDirTransport(system.settings.path(mail.outbox_dir))
 
 
@@ -50,8 +56,15 @@ def _run_task(system: System, session, args: dict) -> None:
 
 
 def _send_email(system: System, session, args: dict) -> None:
-    deliver(session, args["email_id"], transport=mail_transport(system), sender=system.settings.mail.sender,
-            files=system.services.files, now=system.services.now(), zone=system.settings.app.timezone)
+    deliver(
+        session,
+        args["email_id"],
+        transport=mail_transport(system),
+        sender=system.settings.mail.sender,
+        files=system.services.files,
+        now=system.services.now(),
+        zone=system.settings.app.timezone,
+    )
 
 
 def _wake_timers(system: System, session, args: dict) -> None:
@@ -87,7 +100,9 @@ class LeaseKeeper:
         while not self._stop.wait(max(self.lease.total_seconds() / 3, 0.2)):
             try:
                 with self.system.sessions() as session:
-                    outbox.renew(session, self.job_id, self.attempt, self.system.services.now(), self.lease)
+                    outbox.renew(
+                        session, self.job_id, self.attempt, self.system.services.now(), self.lease
+                    )
                     session.commit()
             except Exception:  # a missed renewal is retried; the lease is three renewals long
                 log.warning("renewing the lease of job %s failed", self.job_id, exc_info=True)
@@ -121,7 +136,11 @@ def execute(system: System, job_id: int) -> tuple[str, list[int]]:
             with system.sessions() as session:
                 HANDLERS[name](system, session, args)
                 if not outbox.finish(session, job_id, system.services.now(), attempt):
-                    log.warning("job %s: attempt %s ended after its lease passed to another attempt", job_id, attempt)
+                    log.warning(
+                        "job %s: attempt %s ended after its lease passed to another attempt",
+                        job_id,
+                        attempt,
+                    )
                 session.commit()
                 metrics.observe(name, "done", time.perf_counter() - started)
                 return "done", outbox.created_jobs(session)
@@ -139,8 +158,13 @@ def _still_ours(session, job_id: int, attempt: int) -> Job | None:
     job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
     if job.status == "running" and job.attempts == attempt:
         return job
-    log.warning("job %s: attempt %s ended after its lease passed to another attempt (now %s, %s)",
-                job_id, attempt, job.attempts, job.status)
+    log.warning(
+        "job %s: attempt %s ended after its lease passed to another attempt (now %s, %s)",
+        job_id,
+        attempt,
+        job.attempts,
+        job.status,
+    )
     return None
 
 
@@ -151,7 +175,13 @@ def _record_failure(system: System, job_id: int, attempt: int, err: Exception) -
         if job is None:
             session.rollback()
             return "skipped"
-        again = outbox.fail(session, job, describe_failure(err), system.services.now(),
-                            jobs_settings.retry_delays_seconds, jobs_settings.max_attempts)
+        again = outbox.fail(
+            session,
+            job,
+            describe_failure(err),
+            system.services.now(),
+            jobs_settings.retry_delays_seconds,
+            jobs_settings.max_attempts,
+        )
         session.commit()
         return "pending" if again else "failed"

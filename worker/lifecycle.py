@@ -3,6 +3,7 @@
 
 Every step opens a new session, so the instance is reloaded from the database each time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,24 +32,39 @@ class Lifecycle:
 
     def item(self, instance_id: int, task_name: str) -> WorkItem:
         with self.system.sessions() as s:
-            item = s.scalar(select(WorkItem).where(WorkItem.instance_id == instance_id,
-                                                   WorkItem.task_name == task_name, WorkItem.state == "open"))
-            assert item is not None, f"no open {task_name} item; open: {self.open_tasks(instance_id)}"
+            item = s.scalar(
+                select(WorkItem).where(
+                    WorkItem.instance_id == instance_id,
+                    WorkItem.task_name == task_name,
+                    WorkItem.state == "open",
+                )
+            )
+            assert item is not None, (
+                f"no open {task_name} item; open: {self.open_tasks(instance_id)}"
+            )
             s.expunge(item)
             return item
 
     def open_tasks(self, instance_id: int) -> list[str]:
         with self.system.sessions() as s:
-            return sorted(s.scalars(select(WorkItem.task_name).where(
-                WorkItem.instance_id == instance_id, WorkItem.state == "open")))
+            return sorted(
+                s.scalars(
+                    select(WorkItem.task_name).where(
+                        WorkItem.instance_id == instance_id, WorkItem.state == "open"
+                    )
+                )
+            )
 
-    def complete(self, instance_id: int, task_name: str, actor: Actor, data: dict, claim: bool = False) -> None:
+    def complete(
+        self, instance_id: int, task_name: str, actor: Actor, data: dict, claim: bool = False
+    ) -> None:
         item = self.item(instance_id, task_name)
         with self.system.sessions() as s:
             if claim:
                 from datetime import timedelta
 
                 from engine.workitems import claim as claim_item
+
                 claim_item(s, item.id, actor, self.system.services.now(), timedelta(minutes=30))
             self.system.complete_task(s, item.id, actor, data)
             s.commit()
@@ -117,16 +133,31 @@ def new_subscriber(system: System, **kwargs) -> tuple[str, list[str], list[str]]
         return sub.code, [m.serial for m in sub.meters], [m.seal for m in sub.meters]
 
 
-def submit(life: Lifecycle, people: dict, code: str, serials, seals, values, read_on: date | None = None,
-           photo_ids=None, citizen: str = "citizen") -> int:
+def submit(
+    life: Lifecycle,
+    people: dict,
+    code: str,
+    serials,
+    seals,
+    values,
+    read_on: date | None = None,
+    photo_ids=None,
+    citizen: str = "citizen",
+) -> int:
     """The citizen's part: start, identify the subscriber, enter every meter's reading."""
     iid = life.start(people[citizen])
     assert life.open_tasks(iid) == ["identify_subscriber"]
     life.complete(iid, "identify_subscriber", people[citizen], {"subscriber_code": code})
     read_on_text = (read_on or life.system.services.today()).isoformat()
     photo_ids = photo_ids or [None] * len(serials)
-    meters = [{"serial": s, "seal": p, "value": v, "read_on": read_on_text, "photo_id": photo}
-              for s, p, v, photo in zip(serials, seals, values, photo_ids, strict=False)]
-    life.complete(iid, "enter_readings", people[citizen],
-                  {"meters": meters, "phone": "+994501234567", "email": "citizen@example.az", "notes": ""})
+    meters = [
+        {"serial": s, "seal": p, "value": v, "read_on": read_on_text, "photo_id": photo}
+        for s, p, v, photo in zip(serials, seals, values, photo_ids, strict=False)
+    ]
+    life.complete(
+        iid,
+        "enter_readings",
+        people[citizen],
+        {"meters": meters, "phone": "+994501234567", "email": "citizen@example.az", "notes": ""},
+    )
     return iid

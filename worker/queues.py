@@ -1,4 +1,5 @@
 """Queue names, as constants: the worker listens to all of them."""
+
 from engine.mail import MAIL_QUEUE
 from engine.runtime import ENGINE_QUEUE
 from engine.webhooks import EVENT_QUEUE

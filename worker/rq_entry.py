@@ -1,4 +1,5 @@
 """What an rq worker process runs: ``run_job(job_id)``, with the system built once per process."""
+
 from __future__ import annotations
 
 import logging

@@ -15,6 +15,7 @@ is shared between the main process and its forks, and the objects loaded so far 
 the garbage collector's reach (``gc.freeze``): a job's collections then do not touch, and so do
 not copy, the pages its work horse shares with the main process.
 """
+
 from __future__ import annotations
 
 import gc
@@ -37,15 +38,27 @@ def warm_up(system: System) -> dict[str, float]:
     fonts_ms = (time.perf_counter() - started) * 1000
     with system.sessions() as session:
         newest = select(func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id)
-        live = select(ProcessInstance.version_id).where(ProcessInstance.status.in_(("running", "waiting")))
-        ids = session.scalars(select(ProcessVersion.id).where(
-            or_(ProcessVersion.id.in_(newest), ProcessVersion.id.in_(live)))).all()
+        live = select(ProcessInstance.version_id).where(
+            ProcessInstance.status.in_(("running", "waiting"))
+        )
+        ids = session.scalars(
+            select(ProcessVersion.id).where(
+                or_(ProcessVersion.id.in_(newest), ProcessVersion.id.in_(live))
+            )
+        ).all()
         for version_id in ids:
             system.specs.parsed_by_id(session, version_id)
     system.db.dispose()  # no connection may cross the fork
     gc.collect()
     gc.freeze()  # what is loaded now is never scanned by a job's collector (no copy-on-write of it)
-    figures = {"fonts_ms": fonts_ms, "specs": len(ids), "total_ms": (time.perf_counter() - started) * 1000}
-    log.info("worker warmed up: %(specs)d process versions parsed, fonts in %(fonts_ms).0f ms, "
-             "%(total_ms).0f ms in all", figures)
+    figures = {
+        "fonts_ms": fonts_ms,
+        "specs": len(ids),
+        "total_ms": (time.perf_counter() - started) * 1000,
+    }
+    log.info(
+        "worker warmed up: %(specs)d process versions parsed, fonts in %(fonts_ms).0f ms, "
+        "%(total_ms).0f ms in all",
+        figures,
+    )
     return figures

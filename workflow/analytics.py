@@ -10,14 +10,26 @@ Every finished application takes exactly one path; the first rule that holds nam
 6. ``accepted_directly``: accepted by the operator without inspection;
 7. ``other``: anything else (a diagram version with other end events, a failed instance).
 """
+
 from __future__ import annotations
 
 from engine.analytics import Case
 from workflow.tasks import OVERRIDDEN
 
-_ROUTED = ("start", "citizen_draft", "draft_start", "identify_subscriber", "enter_readings", "draft_end",
-           "register_application", "check_plausibility", "route_to_unit", "assign_unit", "review_application",
-           "review_decision")
+_ROUTED = (
+    "start",
+    "citizen_draft",
+    "draft_start",
+    "identify_subscriber",
+    "enter_readings",
+    "draft_end",
+    "register_application",
+    "check_plausibility",
+    "route_to_unit",
+    "assign_unit",
+    "review_application",
+    "review_decision",
+)
 _POSTED = ("post_reading", "compute_invoice", "render_invoice", "notify_subscriber", "executed")
 _VISITED = ("field_inspection", "inspection_outcome")
 # the diagram elements each path goes through, to highlight it
@@ -27,11 +39,27 @@ PATH_NODES = {
     "overridden": _ROUTED + _VISITED + _POSTED,
     "rejected": _ROUTED + ("notify_rejection", "rejected"),
     "escalated": _ROUTED + ("review_sla", "escalate_review", "handle_escalation") + _POSTED,
-    "abandoned": ("start", "citizen_draft", "draft_start", "identify_subscriber", "enter_readings", "draft_expired",
-                  "discard_draft", "abandoned"),
+    "abandoned": (
+        "start",
+        "citizen_draft",
+        "draft_start",
+        "identify_subscriber",
+        "enter_readings",
+        "draft_expired",
+        "discard_draft",
+        "abandoned",
+    ),
     "other": (),
 }
-PATHS = ("accepted_directly", "inspected", "overridden", "rejected", "escalated", "abandoned", "other")
+PATHS = (
+    "accepted_directly",
+    "inspected",
+    "overridden",
+    "rejected",
+    "escalated",
+    "abandoned",
+    "other",
+)
 DIRECT = "accepted_directly"
 
 

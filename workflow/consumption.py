@@ -11,6 +11,7 @@ plausibility (it blocks the citizen unless the wrapped consumption fits what the
 uses); this module only computes. A reading with more digits than the register raises
 ``ValueError``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -28,7 +29,11 @@ class Consumption:
 
 def consumption(previous: int, current: int, register_digits: int) -> Consumption:
     """m³ used between two readings of a register with ``register_digits`` digits (see module)."""
-    for name, value in (("previous", previous), ("current", current), ("register_digits", register_digits)):
+    for name, value in (
+        ("previous", previous),
+        ("current", current),
+        ("register_digits", register_digits),
+    ):
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if register_digits < 1:

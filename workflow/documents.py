@@ -7,6 +7,7 @@ A4, Azerbaijani, rendered with fpdf2 in DejaVu Sans, which has every Azerbaijani
 Fonts are parsed and embedded once per process by :mod:`workflow.pdf_fonts`. Text is placed
 with ``FPDF.text`` at computed positions (``_Page``), not ``cell``, which is 20 times slower.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from workflow.pdf_fonts import (  # noqa: F401  (re-exported for callers)
 )
 
 # --------------------------------------------------------------------------- formatting
+
 
 def format_number(value: Decimal | int, places: int = 0) -> str:
     """Azerbaijani notation (CLDR az): ``1.234,56``."""
@@ -70,6 +72,7 @@ SOURCE_LABELS = {"citizen": "abonent", "inspector": "nəzarətçi", "estimate": 
 
 
 # --------------------------------------------------------------------------- documents
+
 
 @dataclass
 class InvoiceMeterLine:
@@ -124,6 +127,7 @@ class ReceiptDocument:
 
 # --------------------------------------------------------------------------- layout
 
+
 @dataclass(frozen=True)
 class _Column:
     heading: str
@@ -147,7 +151,9 @@ class _Page(FontedPDF):
 
     def __init__(self, font_dir: str | Path | None, title: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.attached_fonts = [(face, face.attach_to(self)) for face in _fonts(font_dir).faces.values()]
+        self.attached_fonts = [
+            (face, face.attach_to(self)) for face in _fonts(font_dir).faces.values()
+        ]
         self.set_margins(self.MARGIN, self.MARGIN, self.MARGIN)
         self.set_auto_page_break(True, margin=self.MARGIN)
         self.set_title(title)
@@ -180,8 +186,16 @@ class _Page(FontedPDF):
         widths = font.cw
         return sum(widths[ord(char)] for char in text) * self.font_size_pt / 1000 / self.k
 
-    def put(self, x: float, y: float, width: float, height: float, text: str,
-            align: Align = Align.L, pad: float = 0.0) -> None:
+    def put(
+        self,
+        x: float,
+        y: float,
+        width: float,
+        height: float,
+        text: str,
+        align: Align = Align.L,
+        pad: float = 0.0,
+    ) -> None:
         """``text`` on one line, vertically centred in the box; shrunk if it is too wide."""
         available = width - 2 * pad
         text_width = self.text_width(text)
@@ -208,8 +222,14 @@ class _Page(FontedPDF):
         width = self.w - self.r_margin - x
         if "\n" in text or self.text_width(text) > width:
             self.set_x(x - self.c_margin)  # multi_cell pads its text by c_margin: line it up
-            self.multi_cell(width + self.c_margin, height, text, align=align,
-                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(
+                width + self.c_margin,
+                height,
+                text,
+                align=align,
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             return
         self.room_for(height)
         self.put(x, self.y, width, height, text, align)
@@ -242,8 +262,13 @@ class _Page(FontedPDF):
         self.style(12, bold=True)
         self.line_of_text(heading, height=8)
 
-    def bordered_table(self, columns: Sequence[_Column], rows: Sequence[Sequence[str]],
-              header_height: float = 7, row_height: float = 6.5) -> None:
+    def bordered_table(
+        self,
+        columns: Sequence[_Column],
+        rows: Sequence[Sequence[str]],
+        header_height: float = 7,
+        row_height: float = 6.5,
+    ) -> None:
         """A bordered table; its heading row is repeated on every page it spans."""
         scale = self.content_width / sum(column.width for column in columns)
         widths = [column.width * scale for column in columns]
@@ -282,7 +307,9 @@ class _Page(FontedPDF):
             self.room_for(self.LINE + 0.5)
             self.style(10.5 if bold else 10, bold=bold)
             self.put(left, self.y, width - amount_width, self.LINE + 0.5, label, Align.R)
-            self.put(left + width - amount_width, self.y, amount_width, self.LINE + 0.5, amount, Align.R)
+            self.put(
+                left + width - amount_width, self.y, amount_width, self.LINE + 0.5, amount, Align.R
+            )
             self.set_y(self.y + self.LINE + 0.5)
         self.ln(3)
 
@@ -293,6 +320,7 @@ class _Page(FontedPDF):
 
 # --------------------------------------------------------------------------- invoice
 
+
 def _charge_label(service: str, line: BillLine) -> str:
     return service if line.block is None else f"{service}, blok {line.block}"
 
@@ -302,10 +330,20 @@ def _charge_rows(bill: Bill) -> list[list[str]]:
     for line in bill.lines:
         period = f"{format_date(line.date_from)} – {format_date(line.date_to)}"
         volume = format_number(line.m3, 3)
-        for service, price, amount in (("Su", line.water_price, line.water_amount),
-                                       ("Kanalizasiya", line.sewer_price, line.sewer_amount)):
-            rows.append([_charge_label(service, line), period, str(line.days), volume,
-                         format_number(price, 2), format_number(amount, 2)])
+        for service, price, amount in (
+            ("Su", line.water_price, line.water_amount),
+            ("Kanalizasiya", line.sewer_price, line.sewer_amount),
+        ):
+            rows.append(
+                [
+                    _charge_label(service, line),
+                    period,
+                    str(line.days),
+                    volume,
+                    format_number(price, 2),
+                    format_number(amount, 2),
+                ]
+            )
     return rows
 
 
@@ -313,63 +351,99 @@ def render_invoice_pdf(doc: InvoiceDocument, font_dir: str | Path | None = None)
     """The invoice as an A4 PDF in Azerbaijani."""
     bill = doc.bill
     page = _Page(font_dir, title=f"Hesab-faktura {doc.number}")
-    page.masthead(doc.utility_name, "Hesab-faktura", doc.number, f"Tarix: {format_date(doc.issue_date)}")
+    page.masthead(
+        doc.utility_name, "Hesab-faktura", doc.number, f"Tarix: {format_date(doc.issue_date)}"
+    )
     days = (doc.period_end - doc.period_start).days
-    page.fields([
-        ("Abonent kodu", doc.subscriber_code),
-        ("Abonent", doc.full_name),
-        ("Ünvan", doc.address),
-        ("Müraciət №", doc.application_number),
-        ("Dövr", f"{format_date(doc.period_start)} – {format_date(doc.period_end)} ({days} gün)"),
-    ])
+    page.fields(
+        [
+            ("Abonent kodu", doc.subscriber_code),
+            ("Abonent", doc.full_name),
+            ("Ünvan", doc.address),
+            ("Müraciət №", doc.application_number),
+            (
+                "Dövr",
+                f"{format_date(doc.period_start)} – {format_date(doc.period_end)} ({days} gün)",
+            ),
+        ]
+    )
     page.section("Sayğac göstəriciləri")
     page.bordered_table(
-        [_Column("Sayğac", 35), _Column("Əvvəlki göstərici", 42, Align.R),
-         _Column("Cari göstərici", 42, Align.R), _Column("İstehlak, m³", 31, Align.R),
-         _Column("Mənbə", 30)],
-        [[m.serial,
-          f"{format_reading(m.previous_reading, m.register_digits)} ({format_date(m.previous_date)})",
-          f"{format_reading(m.current_reading, m.register_digits)} ({format_date(m.current_date)})",
-          format_number(m.consumption_m3), SOURCE_LABELS.get(m.source, m.source)]
-         for m in doc.meters],
+        [
+            _Column("Sayğac", 35),
+            _Column("Əvvəlki göstərici", 42, Align.R),
+            _Column("Cari göstərici", 42, Align.R),
+            _Column("İstehlak, m³", 31, Align.R),
+            _Column("Mənbə", 30),
+        ],
+        [
+            [
+                m.serial,
+                f"{format_reading(m.previous_reading, m.register_digits)} ({format_date(m.previous_date)})",
+                f"{format_reading(m.current_reading, m.register_digits)} ({format_date(m.current_date)})",
+                format_number(m.consumption_m3),
+                SOURCE_LABELS.get(m.source, m.source),
+            ]
+            for m in doc.meters
+        ],
     )
     page.section("Hesablama")
     page.bordered_table(
-        [_Column("Xidmət", 37), _Column("Dövr", 47), _Column("Gün", 14, Align.R),
-         _Column("Həcm, m³", 24, Align.R), _Column("Tarif, AZN/m³", 29, Align.R),
-         _Column("Məbləğ, AZN", 29, Align.R)],
+        [
+            _Column("Xidmət", 37),
+            _Column("Dövr", 47),
+            _Column("Gün", 14, Align.R),
+            _Column("Həcm, m³", 24, Align.R),
+            _Column("Tarif, AZN/m³", 29, Align.R),
+            _Column("Məbləğ, AZN", 29, Align.R),
+        ],
         _charge_rows(bill),
     )
     vat_label = "o cümlədən ƏDV " + ", ".join(format_percent(rate) for rate in bill.vat_rates)
-    page.totals([
-        ("Cəmi", format_amount(bill.gross), True),
-        (vat_label, format_amount(bill.vat), False),
-        ("ƏDV-siz məbləğ", format_amount(bill.net), False),
-    ])
+    page.totals(
+        [
+            ("Cəmi", format_amount(bill.gross), True),
+            (vat_label, format_amount(bill.vat), False),
+            ("ƏDV-siz məbləğ", format_amount(bill.net), False),
+        ]
+    )
     page.paragraph(f"Ödəniş müddəti: {format_date(doc.due_date)}", size=11, bold=True)
-    page.paragraph("Tariflərə ƏDV daxildir. Tarif dövr ərzində dəyişibsə, istehlak günlərə mütənasib "
-                   "bölünür.", size=8.5)
+    page.paragraph(
+        "Tariflərə ƏDV daxildir. Tarif dövr ərzində dəyişibsə, istehlak günlərə mütənasib bölünür.",
+        size=8.5,
+    )
     return page.to_bytes()
 
 
 # --------------------------------------------------------------------------- receipt
 
+
 def render_receipt_pdf(doc: ReceiptDocument, font_dir: str | Path | None = None) -> bytes:
     """The citizen's receipt for a registered application, as an A4 PDF in Azerbaijani."""
     page = _Page(font_dir, title=f"Müraciət {doc.application_number}")
-    page.masthead(doc.utility_name, "Müraciət qəbzi", doc.application_number,
-                  f"Qeydiyyat tarixi: {format_local_time(doc.registered_at, doc.zone)}")
-    page.fields([
-        ("Abonent kodu", doc.subscriber_code),
-        ("Abonent", doc.full_name),
-        ("Ünvan", doc.address),
-        ("Telefon", doc.phone or "—"),
-        ("E-poçt", doc.email or "—"),
-    ])
+    page.masthead(
+        doc.utility_name,
+        "Müraciət qəbzi",
+        doc.application_number,
+        f"Qeydiyyat tarixi: {format_local_time(doc.registered_at, doc.zone)}",
+    )
+    page.fields(
+        [
+            ("Abonent kodu", doc.subscriber_code),
+            ("Abonent", doc.full_name),
+            ("Ünvan", doc.address),
+            ("Telefon", doc.phone or "—"),
+            ("E-poçt", doc.email or "—"),
+        ]
+    )
     page.section("Sayğac göstəriciləri")
     page.bordered_table(
-        [_Column("Sayğac", 50), _Column("Plomb", 45), _Column("Göstərici", 45, Align.R),
-         _Column("Tarix", 40, Align.R)],
+        [
+            _Column("Sayğac", 50),
+            _Column("Plomb", 45),
+            _Column("Göstərici", 45, Align.R),
+            _Column("Tarix", 40, Align.R),
+        ],
         [[m.serial, m.seal, str(m.reading), format_date(m.reading_date)] for m in doc.meters],
     )
     page.paragraph(doc.confirmation)
@@ -378,7 +452,17 @@ def render_receipt_pdf(doc: ReceiptDocument, font_dir: str | Path | None = None)
 
 def warm_up(font_dir: str | Path | None = None) -> None:
     """Parse the fonts and make the base subset now (e.g. at worker start), not on first use."""
-    render_receipt_pdf(ReceiptDocument(
-        application_number="-", registered_at=datetime(2000, 1, 1), subscriber_code="-",
-        full_name="-", address="-", meters=[], phone=None, email=None, confirmation="-",
-    ), font_dir)
+    render_receipt_pdf(
+        ReceiptDocument(
+            application_number="-",
+            registered_at=datetime(2000, 1, 1),
+            subscriber_code="-",
+            full_name="-",
+            address="-",
+            meters=[],
+            phone=None,
+            email=None,
+            confirmation="-",
+        ),
+        font_dir,
+    )

@@ -17,6 +17,7 @@ none of ``/JavaScript``, ``/JS``, ``/AA``, ``/Launch``, ``/EmbeddedFile(s)``, ``
 dictionary). Inflating is bounded by ``inflate_budget`` bytes in total; a PDF that inflates to
 more is refused as unreadable (a compression bomb).
 """
+
 from __future__ import annotations
 
 import io
@@ -34,7 +35,8 @@ _LOCAL_HEADER = re.compile(rb"PK\x03\x04[\x0a-\x3f]\x00[\x00-\xff]{2}[\x00\x08]\
 _END = rb"(?=[\s()<>\[\]{}/%]|$)"
 _ACTIVE = re.compile(rb"/(?:JavaScript|JS|AA|Launch|EmbeddedFiles?|RichMedia)" + _END)
 _OPEN_ACTION_SCRIPT = re.compile(
-    rb"/OpenAction\s*<<(?:(?!>>).){0,2000}?/(?:JavaScript|JS)" + _END, re.DOTALL)
+    rb"/OpenAction\s*<<(?:(?!>>).){0,2000}?/(?:JavaScript|JS)" + _END, re.DOTALL
+)
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _STREAM = re.compile(rb"stream\r?\n", re.DOTALL)
 _PDF_END_WHITESPACE = b" \t\r\n\x00\x0c"
@@ -68,7 +70,16 @@ def _inflated_streams(data: bytes, budget: int) -> Iterator[bytes]:
     used = 0
     for match in _STREAM.finditer(data):
         start = match.end()
-        if data[start:start + 1] not in (b"\x78", b"\x08", b"\x18", b"\x28", b"\x38", b"\x48", b"\x58", b"\x68"):
+        if data[start : start + 1] not in (
+            b"\x78",
+            b"\x08",
+            b"\x18",
+            b"\x28",
+            b"\x38",
+            b"\x48",
+            b"\x58",
+            b"\x68",
+        ):
             continue  # not a zlib header: not Flate (or not a stream at all)
         inflater = zlib.decompressobj()
         try:

@@ -11,6 +11,7 @@ Besides it, the visit may find:
   reading (source ``inspector``, audited ``meter_replaced``). The citizen's next application
   names the new meter, and plausibility starts from that first reading.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,25 +22,56 @@ from engine import audit
 from workflow.models import ApplicationMeter, Meter, Reading
 
 
-def record_findings(session: Session, line: ApplicationMeter, *, at: datetime, instance_id: int) -> Meter | None:
+def record_findings(
+    session: Session, line: ApplicationMeter, *, at: datetime, instance_id: int
+) -> Meter | None:
     """Apply a done visit's seal and meter findings to the records; the new meter, if any."""
     meter = line.meter
     entity = f"application:{line.application_id}"
     if line.replaced_serial:
         meter.active = False
-        new = Meter(subscriber_id=meter.subscriber_id, serial=line.replaced_serial,
-                    seal=line.inspected_seal or meter.seal, register_digits=meter.register_digits,
-                    installed_on=line.inspected_on or line.read_on, active=True)
+        new = Meter(
+            subscriber_id=meter.subscriber_id,
+            serial=line.replaced_serial,
+            seal=line.inspected_seal or meter.seal,
+            register_digits=meter.register_digits,
+            installed_on=line.inspected_on or line.read_on,
+            active=True,
+        )
         session.add(new)
         session.flush()
-        session.add(Reading(meter_id=new.id, value=line.replaced_initial or 0, read_on=new.installed_on,
-                            source="inspector", application_id=line.application_id, created_at=at))
-        audit.record(session, "meter_replaced", at=at, instance_id=instance_id, entity=entity, detail={
-            "old_serial": meter.serial, "new_serial": new.serial, "initial": line.replaced_initial or 0,
-            "seal": new.seal})
+        session.add(
+            Reading(
+                meter_id=new.id,
+                value=line.replaced_initial or 0,
+                read_on=new.installed_on,
+                source="inspector",
+                application_id=line.application_id,
+                created_at=at,
+            )
+        )
+        audit.record(
+            session,
+            "meter_replaced",
+            at=at,
+            instance_id=instance_id,
+            entity=entity,
+            detail={
+                "old_serial": meter.serial,
+                "new_serial": new.serial,
+                "initial": line.replaced_initial or 0,
+                "seal": new.seal,
+            },
+        )
         return new
     if line.inspected_seal and line.inspected_seal != meter.seal:
-        audit.record(session, "meter_seal_changed", at=at, instance_id=instance_id, entity=entity,
-                     detail={"serial": meter.serial, "from": meter.seal, "to": line.inspected_seal})
+        audit.record(
+            session,
+            "meter_seal_changed",
+            at=at,
+            instance_id=instance_id,
+            entity=entity,
+            detail={"serial": meter.serial, "from": meter.seal, "to": line.inspected_seal},
+        )
         meter.seal = line.inspected_seal
     return None

@@ -4,6 +4,7 @@ The domain knows nothing of the web layer: it marks messages with ``N_`` so the
 catalogue extractor finds them, and keeps parameters apart from the text. The web
 layer translates the message id at render time and fills in the parameters.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -34,6 +34,7 @@ Phone numbers (:func:`normalize_az_phone`)
     20-26 regions, 36 Nakhchivan (:class:`AzPhoneRules`, configurable). Rejected: foreign
     numbers, seven-digit local numbers without an area code, letters, extensions.
 """
+
 from __future__ import annotations
 
 import random
@@ -99,6 +100,7 @@ def _fold(raw: str) -> str:
 # Subscriber codes
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SubscriberCodeFormat:
     """Shape of a subscriber code: ``length`` digits, the last one a Damm check digit."""
@@ -150,37 +152,63 @@ def normalize_subscriber_code(raw: str | None) -> str:
 _ASCII_DIGITS = frozenset("0123456789")
 
 
-def check_subscriber_code(raw: str | None, fmt: SubscriberCodeFormat = SubscriberCodeFormat()) -> str:
+def check_subscriber_code(
+    raw: str | None, fmt: SubscriberCodeFormat = SubscriberCodeFormat()
+) -> str:
     """Return the normalised code or raise :class:`InvalidSubscriberCode`."""
     code = normalize_subscriber_code(raw)
     params = {"length": fmt.length}
     if not code:
-        raise InvalidSubscriberCode(Message(N_(
-            "Enter your subscriber code. It is printed on your water bill: %(length)s digits"
-        ), params), "empty")
+        raise InvalidSubscriberCode(
+            Message(
+                N_(
+                    "Enter your subscriber code. It is printed on your water bill: %(length)s digits"
+                ),
+                params,
+            ),
+            "empty",
+        )
     if not set(code) <= _ASCII_DIGITS:
-        raise InvalidSubscriberCode(Message(N_(
-            "The subscriber code must contain only digits. Enter it as it is printed on your "
-            "bill: %(length)s digits"
-        ), params), "characters")
+        raise InvalidSubscriberCode(
+            Message(
+                N_(
+                    "The subscriber code must contain only digits. Enter it as it is printed on your "
+                    "bill: %(length)s digits"
+                ),
+                params,
+            ),
+            "characters",
+        )
     if len(code) != fmt.length:
-        raise InvalidSubscriberCode(Message(N_(
-            "The subscriber code must be %(length)s digits long, you entered %(count)s. Enter it "
-            "as it is printed on your bill"
-        ), {**params, "count": len(code)}), "length")
+        raise InvalidSubscriberCode(
+            Message(
+                N_(
+                    "The subscriber code must be %(length)s digits long, you entered %(count)s. Enter it "
+                    "as it is printed on your bill"
+                ),
+                {**params, "count": len(code)},
+            ),
+            "length",
+        )
     if not damm_valid(code):
-        raise InvalidSubscriberCode(Message(N_(
-            "Check the subscriber code: a digit is wrong or two digits are swapped. Enter it as "
-            "it is printed on your bill"
-        ), params), "check_digit")
+        raise InvalidSubscriberCode(
+            Message(
+                N_(
+                    "Check the subscriber code: a digit is wrong or two digits are swapped. Enter it as "
+                    "it is printed on your bill"
+                ),
+                params,
+            ),
+            "check_digit",
+        )
     return code
 
 
 def make_subscriber_code(number: int, fmt: SubscriberCodeFormat = SubscriberCodeFormat()) -> str:
     """A valid code for sequence ``number`` (zero-padded, check digit appended). Demo data."""
     body_len = fmt.length - 1
-    if number < 0 or number >= 10 ** body_len:
-        raise ValueError(f"number must be between 0 and {10 ** body_len - 1}")
+    if number < 0 or number >= 10**body_len:
+        raise ValueError(f"number must be between 0 and {10**body_len - 1}")
     body = f"{number:0{body_len}d}"
     return body + damm_check_digit(body)
 
@@ -240,31 +268,56 @@ def check_application_number(raw: str | None) -> str:
     text = _fold(raw or "").upper().translate(_CONFUSABLE)
     example = {"example": "2026-K7M4-Q9XD"}
     if not text:
-        raise InvalidApplicationNumber(Message(N_(
-            "Enter the application number, like %(example)s. It is on your confirmation page "
-            "and in the e-mail we sent you"
-        ), example), "empty")
+        raise InvalidApplicationNumber(
+            Message(
+                N_(
+                    "Enter the application number, like %(example)s. It is on your confirmation page "
+                    "and in the e-mail we sent you"
+                ),
+                example,
+            ),
+            "empty",
+        )
     if any(ch not in _CROCKFORD_VALUE for ch in text) or not text[:4].isdigit():
-        raise InvalidApplicationNumber(Message(N_(
-            "The application number must be a year followed by letters and digits, like "
-            "%(example)s. Copy it from your confirmation page"
-        ), example), "characters")
+        raise InvalidApplicationNumber(
+            Message(
+                N_(
+                    "The application number must be a year followed by letters and digits, like "
+                    "%(example)s. Copy it from your confirmation page"
+                ),
+                example,
+            ),
+            "characters",
+        )
     if len(text) != _APP_LENGTH:
-        raise InvalidApplicationNumber(Message(N_(
-            "The application number must have %(length)s letters and digits, like %(example)s. "
-            "Copy it from your confirmation page"
-        ), {**example, "length": _APP_LENGTH}), "length")
+        raise InvalidApplicationNumber(
+            Message(
+                N_(
+                    "The application number must have %(length)s letters and digits, like %(example)s. "
+                    "Copy it from your confirmation page"
+                ),
+                {**example, "length": _APP_LENGTH},
+            ),
+            "length",
+        )
     if _crockford_interim(text) != 0:
-        raise InvalidApplicationNumber(Message(N_(
-            "Check the application number: a letter or digit is wrong or two are swapped. Copy "
-            "it from your confirmation page"
-        ), example), "check_character")
+        raise InvalidApplicationNumber(
+            Message(
+                N_(
+                    "Check the application number: a letter or digit is wrong or two are swapped. Copy "
+                    "it from your confirmation page"
+                ),
+                example,
+            ),
+            "check_character",
+        )
     return f"{text[:4]}-{text[4:8]}-{text[8:]}"
 
 
 # ---------------------------------------------------------------------------------------------
 # Phone numbers
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AzPhoneRules:
@@ -297,19 +350,29 @@ def normalize_az_phone(raw: str | None, rules: AzPhoneRules = AzPhoneRules()) ->
     plus = text.startswith("+")
     digits = text[1:] if plus else text
     if not digits or not set(digits) <= _ASCII_DIGITS:
-        raise InvalidPhone(Message(N_(
-            "Enter a phone number using only digits, spaces and a + sign, like %(example)s"
-        ), example), "characters")
+        raise InvalidPhone(
+            Message(
+                N_("Enter a phone number using only digits, spaces and a + sign, like %(example)s"),
+                example,
+            ),
+            "characters",
+        )
     cc, n = rules.country_code, rules.national_digits
     if digits.startswith("00"):
         plus, digits = True, digits[2:]
     if plus and not digits.startswith(cc):
-        raise InvalidPhone(Message(N_(
-            "Enter an Azerbaijani phone number: it starts with +994, like %(international)s"
-        ), example), "country")
+        raise InvalidPhone(
+            Message(
+                N_(
+                    "Enter an Azerbaijani phone number: it starts with +994, like %(international)s"
+                ),
+                example,
+            ),
+            "country",
+        )
     national: str | None = None
     if digits.startswith(cc) and len(digits) in (len(cc) + n, len(cc) + n + 1):
-        national = digits[len(cc):]
+        national = digits[len(cc) :]
         if len(national) == n + 1:  # "+994 (0)50 ..." keeps the trunk zero
             national = national[1:] if national.startswith("0") else None
     elif plus:
@@ -319,13 +382,25 @@ def normalize_az_phone(raw: str | None, rules: AzPhoneRules = AzPhoneRules()) ->
     elif len(digits) == n and not digits.startswith("0"):
         national = digits
     if national is None or len(national) != n:
-        raise InvalidPhone(Message(N_(
-            "Enter the full phone number with its operator or area code, like %(example)s or "
-            "%(international)s"
-        ), example), "length")
+        raise InvalidPhone(
+            Message(
+                N_(
+                    "Enter the full phone number with its operator or area code, like %(example)s or "
+                    "%(international)s"
+                ),
+                example,
+            ),
+            "length",
+        )
     prefix = national[:2]
     if prefix not in rules.mobile_prefixes and prefix not in rules.landline_prefixes:
-        raise InvalidPhone(Message(N_(
-            "There is no Azerbaijani operator or area code 0%(prefix)s. Check the phone number"
-        ), {**example, "prefix": prefix}), "prefix")
+        raise InvalidPhone(
+            Message(
+                N_(
+                    "There is no Azerbaijani operator or area code 0%(prefix)s. Check the phone number"
+                ),
+                {**example, "prefix": prefix},
+            ),
+            "prefix",
+        )
     return "+" + cc + national

@@ -5,6 +5,7 @@ who may act on it (administrators everything, unit heads their unit's).
 Entries are the open incidents (:mod:`engine.incidents`) and, as a live condition rather than
 an event, the jobs queued or running longer than ``[jobs] overdue_minutes``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,13 +53,18 @@ def may_view_board(actor: Actor) -> bool:
     return allows(actor, VIEW_INCIDENTS, resource(actor.unit_id))
 
 
-def _applications(session: Session, instance_ids: set[int]) -> dict[int | None, tuple[int | None, str | None]]:
+def _applications(
+    session: Session, instance_ids: set[int]
+) -> dict[int | None, tuple[int | None, str | None]]:
     """(unit id, number) by instance id; keyed ``int | None`` so an incident or job without an
     instance looks up nothing."""
     if not instance_ids:
         return {}
-    rows = session.execute(select(Application.instance_id, Application.unit_id, Application.number)
-                           .where(Application.instance_id.in_(instance_ids)))
+    rows = session.execute(
+        select(Application.instance_id, Application.unit_id, Application.number).where(
+            Application.instance_id.in_(instance_ids)
+        )
+    )
     return {instance_id: (unit_id, number) for instance_id, unit_id, number in rows}
 
 
@@ -67,16 +73,30 @@ def board(session: Session, actor: Actor, now: datetime, overdue_after: timedelt
     open_ones = incident_store.open_incidents(session)
     late = outbox.overdue(session, now, overdue_after)
     instance_of_job = {job.id: (job.args or {}).get("instance_id") for job in late}
-    apps = _applications(session, {i.instance_id for i in open_ones if i.instance_id}
-                         | {v for v in instance_of_job.values() if v})
-    jobs: dict[int | None, Job] = {job.id: job for job in session.scalars(
-        select(Job).where(Job.id.in_({i.job_id for i in open_ones if i.job_id})))}
+    apps = _applications(
+        session,
+        {i.instance_id for i in open_ones if i.instance_id}
+        | {v for v in instance_of_job.values() if v},
+    )
+    jobs: dict[int | None, Job] = {
+        job.id: job
+        for job in session.scalars(
+            select(Job).where(Job.id.in_({i.job_id for i in open_ones if i.job_id}))
+        )
+    }
     entries = []
     for incident in open_ones:
         unit_id, number = apps.get(incident.instance_id, (None, None))
         if allows(actor, VIEW_INCIDENTS, resource(unit_id)):
-            entries.append(Entry(incident, unit_id, number, jobs.get(incident.job_id),
-                                 allows(actor, ACT_ON_INCIDENT, resource(unit_id))))
+            entries.append(
+                Entry(
+                    incident,
+                    unit_id,
+                    number,
+                    jobs.get(incident.job_id),
+                    allows(actor, ACT_ON_INCIDENT, resource(unit_id)),
+                )
+            )
     overdue = []
     for job in late:
         unit_id, number = apps.get(instance_of_job[job.id], (None, None))
@@ -88,7 +108,9 @@ def board(session: Session, actor: Actor, now: datetime, overdue_after: timedelt
 def unit_of(session: Session, incident: Incident) -> int | None:
     if incident.instance_id is None:
         return None
-    return session.scalar(select(Application.unit_id).where(Application.instance_id == incident.instance_id))
+    return session.scalar(
+        select(Application.unit_id).where(Application.instance_id == incident.instance_id)
+    )
 
 
 def act(session: Session, incident: Incident, action: str, actor: Actor, now: datetime) -> bool:

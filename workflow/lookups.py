@@ -12,6 +12,7 @@ takes the same time whatever the code:
   or the subscriber's data), and the distinct digests of the last 24 hours are the count. The
   audit table holds who and when already, and the count holds across web processes and machines.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,11 +44,23 @@ class LookupLimits:
 class LookupThrottled(Exception):
     def __init__(self, limits: LookupLimits, daily: bool = False):
         super().__init__("too many subscriber lookups")
-        self.message = Message(N_(
-            "You have looked up %(count)s different subscriber codes in the last 24 hours, the most one account "
-            "may. Try again tomorrow"), {"count": limits.max_codes_per_day}) if daily else Message(N_(
-                "You have checked too many subscriber codes in a short time. Wait %(minutes)s minutes "
-                "and try again"), {"minutes": limits.window_minutes})
+        self.message = (
+            Message(
+                N_(
+                    "You have looked up %(count)s different subscriber codes in the last 24 hours, the most one account "
+                    "may. Try again tomorrow"
+                ),
+                {"count": limits.max_codes_per_day},
+            )
+            if daily
+            else Message(
+                N_(
+                    "You have checked too many subscriber codes in a short time. Wait %(minutes)s minutes "
+                    "and try again"
+                ),
+                {"minutes": limits.window_minutes},
+            )
+        )
 
 
 def code_digest(code: str) -> str:
@@ -57,13 +70,24 @@ def code_digest(code: str) -> str:
 
 def codes_looked_up(session: Session, account_id: int, now: datetime) -> set[str]:
     """Digests of the different codes the account looked up in the last 24 hours."""
-    rows = session.scalars(select(AuditEvent.detail).where(
-        AuditEvent.action == LOOKUP_ACTION, AuditEvent.actor_id == account_id, AuditEvent.at > now - timedelta(days=1)))
+    rows = session.scalars(
+        select(AuditEvent.detail).where(
+            AuditEvent.action == LOOKUP_ACTION,
+            AuditEvent.actor_id == account_id,
+            AuditEvent.at > now - timedelta(days=1),
+        )
+    )
     return {d["code"] for d in rows if d and d.get("code")}
 
 
-def find_subscriber(session: Session, code: str, actor: Actor, now: datetime,
-                    limits: LookupLimits, window: Callable[[], bool] | None = None) -> Subscriber | None:
+def find_subscriber(
+    session: Session,
+    code: str,
+    actor: Actor,
+    now: datetime,
+    limits: LookupLimits,
+    window: Callable[[], bool] | None = None,
+) -> Subscriber | None:
     """The subscriber with this (normalised, well-formed) code, counting the lookup.
 
     ``window`` counts the lookup in the account's short window and answers False when the window
@@ -80,6 +104,12 @@ def find_subscriber(session: Session, code: str, actor: Actor, now: datetime,
         if digest not in seen and len(seen) >= limits.max_codes_per_day:
             raise LookupThrottled(limits, daily=True)
     sub = session.scalar(select(Subscriber).where(Subscriber.code == code))
-    audit.record(session, LOOKUP_ACTION, actor=actor, at=now, entity=f"subscriber:{sub.id}" if sub else None,
-                 detail={"found": sub is not None, "code": digest})
+    audit.record(
+        session,
+        LOOKUP_ACTION,
+        actor=actor,
+        at=now,
+        entity=f"subscriber:{sub.id}" if sub else None,
+        detail={"found": sub is not None, "code": digest},
+    )
     return sub

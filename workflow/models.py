@@ -1,4 +1,5 @@
 """Tables of the meter-reading domain: subscribers, meters, readings, tariffs, applications, invoices."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -120,11 +121,15 @@ class Application(Base):
     conflict: Mapped[bool] = mapped_column(default=False)
     decision: Mapped[str | None] = mapped_column(String(16))
     reject_reason: Mapped[str | None] = mapped_column(Text)
-    reject_key: Mapped[str | None] = mapped_column(String(200))  # the configured reason (a message id)
+    reject_key: Mapped[str | None] = mapped_column(
+        String(200)
+    )  # the configured reason (a message id)
     submitted_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(TZ)
 
-    lines: Mapped[list[ApplicationMeter]] = relationship(back_populates="application", order_by="ApplicationMeter.id")
+    lines: Mapped[list[ApplicationMeter]] = relationship(
+        back_populates="application", order_by="ApplicationMeter.id"
+    )
     subscriber: Mapped[Subscriber] = relationship()
 
 
@@ -168,7 +173,9 @@ class Invoice(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     consumption_m3: Mapped[int] = mapped_column(Integer)
-    bill: Mapped[dict[str, Any]] = mapped_column(JSON)  # lines and totals as JSON (billing.Bill.to_dict)
+    bill: Mapped[dict[str, Any]] = mapped_column(
+        JSON
+    )  # lines and totals as JSON (billing.Bill.to_dict)
     gross: Mapped[Decimal] = mapped_column(MONEY)
     vat: Mapped[Decimal] = mapped_column(MONEY)
     net: Mapped[Decimal] = mapped_column(MONEY)

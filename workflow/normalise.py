@@ -19,6 +19,7 @@ become their plain forms). Then:
 The value a function returns is exactly what is stored, and what "check your answers" shows.
 A refusal raises :class:`Refused` with a translatable message for the field.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,9 @@ from dataclasses import dataclass
 from workflow.i18n import N_, Message
 
 MAX_RECORD_ID = 2**31 - 1  # PostgreSQL integer; SQLite would take more, PostgreSQL raises
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 # Separators people type inside codes: whitespace of every kind, hyphens and dashes.
 _CODE_SEPARATORS = re.compile(r"[\s\u200b\u2060\ufeff\-\u2010-\u2015\u2212]+")
 _SPACES = re.compile(r"[\s\u200b\u2060\ufeff]+")
@@ -81,7 +84,9 @@ def text(raw: str | None, *, multiline: bool = False) -> str:
 
 def ascii_digits(value: str) -> str:
     """Every Unicode decimal digit replaced by its ASCII digit; everything else unchanged."""
-    return "".join(str(d) if (d := unicodedata.decimal(ch, None)) is not None else ch for ch in value)
+    return "".join(
+        str(d) if (d := unicodedata.decimal(ch, None)) is not None else ch for ch in value
+    )
 
 
 def digits(raw: str | None, message: str = READING_DIGITS) -> str:
@@ -104,8 +109,16 @@ def seal(raw: str | None, rules: FieldRules) -> str:
     """A seal number in its stored form, or '' if empty; refused unless it matches the pattern."""
     value = code(raw)
     if value and not re.fullmatch(rules.seal_pattern, value, flags=re.ASCII):
-        raise Refused(Message(N_("Enter the seal number as it is printed on the seal, in Latin letters and "
-                                 "digits, like %(example)s"), {"example": rules.seal_example}), "pattern")
+        raise Refused(
+            Message(
+                N_(
+                    "Enter the seal number as it is printed on the seal, in Latin letters and "
+                    "digits, like %(example)s"
+                ),
+                {"example": rules.seal_example},
+            ),
+            "pattern",
+        )
     return value
 
 

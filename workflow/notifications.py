@@ -4,6 +4,7 @@ Only letters to the holder carry the holder's name; a person who applied for a m
 not theirs gets :func:`status_changed`, with the application's number and outcome and nothing
 about the holder (``workflow.privacy``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ class Letter:
     body: str
 
 
-def invoice_ready(*, number: str, full_name: str, invoice_number: str, gross: str, due_on: str,
-                  status_url: str) -> Letter:
+def invoice_ready(
+    *, number: str, full_name: str, invoice_number: str, gross: str, due_on: str, status_url: str
+) -> Letter:
     return Letter(
         subject=f"Müraciət {number}: hesab-faktura hazırdır",
         body=(
@@ -24,7 +26,7 @@ def invoice_ready(*, number: str, full_name: str, invoice_number: str, gross: st
             f"{number} nömrəli müraciətiniz icra olundu: sayğac göstəriciləri qeydə alındı və "
             f"{invoice_number} nömrəli hesab-faktura formalaşdırıldı.\n"
             f"Ödəniləcək məbləğ: {gross} (ƏDV daxil). Son ödəniş tarixi: {due_on}.\n\n"
-            f"Hesab-faktura bu məktuba əlavə olunub; onu həmçinin \"Müraciətin statusunu yoxla\" "
+            f'Hesab-faktura bu məktuba əlavə olunub; onu həmçinin "Müraciətin statusunu yoxla" '
             f"bölməsindən yükləyə bilərsiniz: {status_url}\n\n"
             "Xidmətimizdən istifadə etdiyiniz üçün təşəkkür edirik.\n"
         ),
@@ -33,8 +35,12 @@ def invoice_ready(*, number: str, full_name: str, invoice_number: str, gross: st
 
 def status_changed(*, number: str, executed: bool, status_url: str) -> Letter:
     """To an applicant who is not the holder: the number and the outcome, no personal data."""
-    outcome = ("icra olundu: sayğac göstəriciləri qeydə alındı. Hesab-faktura abonentin qeydiyyatdakı "
-               "e-poçt ünvanına göndərildi" if executed else "icra olunmadı")
+    outcome = (
+        "icra olundu: sayğac göstəriciləri qeydə alındı. Hesab-faktura abonentin qeydiyyatdakı "
+        "e-poçt ünvanına göndərildi"
+        if executed
+        else "icra olunmadı"
+    )
     return Letter(
         subject=f"Müraciət {number}: {'icra olundu' if executed else 'imtina edildi'}",
         body=(
@@ -45,7 +51,9 @@ def status_changed(*, number: str, executed: bool, status_url: str) -> Letter:
     )
 
 
-def application_rejected(*, number: str, full_name: str | None, reason: str, status_url: str) -> Letter:
+def application_rejected(
+    *, number: str, full_name: str | None, reason: str, status_url: str
+) -> Letter:
     """The rejection with its reason; ``full_name`` only when the letter goes to the holder."""
     return Letter(
         subject=f"Müraciət {number}: imtina edildi",

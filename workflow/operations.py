@@ -5,6 +5,7 @@ and its diagram parameters, flushes its changes (the edge commits) and returns a
 JSON-safe dict that the engine stores in the task's result variable. Large values stay in
 the tables; task data carries ids only.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -101,13 +102,20 @@ def check_plausibility(ctx: OperationContext, application_id: int) -> dict[str, 
     conflict = False
     count = 0
     for line in app.lines:
-        history = ReadingHistory.of(ctx.session.execute(
-            select(Reading.read_on, Reading.value, Reading.source).where(Reading.meter_id == line.meter_id)
-        ).all())
+        history = ReadingHistory.of(
+            ctx.session.execute(
+                select(Reading.read_on, Reading.value, Reading.source).where(
+                    Reading.meter_id == line.meter_id
+                )
+            ).all()
+        )
         result = check_reading(
             DeclaredReading(line.value, line.read_on),
             MeterFacts(line.meter.register_digits, line.meter.installed_on),
-            history, today, ctx.services.plausibility, persons=app.subscriber.persons,
+            history,
+            today,
+            ctx.services.plausibility,
+            persons=app.subscriber.persons,
         )
         evidence = [f for f in line.flags if f.get("code", "").startswith("photo_")]
         line.flags = evidence + [f.to_dict() for f in result.flags]
@@ -127,9 +135,17 @@ def assign_unit(ctx: OperationContext, application_id: int, unit_code: str) -> d
     if unit is None:
         raise NotFound(f"the routing table names unit {unit_code}, which does not exist")
     app.unit_id = unit.id
-    review_due = ctx.services.calendar.add_working_days(ctx.now, ctx.services.settings.work.review_due_working_days)
-    audit.record(ctx.session, "application_routed", at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"application:{app.id}", detail={"unit": unit.code, "review_due": review_due.isoformat()})
+    review_due = ctx.services.calendar.add_working_days(
+        ctx.now, ctx.services.settings.work.review_due_working_days
+    )
+    audit.record(
+        ctx.session,
+        "application_routed",
+        at=ctx.now,
+        instance_id=ctx.instance_id,
+        entity=f"application:{app.id}",
+        detail={"unit": unit.code, "review_due": review_due.isoformat()},
+    )
     # the diagram's review SLA timer fires at ``review_due`` (working days in Baku, engine.calendar)
     return {"unit_id": unit.id, "review_due": review_due.isoformat()}
 
@@ -150,13 +166,27 @@ def escalate_review(ctx: OperationContext, application_id: int) -> dict[str, Any
     email_id = None
     if unit is not None and unit.head_email:
         letter = notifications.review_overdue(
-            number=_number(app), unit_name=unit.name, due=format_date(_review_due(ctx)),
+            number=_number(app),
+            unit_name=unit.name,
+            due=format_date(_review_due(ctx)),
             queue_url=f"{ctx.services.settings.app.base_url.rstrip('/')}/staff/dashboard",
         )
-        email_id = queue_email(ctx.session, to=unit.head_email, subject=letter.subject, body=letter.body,
-                               now=ctx.now, max_attempts=ctx.services.settings.mail.max_attempts).id
-    audit.record(ctx.session, "review_escalated", at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"application:{app.id}", detail={"unit": unit.code if unit else None})
+        email_id = queue_email(
+            ctx.session,
+            to=unit.head_email,
+            subject=letter.subject,
+            body=letter.body,
+            now=ctx.now,
+            max_attempts=ctx.services.settings.mail.max_attempts,
+        ).id
+    audit.record(
+        ctx.session,
+        "review_escalated",
+        at=ctx.now,
+        instance_id=ctx.instance_id,
+        entity=f"application:{app.id}",
+        detail={"unit": unit.code if unit else None},
+    )
     return {"escalated_at": ctx.now.isoformat(), "email_id": email_id}
 
 
@@ -174,7 +204,8 @@ def post_reading(ctx: OperationContext, application_id: int) -> dict[str, Any]:
             value=line.inspected_value if inspected else line.value,
             read_on=line.inspected_on if inspected and line.inspected_on else line.read_on,
             source="inspector" if inspected else "citizen",
-            application_id=app.id, created_at=ctx.now,
+            application_id=app.id,
+            created_at=ctx.now,
         )
         ctx.session.add(reading)
         ctx.session.flush()
@@ -191,9 +222,17 @@ def post_reading(ctx: OperationContext, application_id: int) -> dict[str, Any]:
 def compute_invoice(ctx: OperationContext, application_id: int) -> dict[str, Any]:
     app = _application(ctx, application_id)
     today = ctx.services.today()
-    invoice = invoicing.create_invoice(ctx.session, app, issued_on=today, due_on=today + timedelta(days=10))
-    audit.record(ctx.session, "invoice_computed", at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"invoice:{invoice.id}", detail={"number": invoice.number, "gross": str(invoice.gross)})
+    invoice = invoicing.create_invoice(
+        ctx.session, app, issued_on=today, due_on=today + timedelta(days=10)
+    )
+    audit.record(
+        ctx.session,
+        "invoice_computed",
+        at=ctx.now,
+        instance_id=ctx.instance_id,
+        entity=f"invoice:{invoice.id}",
+        detail={"number": invoice.number, "gross": str(invoice.gross)},
+    )
     return {"invoice_id": invoice.id}
 
 
@@ -214,17 +253,26 @@ def notify_subscriber(ctx: OperationContext, application_id: int) -> dict[str, A
     app = _application(ctx, application_id)
     invoice = invoicing.invoice_of(ctx.session, app)
     holder_applied = privacy.applicant_is_holder(ctx.session, app)
-    to_holder = list(dict.fromkeys(a for a in (app.email if holder_applied else None, app.subscriber.email) if a))
+    to_holder = list(
+        dict.fromkeys(a for a in (app.email if holder_applied else None, app.subscriber.email) if a)
+    )
     email_ids = []
     if to_holder:
         letter = notifications.invoice_ready(
-            number=_number(app), full_name=app.subscriber.full_name, invoice_number=invoice.number,
-            gross=format_amount(invoice.gross), due_on=format_date(invoice.due_on),
+            number=_number(app),
+            full_name=app.subscriber.full_name,
+            invoice_number=invoice.number,
+            gross=format_amount(invoice.gross),
+            due_on=format_date(invoice.due_on),
             status_url=_status_url(ctx, app),
         )
-        email_ids += [_send(ctx, to, letter, [invoice.pdf_id] if invoice.pdf_id else []) for to in to_holder]
+        email_ids += [
+            _send(ctx, to, letter, [invoice.pdf_id] if invoice.pdf_id else []) for to in to_holder
+        ]
     if app.email and not holder_applied:
-        letter = notifications.status_changed(number=_number(app), executed=True, status_url=_status_url(ctx, app))
+        letter = notifications.status_changed(
+            number=_number(app), executed=True, status_url=_status_url(ctx, app)
+        )
         email_ids.append(_send(ctx, app.email, letter))
     app.decided_at = app.decided_at or ctx.now
     _status(ctx, app, "executed", email=bool(email_ids))
@@ -240,9 +288,16 @@ def notify_rejection(ctx: OperationContext, application_id: int) -> dict[str, An
     email_ids = []
     if to:
         letter = notifications.application_rejected(
-            number=_number(app), full_name=app.subscriber.full_name if holder_applied else None,
-            reason="\n".join(part for part in (in_language(app.reject_key) if app.reject_key else "",
-                                                 app.reject_reason or "") if part),
+            number=_number(app),
+            full_name=app.subscriber.full_name if holder_applied else None,
+            reason="\n".join(
+                part
+                for part in (
+                    in_language(app.reject_key) if app.reject_key else "",
+                    app.reject_reason or "",
+                )
+                if part
+            ),
             status_url=_status_url(ctx, app),
         )
         email_ids.append(_send(ctx, to, letter))
@@ -251,6 +306,18 @@ def notify_rejection(ctx: OperationContext, application_id: int) -> dict[str, An
     return {"email_id": email_ids[0] if email_ids else None, "email_ids": email_ids}
 
 
-def _send(ctx: OperationContext, to: str, letter: notifications.Letter, attachments: list[int] | None = None) -> int:
-    return queue_email(ctx.session, to=to, subject=letter.subject, body=letter.body, now=ctx.now,
-                       attachments=attachments or [], max_attempts=ctx.services.settings.mail.max_attempts).id
+def _send(
+    ctx: OperationContext,
+    to: str,
+    letter: notifications.Letter,
+    attachments: list[int] | None = None,
+) -> int:
+    return queue_email(
+        ctx.session,
+        to=to,
+        subject=letter.subject,
+        body=letter.body,
+        now=ctx.now,
+        attachments=attachments or [],
+        max_attempts=ctx.services.settings.mail.max_attempts,
+    ).id

@@ -28,6 +28,7 @@ the only one that touches them, for the fpdf2 releases in ``FPDF2_SUPPORTED`` (t
 ``pyproject.toml`` allows); ``tests/unit/test_fpdf_internals.py`` pins them and
 ``tests/unit/test_documents.py`` checks the output against fpdf2's own.
 """
+
 from __future__ import annotations
 
 import copy
@@ -62,8 +63,25 @@ FPDF2_SUPPORTED = (">=2.8.0", "<2.9")
 CACHE_SIZE = 64  # subsets and embeddings kept per face
 
 # Tables a PDF viewer does not use for a simple-text CID font.
-_DROPPED_TABLES = ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "kern", "hdmx", "meta", "sbix",
-                   "CBDT", "CBLC", "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR"]
+_DROPPED_TABLES = [
+    "FFTM",
+    "GDEF",
+    "GPOS",
+    "GSUB",
+    "MATH",
+    "kern",
+    "hdmx",
+    "meta",
+    "sbix",
+    "CBDT",
+    "CBLC",
+    "EBDT",
+    "EBLC",
+    "EBSC",
+    "SVG ",
+    "CPAL",
+    "COLR",
+]
 
 
 LOGGER = logging.getLogger(__name__)
@@ -80,6 +98,7 @@ class FontUnavailableError(FileNotFoundError):
 
 
 # --------------------------------------------------------------------------- fonts
+
 
 @dataclass(frozen=True)
 class _Subset:
@@ -140,10 +159,13 @@ class _Face:
         return font
 
     def embedding_for(self, font: TTFFont) -> _Embedding:
-        mapping: _GlyphMapping = tuple(sorted(
-            (code, glyph.glyph_name, glyph.unicode, glyph.glyph_width)
-            for glyph, code in font.subset.items() if glyph is not None
-        ))
+        mapping: _GlyphMapping = tuple(
+            sorted(
+                (code, glyph.glyph_name, glyph.unicode, glyph.glyph_width)
+                for glyph, code in font.subset.items()
+                if glyph is not None
+            )
+        )
         with self._lock:
             embedding = _lru_get(self._embeddings, mapping)
             if embedding is None:
@@ -193,7 +215,7 @@ def _make_embedding(mapping: _GlyphMapping, subset: _Subset) -> _Embedding:
     previous = None
     for code, name, unicode, width in mapping:
         gid = subset.glyph_ids[name]
-        gid_map[2 * code:2 * code + 2] = gid.to_bytes(2, "big")
+        gid_map[2 * code : 2 * code + 2] = gid.to_bytes(2, "big")
         text = "".join(chr(point) for point in unicode).encode("utf-16-be").hex().upper()
         bfchar.append(f"<{code:04X}> <{text}>")
         if previous is None or code != previous + 1:
@@ -207,7 +229,7 @@ def _make_embedding(mapping: _GlyphMapping, subset: _Subset) -> _Embedding:
         widths.append(f"[{' '.join(run)}]")
     blocks = "".join(
         f"{len(chunk)} beginbfchar\n" + "\n".join(chunk) + "\nendbfchar\n"
-        for chunk in (bfchar[i:i + 100] for i in range(0, len(bfchar), 100))  # ≤ 100 per block
+        for chunk in (bfchar[i : i + 100] for i in range(0, len(bfchar), 100))  # ≤ 100 per block
     )
     cmap = (
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
@@ -252,8 +274,11 @@ class _OutputProducer(OutputProducer):
 
     def _add_fonts(self, *args: Any, **kwargs: Any) -> dict[int, PDFFont | PDFType3Font]:
         fpdf = self.fpdf
-        attached = [(face, font) for face, font in fpdf.attached_fonts
-                    if fpdf.fonts.get(font.fontkey) is font]
+        attached = [
+            (face, font)
+            for face, font in fpdf.attached_fonts
+            if fpdf.fonts.get(font.fontkey) is font
+        ]
         registry = fpdf.fonts  # fpdf2 embeds what is left in it (core fonts, say)
         ours = {font.fontkey: registry.pop(font.fontkey) for _, font in attached}
         try:
@@ -273,13 +298,17 @@ class _OutputProducer(OutputProducer):
 
     def _add_cached_font(self, font: TTFFont, embedding: _Embedding) -> PDFFont:
         if font.missing_glyphs:
-            LOGGER.warning("%s has no glyph for %s", font.name,
-                           ", ".join(repr(chr(point)) for point in font.missing_glyphs[:10]))
+            LOGGER.warning(
+                "%s has no glyph for %s",
+                font.name,
+                ", ".join(repr(chr(point)) for point in font.missing_glyphs[:10]),
+            )
         name = f"MPDFAA+{font.name}"
         type0 = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
         self._add_pdf_obj(type0, "fonts")
-        cid_font = PDFFont(subtype="CIDFontType2", base_font=name,
-                           d_w=font.desc.missing_width, w=embedding.widths)
+        cid_font = PDFFont(
+            subtype="CIDFontType2", base_font=name, d_w=font.desc.missing_width, w=embedding.widths
+        )
         self._add_pdf_obj(cid_font, "fonts")
         type0.descendant_fonts = PDFArray([cid_font])
         type0.to_unicode = self._add_deflated(embedding.to_unicode)
@@ -293,7 +322,8 @@ class _OutputProducer(OutputProducer):
         cid_font.c_i_d_to_g_i_d_map = self._add_deflated(embedding.cid_to_gid)
         # fpdf2's PDFFontDescriptor does not declare font_file2, which its writer serialises
         descriptor.font_file2 = self._add_deflated(  # type: ignore[attr-defined]
-            embedding.font_file, length1=embedding.font_file_length)
+            embedding.font_file, length1=embedding.font_file_length
+        )
         # fpdf2 memoizes SubsetMap lookups in a process-wide cache and clears it here too.
         font.subset.pick.cache_clear()
         font.subset.get_glyph.cache_clear()

@@ -19,6 +19,7 @@ subscriber or for an earlier period of the same one, and an EXIF capture date mo
 ``exif_gap_days`` from the reading date. A near-duplicate flag names the other application and
 photo so that the review page can show both side by side.
 """
+
 from __future__ import annotations
 
 import io
@@ -42,9 +43,19 @@ from workflow.plausibility import Flag
 DEFAULT_LIMITS = PhotoLimits()  # frozen: safe to share as a default
 
 __all__ = [
-    "PROCESS_PHOTO_JOB", "PHOTO_QUEUE", "PHOTO_KIND", "SANITIZED_KIND", "EarlierPhoto", "PhotoFlag",
-    "enqueue_processing", "process_photo", "served_photo", "ensure_phash", "earlier_photos",
-    "has_detail", "evidence_flags",
+    "PROCESS_PHOTO_JOB",
+    "PHOTO_QUEUE",
+    "PHOTO_KIND",
+    "SANITIZED_KIND",
+    "EarlierPhoto",
+    "PhotoFlag",
+    "enqueue_processing",
+    "process_photo",
+    "served_photo",
+    "ensure_phash",
+    "earlier_photos",
+    "has_detail",
+    "evidence_flags",
 ]
 
 PROCESS_PHOTO_JOB = "process_photo"
@@ -58,11 +69,18 @@ IMAGE_TYPES = (MEDIA_TYPES["jpeg"], MEDIA_TYPES["png"])
 # The job
 # ---------------------------------------------------------------------------------------------
 
+
 def enqueue_processing(session: Session, stored: StoredFile, now: datetime) -> None:
     """Add the photo's job to the outbox; it commits with the upload (a PDF needs none)."""
     if stored.media_type in IMAGE_TYPES:
-        jobs.enqueue(session, PROCESS_PHOTO_JOB, {"file_id": stored.id}, queue=PHOTO_QUEUE, now=now,
-                     dedupe_key=f"photo:{stored.id}")
+        jobs.enqueue(
+            session,
+            PROCESS_PHOTO_JOB,
+            {"file_id": stored.id},
+            queue=PHOTO_QUEUE,
+            now=now,
+            dedupe_key=f"photo:{stored.id}",
+        )
 
 
 def ensure_phash(stored: StoredFile, files: FileStore, limits: PhotoLimits) -> int | None:
@@ -82,15 +100,26 @@ def process_photo(session: Session, file_id: int, files: FileStore, limits: Phot
         stored.phash = perceptual_hash(data, limits)
     if stored.sanitized_id is None:
         clean = sanitize_image(data, limits)
-        width, height = Image.open(io.BytesIO(clean)).size  # upright: may differ from the original's
-        copy = files.save(session, clean, media_type=stored.media_type, kind=SANITIZED_KIND,
-                          owner_id=stored.owner_id, original_name=stored.original_name,
-                          width=width, height=height)
+        width, height = Image.open(
+            io.BytesIO(clean)
+        ).size  # upright: may differ from the original's
+        copy = files.save(
+            session,
+            clean,
+            media_type=stored.media_type,
+            kind=SANITIZED_KIND,
+            owner_id=stored.owner_id,
+            original_name=stored.original_name,
+            width=width,
+            height=height,
+        )
         stored.sanitized_id = copy.id
     session.flush()
 
 
-def served_photo(session: Session, stored: StoredFile, files: FileStore, limits: PhotoLimits) -> tuple[bytes, str]:
+def served_photo(
+    session: Session, stored: StoredFile, files: FileStore, limits: PhotoLimits
+) -> tuple[bytes, str]:
     """(bytes, media type) of what may be shown of an uploaded photo: the sanitised copy, made now
     (and not stored) when the job has not run yet; a PDF as it was checked at upload."""
     if stored.media_type not in IMAGE_TYPES:
@@ -105,6 +134,7 @@ def served_photo(session: Session, stored: StoredFile, files: FileStore, limits:
 # ---------------------------------------------------------------------------------------------
 # Evidence flags
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class EarlierPhoto:
@@ -132,18 +162,31 @@ class PhotoFlag(Flag):
 def earlier_photos(session: Session, app: Application, since: datetime) -> list[EarlierPhoto]:
     """Photos of the other registered applications submitted since ``since`` (any subscriber)."""
     rows = session.execute(
-        select(StoredFile.sha256, StoredFile.phash, Application.id, Application.number, ApplicationMeter.id,
-               StoredFile.id, Application.subscriber_id)
+        select(
+            StoredFile.sha256,
+            StoredFile.phash,
+            Application.id,
+            Application.number,
+            ApplicationMeter.id,
+            StoredFile.id,
+            Application.subscriber_id,
+        )
         .join(ApplicationMeter, ApplicationMeter.photo_id == StoredFile.id)
         .join(Application, Application.id == ApplicationMeter.application_id)
-        .where(Application.id != app.id, Application.number.is_not(None), Application.status != "abandoned",
-               Application.submitted_at >= since)
+        .where(
+            Application.id != app.id,
+            Application.number.is_not(None),
+            Application.status != "abandoned",
+            Application.submitted_at >= since,
+        )
         .order_by(Application.submitted_at.desc())
     ).all()
     photos = []
     for sha, ph, app_id, number, line_id, file_id, sub_id in rows:
         assert number is not None  # the query keeps registered (numbered) applications only
-        photos.append(EarlierPhoto(sha, ph, app_id, number, line_id, file_id, sub_id == app.subscriber_id))
+        photos.append(
+            EarlierPhoto(sha, ph, app_id, number, line_id, file_id, sub_id == app.subscriber_id)
+        )
     return photos
 
 
@@ -152,19 +195,33 @@ def lookback_start(now: datetime, limits: PhotoLimits) -> datetime:
 
 
 def _match(photo: EarlierPhoto, distance: int) -> dict[str, Any]:
-    return {"application_id": photo.application_id, "number": photo.number, "line_id": photo.line_id,
-            "file_id": photo.file_id, "same_subscriber": photo.same_subscriber, "distance": distance}
+    return {
+        "application_id": photo.application_id,
+        "number": photo.number,
+        "line_id": photo.line_id,
+        "file_id": photo.file_id,
+        "same_subscriber": photo.same_subscriber,
+        "distance": distance,
+    }
 
 
 _IDENTICAL = {
-    True: N_("This photo is identical to the photo sent with application %(number)s for this subscriber"),
-    False: N_("This photo is identical to the photo sent with application %(number)s for another subscriber"),
+    True: N_(
+        "This photo is identical to the photo sent with application %(number)s for this subscriber"
+    ),
+    False: N_(
+        "This photo is identical to the photo sent with application %(number)s for another subscriber"
+    ),
 }
 _NEAR = {
-    True: N_("This photo is almost identical to the photo sent with application %(number)s for this "
-             "subscriber (difference %(distance)s of 64)"),
-    False: N_("This photo is almost identical to the photo sent with application %(number)s for another "
-              "subscriber (difference %(distance)s of 64)"),
+    True: N_(
+        "This photo is almost identical to the photo sent with application %(number)s for this "
+        "subscriber (difference %(distance)s of 64)"
+    ),
+    False: N_(
+        "This photo is almost identical to the photo sent with application %(number)s for another "
+        "subscriber (difference %(distance)s of 64)"
+    ),
 }
 
 
@@ -194,22 +251,48 @@ def evidence_flags(
     flags: list[Flag] = []
     identical = next((p for p in earlier if p.sha256 == sha256), None)
     if identical is not None:
-        flags.append(PhotoFlag("photo_reused", "inspect", Message(
-            _IDENTICAL[identical.same_subscriber], {"number": identical.number}), _match(identical, 0)))
+        flags.append(
+            PhotoFlag(
+                "photo_reused",
+                "inspect",
+                Message(_IDENTICAL[identical.same_subscriber], {"number": identical.number}),
+                _match(identical, 0),
+            )
+        )
     elif has_detail(phash):
         scored = [(hamming(phash, p.phash), p) for p in earlier if has_detail(p.phash)]
         if scored:
             distance, closest = min(scored, key=lambda pair: pair[0])
             if distance <= limits.near_duplicate_distance:
-                flags.append(PhotoFlag("photo_near_duplicate", "inspect", Message(
-                    _NEAR[closest.same_subscriber], {"number": closest.number, "distance": distance}),
-                    _match(closest, distance)))
+                flags.append(
+                    PhotoFlag(
+                        "photo_near_duplicate",
+                        "inspect",
+                        Message(
+                            _NEAR[closest.same_subscriber],
+                            {"number": closest.number, "distance": distance},
+                        ),
+                        _match(closest, distance),
+                    )
+                )
     if taken_at is not None:
         gap = abs((taken_at.date() - declared_date).days)
         if gap > limits.exif_gap_days:
-            flags.append(Flag("photo_date_gap", "inspect", Message(N_(
-                "The photo was taken on %(taken_on)s, %(days)s days from the reading date "
-                "%(date)s"
-            ), {"taken_on": taken_at.date().isoformat(), "days": gap,
-                "date": declared_date.isoformat()})))
+            flags.append(
+                Flag(
+                    "photo_date_gap",
+                    "inspect",
+                    Message(
+                        N_(
+                            "The photo was taken on %(taken_on)s, %(days)s days from the reading date "
+                            "%(date)s"
+                        ),
+                        {
+                            "taken_on": taken_at.date().isoformat(),
+                            "days": gap,
+                            "date": declared_date.isoformat(),
+                        },
+                    ),
+                )
+            )
     return tuple(flags)

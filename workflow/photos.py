@@ -18,6 +18,7 @@ PDFs are accepted as evidence (some people scan or export): checked for header, 
 active content, they have no perceptual hash, no thumbnail and are never re-encoded; they are
 only ever served as attachments.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -107,20 +108,29 @@ def _reject_unreadable() -> PhotoRejected:
 
 
 def _reject_active_pdf() -> PhotoRejected:
-    return PhotoRejected(Message(N_(
-        "The PDF contains scripts, actions or attached files: send a photo or a plain PDF"
-    )), "active")
+    return PhotoRejected(
+        Message(
+            N_("The PDF contains scripts, actions or attached files: send a photo or a plain PDF")
+        ),
+        "active",
+    )
 
 
 def _reject_archive() -> PhotoRejected:
-    return PhotoRejected(Message(N_(
-        "The file is also an archive: send the photo exactly as the camera saved it"
-    )), "archive")
+    return PhotoRejected(
+        Message(N_("The file is also an archive: send the photo exactly as the camera saved it")),
+        "archive",
+    )
 
 
 def _reject_pixels(limits: PhotoLimits) -> PhotoRejected:
-    return PhotoRejected(Message(N_("The photo is too large: at most %(pixels)s megapixels"),
-                                 {"pixels": _num(limits.max_pixels / 1_000_000)}), "pixels")
+    return PhotoRejected(
+        Message(
+            N_("The photo is too large: at most %(pixels)s megapixels"),
+            {"pixels": _num(limits.max_pixels / 1_000_000)},
+        ),
+        "pixels",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,13 +174,16 @@ def _jpeg_header(data: bytes) -> tuple[int, int, int] | None:
             return None
         if marker == 0xDA:
             return (size[0], size[1], i) if size else None
-        length = int.from_bytes(data[i + 2:i + 4], "big")
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
         if length < 2:
             return None
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and size is None:
             if i + 9 > n:
                 return None
-            size = (int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big"))
+            size = (
+                int.from_bytes(data[i + 7 : i + 9], "big"),
+                int.from_bytes(data[i + 5 : i + 7], "big"),
+            )
         i += 2 + length
     return None
 
@@ -204,6 +217,7 @@ def _open(data: bytes, kind: Kind, limits: PhotoLimits) -> Image.Image:
 # EXIF capture time
 # ---------------------------------------------------------------------------------------------
 
+
 def _parse_exif_datetime(value: object, offset: object) -> datetime | None:
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
@@ -230,11 +244,13 @@ def _taken_at(im: Image.Image) -> datetime | None:
         exif = Image.Exif()
         exif.load(raw)
         sub = exif.get_ifd(ExifTags.IFD.Exif)
-        taken = _parse_exif_datetime(sub.get(ExifTags.Base.DateTimeOriginal),
-                                     sub.get(ExifTags.Base.OffsetTimeOriginal))
+        taken = _parse_exif_datetime(
+            sub.get(ExifTags.Base.DateTimeOriginal), sub.get(ExifTags.Base.OffsetTimeOriginal)
+        )
         if taken is None:
-            taken = _parse_exif_datetime(exif.get(ExifTags.Base.DateTime),
-                                         sub.get(ExifTags.Base.OffsetTime))
+            taken = _parse_exif_datetime(
+                exif.get(ExifTags.Base.DateTime), sub.get(ExifTags.Base.OffsetTime)
+            )
         return taken
     except Exception:  # broken EXIF is no reason to refuse a photo
         return None
@@ -258,7 +274,10 @@ def exif_taken_at(data: bytes, limits: PhotoLimits = PhotoLimits()) -> datetime 
 # The cheap request-side check
 # ---------------------------------------------------------------------------------------------
 
-def inspect_upload(data: bytes, limits: PhotoLimits = PhotoLimits(), *, with_phash: bool = False) -> UploadInfo:
+
+def inspect_upload(
+    data: bytes, limits: PhotoLimits = PhotoLimits(), *, with_phash: bool = False
+) -> UploadInfo:
     """Accept a PDF, JPEG or PNG by its content or raise :class:`PhotoRejected`.
 
     ``with_phash=True`` also computes the perceptual hash (decodes the picture: worker side).
@@ -266,8 +285,13 @@ def inspect_upload(data: bytes, limits: PhotoLimits = PhotoLimits(), *, with_pha
     if not data:
         raise _reject_empty()
     if len(data) > limits.max_bytes:
-        raise PhotoRejected(Message(N_("The photo must be smaller than %(size)s MB"),
-                                    {"size": _num(limits.max_bytes / MiB)}), "bytes")
+        raise PhotoRejected(
+            Message(
+                N_("The photo must be smaller than %(size)s MB"),
+                {"size": _num(limits.max_bytes / MiB)},
+            ),
+            "bytes",
+        )
     kind = _sniff(data)
     if kind is None:
         raise _reject_type()
@@ -285,9 +309,13 @@ def inspect_upload(data: bytes, limits: PhotoLimits = PhotoLimits(), *, with_pha
     im = _open(data, kind, limits)
     width, height = im.size
     if min(width, height) < limits.min_side:
-        raise PhotoRejected(Message(N_(
-            "The photo is too small to read: at least %(side)s pixels on each side"
-        ), {"side": limits.min_side}), "small")
+        raise PhotoRejected(
+            Message(
+                N_("The photo is too small to read: at least %(side)s pixels on each side"),
+                {"side": limits.min_side},
+            ),
+            "small",
+        )
     taken_at = _taken_at(im)
     if kind == "jpeg":
         # verify() is a no-op for JPEG; a complete file has an EOI marker after its first scan
@@ -316,7 +344,10 @@ def inspect_upload(data: bytes, limits: PhotoLimits = PhotoLimits(), *, with_pha
 # The expensive worker-side operations
 # ---------------------------------------------------------------------------------------------
 
-def _decoded(data: bytes, limits: PhotoLimits, draft: tuple[str, tuple[int, int]] | None = None) -> tuple[Image.Image, Kind]:
+
+def _decoded(
+    data: bytes, limits: PhotoLimits, draft: tuple[str, tuple[int, int]] | None = None
+) -> tuple[Image.Image, Kind]:
     kind = _sniff(data)
     if kind is None:
         raise _reject_type()
@@ -356,7 +387,9 @@ def sanitize_image(data: bytes, limits: PhotoLimits = PhotoLimits()) -> bytes:
     JPEG stays JPEG (RGB or grayscale), PNG stays PNG (mode and transparency kept).
     """
     im, kind = _decoded(data, limits)
-    keep: dict[str | tuple[int, int], Any] = {"transparency": im.info["transparency"]} if "transparency" in im.info else {}
+    keep: dict[str | tuple[int, int], Any] = (
+        {"transparency": im.info["transparency"]} if "transparency" in im.info else {}
+    )
     im.info = keep if kind == "png" else {}
     out = io.BytesIO()
     if kind == "png":

@@ -44,6 +44,7 @@ Sources of posted readings: ``inspector`` and ``utility`` are actual reads by th
 baseline of a new reading: a real reading below an over-estimate is the catch-up the citizen is
 owed, not a "lower than previous" reading.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -153,7 +154,9 @@ def _num(x: float) -> int | float:
     return int(x) if x == int(x) else x
 
 
-def _consumptions(readings: list[PostedReading], register_digits: int | None) -> list[tuple[int, int]]:
+def _consumptions(
+    readings: list[PostedReading], register_digits: int | None
+) -> list[tuple[int, int]]:
     """(days, m3) between consecutive readings, a register rollover counted as such.
 
     A pair that goes backwards counts as a rollover of the ``register_digits`` register, except
@@ -172,8 +175,11 @@ def _consumptions(readings: list[PostedReading], register_digits: int | None) ->
     return out
 
 
-def monthly_average(history: ReadingHistory, config: PlausibilityConfig = PlausibilityConfig(),
-                    register_digits: int | None = None) -> float | None:
+def monthly_average(
+    history: ReadingHistory,
+    config: PlausibilityConfig = PlausibilityConfig(),
+    register_digits: int | None = None,
+) -> float | None:
     """Own average m3 per 30.44-day month over the window ending at the last posted reading.
 
     Estimates are ignored when the actual (non-estimate) readings alone cover at least
@@ -213,34 +219,59 @@ def check_reading(
     # -- the form refuses these ------------------------------------------------------------
     too_many_digits = len(str(value)) > meter.register_digits
     if too_many_digits:
-        flag("too_many_digits", "block", N_(
-            "The reading %(value)s has more digits than the meter, which shows %(digits)s. Type "
-            "only the black digits (cubic metres) and leave out the red ones"
-        ), digits=meter.register_digits)
+        flag(
+            "too_many_digits",
+            "block",
+            N_(
+                "The reading %(value)s has more digits than the meter, which shows %(digits)s. Type "
+                "only the black digits (cubic metres) and leave out the red ones"
+            ),
+            digits=meter.register_digits,
+        )
     if when > today:
-        flag("date_in_future", "block", N_(
-            "The reading date %(date)s is in the future. Enter the date you read the meter: "
-            "today, %(today)s, or earlier"
-        ), today=today.isoformat())
+        flag(
+            "date_in_future",
+            "block",
+            N_(
+                "The reading date %(date)s is in the future. Enter the date you read the meter: "
+                "today, %(today)s, or earlier"
+            ),
+            today=today.isoformat(),
+        )
     if meter.installed_on is not None and when < meter.installed_on:
-        flag("date_before_installation", "block", N_(
-            "The reading date %(date)s is before the meter was installed on %(installed_on)s. "
-            "Check the date you read the meter"
-        ), installed_on=meter.installed_on.isoformat())
+        flag(
+            "date_before_installation",
+            "block",
+            N_(
+                "The reading date %(date)s is before the meter was installed on %(installed_on)s. "
+                "Check the date you read the meter"
+            ),
+            installed_on=meter.installed_on.isoformat(),
+        )
     duplicate = any(r.date == when and r.value == value for r in readings)
     if duplicate:
-        flag("duplicate_reading", "block", N_(
-            "The reading %(value)s of %(date)s has already been recorded. You do not need to "
-            "send it again"
-        ))
+        flag(
+            "duplicate_reading",
+            "block",
+            N_(
+                "The reading %(value)s of %(date)s has already been recorded. You do not need to "
+                "send it again"
+            ),
+        )
     # Estimates are never a baseline (see the module docstring).
     real = [r for r in readings if r.source != "estimate"]
     baseline = real[-1] if real else None
     if baseline is not None and when <= baseline.date and not duplicate:
-        flag("date_before_last_reading", "block", N_(
-            "The reading date %(date)s must be later than the last recorded reading, "
-            "%(previous)s of %(previous_date)s"
-        ), previous=baseline.value, previous_date=baseline.date.isoformat())
+        flag(
+            "date_before_last_reading",
+            "block",
+            N_(
+                "The reading date %(date)s must be later than the last recorded reading, "
+                "%(previous)s of %(previous_date)s"
+            ),
+            previous=baseline.value,
+            previous_date=baseline.date.isoformat(),
+        )
 
     # -- staff: unverified run (independent of the value) ------------------------------------
     run = []
@@ -249,10 +280,16 @@ def check_reading(
             break
         run.append(r)
     if len(run) + 1 > config.max_consecutive_unverified:
-        flag("too_many_unverified", "inspect", N_(
-            "This would be reading %(count)s in a row without a reading by the utility: the "
-            "ones since %(since)s were estimated or sent by the subscriber"
-        ), count=len(run) + 1, since=run[-1].date.isoformat() if run else iso)
+        flag(
+            "too_many_unverified",
+            "inspect",
+            N_(
+                "This would be reading %(count)s in a row without a reading by the utility: the "
+                "ones since %(since)s were estimated or sent by the subscriber"
+            ),
+            count=len(run) + 1,
+            since=run[-1].date.isoformat() if run else iso,
+        )
 
     # -- value checks: only against a valid baseline on an earlier date ----------------------
     consumption: int | None = None
@@ -287,20 +324,34 @@ def check_reading(
         consumption = used.m3
     else:
         wrapped = used.m3
-        limit = high if high is not None else 10 ** meter.register_digits * config.rollover_max_fraction
+        limit = (
+            high if high is not None else 10**meter.register_digits * config.rollover_max_fraction
+        )
         if wrapped <= limit + slack:
             consumption, rollover = wrapped, True
-            flag("rollover", "inspect", N_(
-                "The reading %(value)s is lower than the last recorded reading %(previous)s of "
-                "%(previous_date)s. The %(digits)s-digit register has probably passed 0, which "
-                "means %(consumption)s m³ were used"
-            ), **prev, digits=meter.register_digits, consumption=wrapped)
+            flag(
+                "rollover",
+                "inspect",
+                N_(
+                    "The reading %(value)s is lower than the last recorded reading %(previous)s of "
+                    "%(previous_date)s. The %(digits)s-digit register has probably passed 0, which "
+                    "means %(consumption)s m³ were used"
+                ),
+                **prev,
+                digits=meter.register_digits,
+                consumption=wrapped,
+            )
         else:
-            flag("lower_than_previous", "block", N_(
-                "The reading %(value)s is lower than the last recorded reading %(previous)s of "
-                "%(previous_date)s, and a meter only counts up. Check that you typed the black "
-                "digits of the right meter"
-            ), **prev)
+            flag(
+                "lower_than_previous",
+                "block",
+                N_(
+                    "The reading %(value)s is lower than the last recorded reading %(previous)s of "
+                    "%(previous_date)s, and a meter only counts up. Check that you typed the black "
+                    "digits of the right meter"
+                ),
+                **prev,
+            )
             return PlausibilityResult(tuple(flags), None, False)
 
     if consumption == 0:
@@ -312,10 +363,16 @@ def check_reading(
             since = r
         zero_days = (when - since.date).days
         if zero_days > config.zero_allowed_days:
-            flag("zero_consumption", "confirm", N_(
-                "The reading %(value)s is the same as on %(since)s: no water used for %(days)s "
-                "days. Check the reading, or confirm it if nobody used water"
-            ), since=since.date.isoformat(), days=zero_days)
+            flag(
+                "zero_consumption",
+                "confirm",
+                N_(
+                    "The reading %(value)s is the same as on %(since)s: no water used for %(days)s "
+                    "days. Check the reading, or confirm it if nobody used water"
+                ),
+                since=since.date.isoformat(),
+                days=zero_days,
+            )
         return PlausibilityResult(tuple(flags), consumption, rollover)
 
     figures = {**prev, "consumption": consumption}
@@ -323,22 +380,51 @@ def check_reading(
     # person band; the "high" limit above it is when the citizen is asked.
     usual_high = band_high if band_high is not None else high
     # low and high are set together: both numbers or both None
-    expected_range = {} if low is None or usual_high is None else {"low": round(low), "high": round(usual_high)}
+    expected_range = (
+        {} if low is None or usual_high is None else {"low": round(low), "high": round(usual_high)}
+    )
     if high is not None and consumption > high + slack:
-        flag("above_expected", "confirm", N_(
-            "The reading %(value)s means %(consumption)s m³ used in %(days)s days since "
-            "%(previous_date)s. This household usually uses about %(low)s to %(high)s m³ in that "
-            "time. Check the reading"
-        ), **figures, **expected_range, limit=_num(high))
+        flag(
+            "above_expected",
+            "confirm",
+            N_(
+                "The reading %(value)s means %(consumption)s m³ used in %(days)s days since "
+                "%(previous_date)s. This household usually uses about %(low)s to %(high)s m³ in that "
+                "time. Check the reading"
+            ),
+            **figures,
+            **expected_range,
+            limit=_num(high),
+        )
     elif low is not None and consumption < low - slack:
-        flag("below_expected", "confirm", N_(
-            "The reading %(value)s means only %(consumption)s m³ used in %(days)s days since "
-            "%(previous_date)s. This household usually uses about %(low)s to %(high)s m³ in that "
-            "time. Check the reading"
-        ), **figures, **expected_range, limit=_num(low))
-    elif band_high is not None and expected is not None and low is not None and consumption > band_high + slack:
-        flag("outside_tolerance", "inspect", N_(
-            "%(consumption)s m³ used in %(days)s days since %(previous_date)s is outside the "
-            "usual range of %(low)s to %(high)s m³ for this subscriber"
-        ), **figures, low=_num(low), high=_num(band_high), expected=_num(expected))
+        flag(
+            "below_expected",
+            "confirm",
+            N_(
+                "The reading %(value)s means only %(consumption)s m³ used in %(days)s days since "
+                "%(previous_date)s. This household usually uses about %(low)s to %(high)s m³ in that "
+                "time. Check the reading"
+            ),
+            **figures,
+            **expected_range,
+            limit=_num(low),
+        )
+    elif (
+        band_high is not None
+        and expected is not None
+        and low is not None
+        and consumption > band_high + slack
+    ):
+        flag(
+            "outside_tolerance",
+            "inspect",
+            N_(
+                "%(consumption)s m³ used in %(days)s days since %(previous_date)s is outside the "
+                "usual range of %(low)s to %(high)s m³ for this subscriber"
+            ),
+            **figures,
+            low=_num(low),
+            high=_num(band_high),
+            expected=_num(expected),
+        )
     return PlausibilityResult(tuple(flags), consumption, rollover)

@@ -4,6 +4,7 @@ Severities (see :mod:`workflow.plausibility` for which check gives which): ``blo
 refuses the reading; ``confirm`` the citizen confirms it; ``inspect`` staff weigh it. Results are
 stored on the application's meter lines as JSON (:meth:`PlausibilityResult.to_dict`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -13,6 +13,7 @@ The refusal names the open application so the citizen can follow it instead.
 :func:`submission_refusals` is what the ``enter_readings`` task handler runs on the stored
 draft, so the rules hold for every way in, not only the web form.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -41,38 +42,71 @@ DUPLICATE_APPLICATION = N_(
 
 
 def meter_history(session: Session, meter_id: int) -> ReadingHistory:
-    return ReadingHistory.of(session.execute(
-        select(Reading.read_on, Reading.value, Reading.source).where(Reading.meter_id == meter_id)).all())
+    return ReadingHistory.of(
+        session.execute(
+            select(Reading.read_on, Reading.value, Reading.source).where(
+                Reading.meter_id == meter_id
+            )
+        ).all()
+    )
 
 
-def precheck(session: Session, meter: Meter, value: int, when: date, today: date,
-             config: PlausibilityConfig, persons: int | None) -> PlausibilityResult:
-    return check_reading(DeclaredReading(value, when), MeterFacts(meter.register_digits, meter.installed_on),
-                         meter_history(session, meter.id), today, config, persons=persons)
+def precheck(
+    session: Session,
+    meter: Meter,
+    value: int,
+    when: date,
+    today: date,
+    config: PlausibilityConfig,
+    persons: int | None,
+) -> PlausibilityResult:
+    return check_reading(
+        DeclaredReading(value, when),
+        MeterFacts(meter.register_digits, meter.installed_on),
+        meter_history(session, meter.id),
+        today,
+        config,
+        persons=persons,
+    )
 
 
-def open_application_for(session: Session, meter_id: int, excluding: int | None) -> Application | None:
+def open_application_for(
+    session: Session, meter_id: int, excluding: int | None
+) -> Application | None:
     """The earliest open application (other than ``excluding``) with a line for this meter."""
     return session.scalar(
-        select(Application).join(ApplicationMeter, ApplicationMeter.application_id == Application.id)
-        .where(ApplicationMeter.meter_id == meter_id, Application.status.in_(OPEN_STATUSES),
-               Application.id != (excluding or 0))
-        .order_by(Application.submitted_at, Application.id).limit(1)
+        select(Application)
+        .join(ApplicationMeter, ApplicationMeter.application_id == Application.id)
+        .where(
+            ApplicationMeter.meter_id == meter_id,
+            Application.status.in_(OPEN_STATUSES),
+            Application.id != (excluding or 0),
+        )
+        .order_by(Application.submitted_at, Application.id)
+        .limit(1)
     )
 
 
 def duplicate_message(meter: Meter, open_app: Application) -> Message:
-    return Message(DUPLICATE_APPLICATION, {
-        "serial": meter.serial, "number": open_app.number or "",
-        "date": open_app.submitted_at.date().isoformat()})
+    return Message(
+        DUPLICATE_APPLICATION,
+        {
+            "serial": meter.serial,
+            "number": open_app.number or "",
+            "date": open_app.submitted_at.date().isoformat(),
+        },
+    )
 
 
-def submission_refusals(session: Session, app: Application, today: date,
-                        config: PlausibilityConfig) -> list[Message]:
+def submission_refusals(
+    session: Session, app: Application, today: date, config: PlausibilityConfig
+) -> list[Message]:
     """Why the draft ``app`` cannot be submitted: blocking plausibility flags and duplicates."""
     refusals: list[Message] = []
     for line in app.lines:
-        result = precheck(session, line.meter, line.value, line.read_on, today, config, app.subscriber.persons)
+        result = precheck(
+            session, line.meter, line.value, line.read_on, today, config, app.subscriber.persons
+        )
         refusals.extend(flag.message for flag in result.blocking)
         open_app = open_application_for(session, line.meter_id, app.id)
         if open_app is not None:

@@ -8,6 +8,7 @@ the street without house or flat number, enough to recognise the right home, not
 person. Pages, the receipt and invoice PDFs and the e-mails all take their :class:`HolderView`
 from :func:`view_for`; nothing else decides.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,14 +35,24 @@ class HolderView:
 def application_resource(app: Application) -> policy.Resource:
     """The application as the policy sees it."""
     sub = app.subscriber
-    return policy.Resource("application", owner_id=app.applicant_id, holder_fin=sub.fin if sub else None,
-                           unit_id=app.unit_id, draft=not app.number)
+    return policy.Resource(
+        "application",
+        owner_id=app.applicant_id,
+        holder_fin=sub.fin if sub else None,
+        unit_id=app.unit_id,
+        draft=not app.number,
+    )
 
 
 def actor_of(account: Account) -> Actor:
     """An account as the policy sees it (a job acting for the person it writes to)."""
-    return Actor(id=account.id, role=account.role, label=account.display_name, unit_id=account.unit_id,
-                 fin=account.fin)
+    return Actor(
+        id=account.id,
+        role=account.role,
+        label=account.display_name,
+        unit_id=account.unit_id,
+        fin=account.fin,
+    )
 
 
 def in_full(sub: Subscriber) -> HolderView:
@@ -49,7 +60,9 @@ def in_full(sub: Subscriber) -> HolderView:
 
 
 def masked(sub: Subscriber) -> HolderView:
-    initials = " ".join(f"{part.strip()[0]}." for part in (sub.first_name, sub.last_name) if part and part.strip())
+    initials = " ".join(
+        f"{part.strip()[0]}." for part in (sub.first_name, sub.last_name) if part and part.strip()
+    )
     return HolderView(initials, f"{sub.city}, {sub.street}", False)
 
 

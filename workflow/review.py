@@ -9,6 +9,7 @@ and says why in words (:func:`check_decision`); otherwise the operator sends it 
 whose reading is the one posted. The diagram's gateway ``conflict_resolved`` holds the same
 condition (``not flagged or override_reason != ""``) on the data the review task hands over.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,11 +62,13 @@ OVERRIDE_NEEDED = N_(
 def is_flagged(app: Application) -> bool:
     """True when ``app`` conflicts with the records or its photos (see the module docstring)."""
     return app.conflict or any(
-        flag.get("severity") in FLAG_SEVERITIES for line in app.lines for flag in line.flags or ())
+        flag.get("severity") in FLAG_SEVERITIES for line in app.lines for flag in line.flags or ()
+    )
 
 
-def check_decision(app: Application, decision: str, override_key: str, override_text: str,
-                   settings: ReviewSettings) -> str | None:
+def check_decision(
+    app: Application, decision: str, override_key: str, override_text: str, settings: ReviewSettings
+) -> str | None:
     """The refusal (a message id) for accepting ``app`` this way, or None when allowed."""
     if decision != "accept" or not is_flagged(app):
         return None
@@ -76,9 +79,13 @@ def check_decision(app: Application, decision: str, override_key: str, override_
 
 def review_due_on(session: Session, instance_id: int, calendar: WorkingCalendar) -> date | None:
     """The day the open review is due, in the utility's zone: the date its escalation timer fires on."""
-    due = session.scalar(select(WorkItem.due_at).where(WorkItem.instance_id == instance_id,
-                                                       WorkItem.task_name == "review_application",
-                                                       WorkItem.state == "open"))
+    due = session.scalar(
+        select(WorkItem.due_at).where(
+            WorkItem.instance_id == instance_id,
+            WorkItem.task_name == "review_application",
+            WorkItem.state == "open",
+        )
+    )
     moment = as_utc(due) if due else None
     return calendar.local_date(moment) if moment else None
 
@@ -95,16 +102,32 @@ class Override:
     reason: str
 
 
-def recent_overrides(session: Session, unit_id: int | None, since: datetime, limit: int = 50) -> list[Override]:
+def recent_overrides(
+    session: Session, unit_id: int | None, since: datetime, limit: int = 50
+) -> list[Override]:
     """The unit's conflict overrides (audit ``conflict_overridden``) since ``since``, newest first."""
     rows = session.execute(
         select(AuditEvent, Application.number, Application.instance_id)
         .join(Application, Application.instance_id == AuditEvent.instance_id)
-        .where(AuditEvent.action == "conflict_overridden", AuditEvent.at >= since, Application.unit_id == unit_id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)).all()
-    return [Override(at=event.at, number=number or "", instance_id=instance_id, operator=event.actor_label,
-                     reason_key=event.detail.get("reason_key", ""), reason=event.detail.get("reason", ""))
-            for event, number, instance_id in rows]
+        .where(
+            AuditEvent.action == "conflict_overridden",
+            AuditEvent.at >= since,
+            Application.unit_id == unit_id,
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        Override(
+            at=event.at,
+            number=number or "",
+            instance_id=instance_id,
+            operator=event.actor_label,
+            reason_key=event.detail.get("reason_key", ""),
+            reason=event.detail.get("reason", ""),
+        )
+        for event, number, instance_id in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -115,8 +138,14 @@ class MonthUse:
 
 def reading_history(session: Session, meter_id: int, limit: int = 12) -> list[Reading]:
     """The meter's posted readings, newest first."""
-    return list(session.scalars(select(Reading).where(Reading.meter_id == meter_id)
-                                .order_by(Reading.read_on.desc(), Reading.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Reading)
+            .where(Reading.meter_id == meter_id)
+            .order_by(Reading.read_on.desc(), Reading.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _months_back(today: date, count: int) -> list[date]:
@@ -135,7 +164,9 @@ def monthly_use(session: Session, meter_id: int, today: date, months: int = 12) 
     meter = session.get(Meter, meter_id)
     assert meter is not None  # callers pass a meter of an application they loaded
     rows = session.execute(
-        select(Reading.read_on, Reading.value).where(Reading.meter_id == meter_id, Reading.read_on <= today)
-        .order_by(Reading.read_on, Reading.id)).all()
+        select(Reading.read_on, Reading.value)
+        .where(Reading.meter_id == meter_id, Reading.read_on <= today)
+        .order_by(Reading.read_on, Reading.id)
+    ).all()
     totals = monthly_consumption([(meter.register_digits, rows)], _months_back(today, months))
     return [MonthUse(month=f"{m:%Y-%m}", cubic_metres=use) for m, use in sorted(totals.items())]

@@ -1,4 +1,5 @@
 """The collaborators that the domain's operations use, built once from settings."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

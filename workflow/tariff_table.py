@@ -3,6 +3,7 @@
 Seed data for the ``tariff`` table and for tests; the admin maintains the live table. Prices are
 AZN per m³ with VAT included. Each decision is in force until the day before the next one.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -26,10 +27,20 @@ def _load() -> tuple[tuple[TariffRate, ...], dict[date, str]]:
         following = decisions[index + 1]["from"] if index + 1 < len(decisions) else None
         valid_to = following - timedelta(days=1) if following else None
         names[decision["from"]] = decision.get(
-            "name", f"Tarif Şurasının qərarı ({decision['from']:%d.%m.%Y} tarixdən)")
+            "name", f"Tarif Şurasının qərarı ({decision['from']:%d.%m.%Y} tarixdən)"
+        )
         for p in decision["prices"]:
-            rates.append(TariffRate(p["group"], p["region"], Decimal(p["water"]), Decimal(p["sewer"]), vat,
-                                    decision["from"], valid_to))
+            rates.append(
+                TariffRate(
+                    p["group"],
+                    p["region"],
+                    Decimal(p["water"]),
+                    Decimal(p["sewer"]),
+                    vat,
+                    decision["from"],
+                    valid_to,
+                )
+            )
     return tuple(rates), names
 
 
@@ -41,9 +52,13 @@ def tariff_rows() -> list[dict[str, Any]]:
     """The standard tariffs as rows of the ``tariff`` table, each naming its decision."""
     return [
         {
-            "consumer_group": rate.consumer_group, "region": rate.region,
-            "water_price": rate.water_price, "sewer_price": rate.sewer_price, "vat_rate": rate.vat_rate,
-            "valid_from": rate.valid_from, "valid_to": rate.valid_to,
+            "consumer_group": rate.consumer_group,
+            "region": rate.region,
+            "water_price": rate.water_price,
+            "sewer_price": rate.sewer_price,
+            "vat_rate": rate.vat_rate,
+            "valid_from": rate.valid_from,
+            "valid_to": rate.valid_to,
             "blocks": [block.to_dict() for block in rate.blocks],
             "decision": DECISION_NAMES[rate.valid_from],
         }

@@ -4,6 +4,7 @@ A handler takes the validated form data, stores what must last in the tables (dr
 decisions, on-site results) and returns the small dict that goes into the task's data for
 the diagram's gateways. Task data stays ids and decisions only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -44,7 +45,9 @@ class SubmissionRefused(EngineError):
 
 
 Handler = Callable[[TaskContext, dict[str, Any]], dict[str, Any]]
-OVERRIDDEN = "overridden"  # the event-log marker of an inspection that replaced the declared reading
+OVERRIDDEN = (
+    "overridden"  # the event-log marker of an inspection that replaced the declared reading
+)
 VISIT_ZONE = "Asia/Baku"  # inspectors type the local time of the visit
 HANDLERS: dict[str, Handler] = {}
 
@@ -53,6 +56,7 @@ def handles(form_key: str) -> Callable[[Handler], Handler]:
     def deco(fn: Handler) -> Handler:
         HANDLERS[form_key] = fn
         return fn
+
     return deco
 
 
@@ -85,8 +89,13 @@ def identify_subscriber(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any
         raise NotFound("unknown subscriber code")
     app = application_of(ctx.session, ctx.instance_id)
     if app is None:
-        app = Application(instance_id=ctx.instance_id, subscriber_id=sub.id, applicant_id=ctx.actor.id,
-                          status="draft", submitted_at=ctx.now)
+        app = Application(
+            instance_id=ctx.instance_id,
+            subscriber_id=sub.id,
+            applicant_id=ctx.actor.id,
+            status="draft",
+            submitted_at=ctx.now,
+        )
         ctx.session.add(app)
     elif app.subscriber_id != sub.id:
         app.subscriber_id = sub.id
@@ -100,8 +109,12 @@ def identify_subscriber(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any
 def enter_readings(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     """Store the draft's meter lines and contact details (replacing any earlier draft lines)."""
     app = _required_app(ctx)
-    meters = {m.serial: m for m in ctx.session.scalars(select(Meter).where(
-        Meter.subscriber_id == app.subscriber_id, Meter.active.is_(True)))}
+    meters = {
+        m.serial: m
+        for m in ctx.session.scalars(
+            select(Meter).where(Meter.subscriber_id == app.subscriber_id, Meter.active.is_(True))
+        )
+    }
     for line in list(app.lines):
         ctx.session.delete(line)
     ctx.session.flush()
@@ -109,17 +122,26 @@ def enter_readings(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
         meter = meters.get(entry["serial"])
         if meter is None:
             raise NotFound(f"meter {entry['serial']} is not on record for this subscriber")
-        ctx.session.add(ApplicationMeter(
-            application_id=app.id, meter_id=meter.id, declared_serial=entry["serial"],
-            declared_seal=entry.get("seal") or "", value=int(entry["value"]), read_on=_date(entry["read_on"]),
-            photo_id=entry.get("photo_id"), confirmed_flags=list(entry.get("confirmed_flags") or []),
-        ))
+        ctx.session.add(
+            ApplicationMeter(
+                application_id=app.id,
+                meter_id=meter.id,
+                declared_serial=entry["serial"],
+                declared_seal=entry.get("seal") or "",
+                value=int(entry["value"]),
+                read_on=_date(entry["read_on"]),
+                photo_id=entry.get("photo_id"),
+                confirmed_flags=list(entry.get("confirmed_flags") or []),
+            )
+        )
     app.phone = data.get("phone") or None
     app.email = data.get("email") or None
     app.notes = data.get("notes") or ""
     ctx.session.flush()
     ctx.session.expire(app, ["lines"])
-    refusals = submission_refusals(ctx.session, app, ctx.services.today(), ctx.services.plausibility)
+    refusals = submission_refusals(
+        ctx.session, app, ctx.services.today(), ctx.services.plausibility
+    )
     if refusals:
         raise SubmissionRefused(refusals)
     return {"meter_count": len(data["meters"])}
@@ -141,25 +163,55 @@ def review_application(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]
     refusal = check_decision(app, decision, override_key, override_text, ctx.services.review)
     if refusal is not None:
         raise SubmissionRefused([Message(refusal)])
-    if override_key and not policy.allows(ctx.actor, policy.OVERRIDE_CONFLICT,
-                                          policy.Resource("application", unit_id=app.unit_id)):
+    if override_key and not policy.allows(
+        ctx.actor, policy.OVERRIDE_CONFLICT, policy.Resource("application", unit_id=app.unit_id)
+    ):
         raise policy.Denied(policy.OVERRIDE_CONFLICT, "application")
     app.decision = decision
     app.reject_reason = data.get("reject_reason") or None if decision == "reject" else None
     app.reject_key = data.get("reject_key") or None if decision == "reject" else None
     if decision == "inspect":
-        set_status(ctx.session, app, "inspection", at=ctx.now, instance_id=ctx.instance_id, actor=ctx.actor)
-    audit.record(ctx.session, "review_decided", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"application:{app.id}", detail={"decision": decision, "reason_key": app.reject_key, "reason": app.reject_reason,
-                                                        "instruction": data.get("inspection_instruction"),
-                                                        "flagged": flagged})
+        set_status(
+            ctx.session, app, "inspection", at=ctx.now, instance_id=ctx.instance_id, actor=ctx.actor
+        )
+    audit.record(
+        ctx.session,
+        "review_decided",
+        actor=ctx.actor,
+        at=ctx.now,
+        instance_id=ctx.instance_id,
+        entity=f"application:{app.id}",
+        detail={
+            "decision": decision,
+            "reason_key": app.reject_key,
+            "reason": app.reject_reason,
+            "instruction": data.get("inspection_instruction"),
+            "flagged": flagged,
+        },
+    )
     if override_key:
-        audit.record(ctx.session, "conflict_overridden", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
-                     entity=f"application:{app.id}", detail={
-                         "number": app.number, "reason_key": override_key, "reason": override_text,
-                         "flags": sorted({fl.get("code", "") for line in app.lines for fl in line.flags or ()})})
-    return {"decision": decision, "inspection_instruction": data.get("inspection_instruction") or "",
-            "flagged": flagged, "override_reason": override_text}
+        audit.record(
+            ctx.session,
+            "conflict_overridden",
+            actor=ctx.actor,
+            at=ctx.now,
+            instance_id=ctx.instance_id,
+            entity=f"application:{app.id}",
+            detail={
+                "number": app.number,
+                "reason_key": override_key,
+                "reason": override_text,
+                "flags": sorted(
+                    {fl.get("code", "") for line in app.lines for fl in line.flags or ()}
+                ),
+            },
+        )
+    return {
+        "decision": decision,
+        "inspection_instruction": data.get("inspection_instruction") or "",
+        "flagged": flagged,
+        "override_reason": override_text,
+    }
 
 
 @handles("field_inspection")
@@ -184,18 +236,38 @@ def field_inspection(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
             line.replaced_initial = int(entry["new_initial"]) if line.replaced_serial else None
         if any(line.inspected_value not in (None, line.value) for line in app.lines):
             # the inspector's reading replaced the citizen's: a path of its own in the analytics
-            eventlog.record(ctx.session, eventlog.MARKER, ctx.instance_id, ctx.now, node="field_inspection",
-                            detail=OVERRIDDEN)
-    audit.record(ctx.session, "inspection_recorded", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"application:{app.id}", detail={"outcome": outcome, "note": data.get("note") or ""})
+            eventlog.record(
+                ctx.session,
+                eventlog.MARKER,
+                ctx.instance_id,
+                ctx.now,
+                node="field_inspection",
+                detail=OVERRIDDEN,
+            )
+    audit.record(
+        ctx.session,
+        "inspection_recorded",
+        actor=ctx.actor,
+        at=ctx.now,
+        instance_id=ctx.instance_id,
+        entity=f"application:{app.id}",
+        detail={"outcome": outcome, "note": data.get("note") or ""},
+    )
     return {"outcome": outcome}
 
 
 @handles("handle_escalation")
 def handle_escalation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     app = _required_app(ctx)
-    audit.record(ctx.session, "escalation_handled", actor=ctx.actor, at=ctx.now, instance_id=ctx.instance_id,
-                 entity=f"application:{app.id}", detail={"note": data.get("note") or ""})
+    audit.record(
+        ctx.session,
+        "escalation_handled",
+        actor=ctx.actor,
+        at=ctx.now,
+        instance_id=ctx.instance_id,
+        entity=f"application:{app.id}",
+        detail={"note": data.get("note") or ""},
+    )
     return {"escalation_note": (data.get("note") or "")[:500]}
 
 
@@ -204,7 +276,9 @@ def _visit_at(entry: dict[str, Any], now: datetime) -> datetime:
     when = entry.get("visit_time")
     if not when:
         return now
-    local = datetime.combine(_date(entry["read_on"]), time.fromisoformat(when), tzinfo=ZoneInfo(VISIT_ZONE))
+    local = datetime.combine(
+        _date(entry["read_on"]), time.fromisoformat(when), tzinfo=ZoneInfo(VISIT_ZONE)
+    )
     return local.astimezone(UTC)
 
 

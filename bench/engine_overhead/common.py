@@ -1,5 +1,6 @@
 """The engine overhead benchmark's shared pieces: trivial operations with the real names, the
 user steps, timing statistics."""
+
 from __future__ import annotations
 
 import statistics
@@ -25,17 +26,40 @@ REVIEW_DUE = "2100-01-04T09:00:00+04:00"  # the review SLA timer's due time (ass
 
 TRIVIAL: dict[str, tuple[dict[str, str], object]] = {
     "discard_draft": ({"instance_note": "str"}, lambda d, instance_note: {"discarded": True}),
-    "register_application": ({}, lambda d: {"application_id": d["application_id"], "number": "M-260101-K7QX",
-                                            "district": "yasamal"}),
-    "check_plausibility": ({"application_id": "int"}, lambda d, application_id: {"conflict": False, "flag_count": 0}),
-    "assign_unit": ({"application_id": "int", "unit_code": "str"},
-                    lambda d, application_id, unit_code: {"unit_id": 1, "review_due": REVIEW_DUE}),
-    "escalate_review": ({"application_id": "int"}, lambda d, application_id: {"escalated_at": "", "email_id": None}),
+    "register_application": (
+        {},
+        lambda d: {
+            "application_id": d["application_id"],
+            "number": "M-260101-K7QX",
+            "district": "yasamal",
+        },
+    ),
+    "check_plausibility": (
+        {"application_id": "int"},
+        lambda d, application_id: {"conflict": False, "flag_count": 0},
+    ),
+    "assign_unit": (
+        {"application_id": "int", "unit_code": "str"},
+        lambda d, application_id, unit_code: {"unit_id": 1, "review_due": REVIEW_DUE},
+    ),
+    "escalate_review": (
+        {"application_id": "int"},
+        lambda d, application_id: {"escalated_at": "", "email_id": None},
+    ),
     "post_reading": ({"application_id": "int"}, lambda d, application_id: {"readings": 1}),
-    "compute_invoice": ({"application_id": "int"}, lambda d, application_id: {"invoice_id": application_id}),
+    "compute_invoice": (
+        {"application_id": "int"},
+        lambda d, application_id: {"invoice_id": application_id},
+    ),
     "render_invoice": ({"invoice_id": "int"}, lambda d, invoice_id: {"pdf_id": invoice_id}),
-    "notify_subscriber": ({"application_id": "int"}, lambda d, application_id: {"email_id": application_id}),
-    "notify_rejection": ({"application_id": "int"}, lambda d, application_id: {"email_id": application_id}),
+    "notify_subscriber": (
+        {"application_id": "int"},
+        lambda d, application_id: {"email_id": application_id},
+    ),
+    "notify_rejection": (
+        {"application_id": "int"},
+        lambda d, application_id: {"email_id": application_id},
+    ),
 }
 
 
@@ -51,12 +75,20 @@ def user_steps(i: int) -> list[tuple[str, dict]]:
     return [
         ("identify_subscriber", {"application_id": i, "subscriber_id": i}),
         ("enter_readings", {"meter_count": 1}),
-        ("review_application", {"decision": "accept", "inspection_instruction": "", "flagged": False,
-                                "override_reason": ""}),
+        (
+            "review_application",
+            {
+                "decision": "accept",
+                "inspection_instruction": "",
+                "flagged": False,
+                "override_reason": "",
+            },
+        ),
     ]
 
 
 # -- small helpers -----------------------------------------------------------------------------
+
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
@@ -83,12 +115,19 @@ class Stats:
         return statistics.mean(self.cpu)
 
     def line(self) -> str:
-        return (f"  {self.label:<46} mean {self.mean:7.2f} ms  p50 {percentile(self.wall, 0.5):7.2f}  "
-                f"p95 {self.p95:7.2f}  (CPU of this process {self.cpu_mean:6.2f} ms)   n={len(self.wall)}")
+        return (
+            f"  {self.label:<46} mean {self.mean:7.2f} ms  p50 {percentile(self.wall, 0.5):7.2f}  "
+            f"p95 {self.p95:7.2f}  (CPU of this process {self.cpu_mean:6.2f} ms)   n={len(self.wall)}"
+        )
 
     def as_dict(self) -> dict:
-        return {"mean_ms": self.mean, "p50_ms": percentile(self.wall, 0.5), "p95_ms": self.p95,
-                "cpu_mean_ms": self.cpu_mean, "n": len(self.wall)}
+        return {
+            "mean_ms": self.mean,
+            "p50_ms": percentile(self.wall, 0.5),
+            "p95_ms": self.p95,
+            "cpu_mean_ms": self.cpu_mean,
+            "n": len(self.wall),
+        }
 
 
 def timed(label: str, n: int, run) -> Stats:
@@ -125,6 +164,7 @@ class Segments:
 
 # -- sections of the instrumented pass (profile.py), used by the engine lifecycle ----------------
 
+
 class Profile:
     """Exclusive time per section: a nested section's time is not counted in its parent's."""
 
@@ -151,6 +191,7 @@ class Profile:
                 return fn(*args, **kwargs)
             finally:
                 self.exit()
+
         return wrapped
 
 

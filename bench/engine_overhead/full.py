@@ -1,4 +1,5 @@
 """Sections 2 (b) and 5: the full system driven like the workflow tests, and stored state sizes."""
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ from engine.serialization import STATE_FORMAT
 
 # -- state sizes --------------------------------------------------------------------------------
 
+
 def state_sizes(probes: list[dict], runtime: Runtime, spec_and_subspecs) -> dict:
     spec, subspecs = spec_and_subspecs
     full = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
@@ -31,8 +33,13 @@ def state_sizes(probes: list[dict], runtime: Runtime, spec_and_subspecs) -> dict
                 zipped.append(len(zlib.compress(state.encode(), 6)))
                 wf = runtime.serializer.loads(state, STATE_FORMAT, spec, subspecs)
                 fulls.append(len(full.serialize_json(wf).encode()))
-        out[key] = {"mean": statistics.mean(sizes), "max": max(sizes), "full_mean": statistics.mean(fulls),
-                    "full_max": max(fulls), "zlib_mean": statistics.mean(zipped)}
+        out[key] = {
+            "mean": statistics.mean(sizes),
+            "max": max(sizes),
+            "full_mean": statistics.mean(fulls),
+            "full_max": max(fulls),
+            "zlib_mean": statistics.mean(zipped),
+        }
     out["max_any_step"] = max(p["max_size"] for p in probes)
     return out
 
@@ -52,8 +59,13 @@ def state_composition(state: str) -> dict:
         for k, v in t.items():
             per_field[k] += size(v) + len(k) + 4
     uuid_chars = sum(38 * (1 + len(t.get("c", ()))) for t in tasks)
-    return {"tasks": len(tasks), "bytes": len(state.encode()), "per_field": dict(per_field),
-            "uuid_bytes": uuid_chars, "bytes_per_task": len(state.encode()) / max(1, len(tasks))}
+    return {
+        "tasks": len(tasks),
+        "bytes": len(state.encode()),
+        "per_field": dict(per_field),
+        "uuid_bytes": uuid_chars,
+        "bytes_per_task": len(state.encode()) / max(1, len(tasks)),
+    }
 
 
 def build_full_system(url: str, tmp: Path):
@@ -61,12 +73,15 @@ def build_full_system(url: str, tmp: Path):
     from workflow import factories as f
     from workflow.system import build_system
 
-    settings = load_settings(environ={}, overrides={
-        "database": {"url": url},
-        "files": {"root": str(tmp / "files")},
-        "mail": {"outbox_dir": str(tmp / "mail")},
-        "app": {"secret_key": "bench-secret-key-that-is-long-enough-000"},
-    })
+    settings = load_settings(
+        environ={},
+        overrides={
+            "database": {"url": url},
+            "files": {"root": str(tmp / "files")},
+            "mail": {"outbox_dir": str(tmp / "mail")},
+            "app": {"secret_key": "bench-secret-key-that-is-long-enough-000"},
+        },
+    )
     system = build_system(settings)
     reset_tables(system.db)
     with system.sessions() as s:
@@ -76,8 +91,10 @@ def build_full_system(url: str, tmp: Path):
         f.tariffs(s)
         ysm = f.unit(s)
         f.unit(s, code="U-CTR", name="Mərkəzi dispetçer xidməti", head_email=None)
-        people = {"citizen": f.actor(f.account(s, "citizen", fin="5ABC123")),
-                  "operator": f.actor(f.account(s, "operator", ysm))}
+        people = {
+            "citizen": f.actor(f.account(s, "citizen", fin="5ABC123")),
+            "operator": f.actor(f.account(s, "operator", ysm)),
+        }
         s.commit()
     return system, people
 
@@ -102,9 +119,19 @@ def full_lifecycle(life, people, sub, probe: dict | None = None):
     iid = life.start(people["citizen"])
     life.complete(iid, "identify_subscriber", people["citizen"], {"subscriber_code": code})
     today = life.system.services.today().isoformat()
-    life.complete(iid, "enter_readings", people["citizen"], {
-        "meters": [{"serial": serial, "seal": seal, "value": 1206, "read_on": today, "photo_id": None}],
-        "phone": "+994501234567", "email": "citizen@example.az", "notes": ""})
+    life.complete(
+        iid,
+        "enter_readings",
+        people["citizen"],
+        {
+            "meters": [
+                {"serial": serial, "seal": seal, "value": 1206, "read_on": today, "photo_id": None}
+            ],
+            "phone": "+994501234567",
+            "email": "citizen@example.az",
+            "notes": "",
+        },
+    )
     seg.stop()
     if probe is not None:
         probe["review_state"] = life.instance(iid).state

@@ -1,4 +1,5 @@
 """Section 6: the instrumented pass (exclusive times per section) and the engine probes."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,6 @@ from engine.runtime import Runtime
 from engine.serialization import StateSerializer
 
 # -- 6. the instrumented pass -------------------------------------------------------------------
-
 
 
 def make_profiled(prof: Profile):
@@ -110,10 +110,12 @@ def wrap_projection(runtime: Runtime, prof: Profile) -> tuple[list[str], list]:
     import engine.runtime as runtime_module
 
     found, restore = [], []
-    for owner, name, label in ((runtime, "_sync_work_items", "Runtime._sync_work_items"),
-                               (runtime, "_sync_timers", "Runtime._sync_timers"),
-                               (getattr(runtime, "projection", None), "sync_work_items", "Projection.sync_work_items"),
-                               (runtime_module, "sync_timers", "engine.runtime.sync_timers")):
+    for owner, name, label in (
+        (runtime, "_sync_work_items", "Runtime._sync_work_items"),
+        (runtime, "_sync_timers", "Runtime._sync_timers"),
+        (getattr(runtime, "projection", None), "sync_work_items", "Projection.sync_work_items"),
+        (runtime_module, "sync_timers", "engine.runtime.sync_timers"),
+    ):
         if owner is not None and callable(getattr(owner, name, None)):
             original = getattr(owner, name)
             setattr(owner, name, prof.wrap(S_PROJ, original))
@@ -148,11 +150,17 @@ def bench_breakdown(url: str, n: int) -> dict:
     finally:
         for owner, name, original in reversed(restore):
             setattr(owner, name, original)
-    out = {"total_ms": total * 1000 / n, "sections": {k: v * 1000 / n for k, v in prof.excl.items()},
-           "projection_hooks": hooks,
-           "sql_per_lifecycle": counters["sql"] / n, "commits_per_lifecycle": counters["commits"] / n,
-           "pings_per_lifecycle": counters["pings"] / n}
-    out["probes"] = engine_probes(world)  # after the snapshot: the probes' own SQL is not counted above
+    out = {
+        "total_ms": total * 1000 / n,
+        "sections": {k: v * 1000 / n for k, v in prof.excl.items()},
+        "projection_hooks": hooks,
+        "sql_per_lifecycle": counters["sql"] / n,
+        "commits_per_lifecycle": counters["commits"] / n,
+        "pings_per_lifecycle": counters["pings"] / n,
+    }
+    out["probes"] = engine_probes(
+        world
+    )  # after the snapshot: the probes' own SQL is not counted above
     world.db.dispose()
     return out
 
@@ -164,9 +172,12 @@ def engine_probes(world: EngineWorld, rounds: int = 300) -> dict:
         version_id = s.scalar(select(ProcessVersion.id))
         files_bytes = len(json.dumps(s.get(ProcessVersion, version_id).files).encode())
         variants = {
-            "version_full_row_ms": lambda: s.get(ProcessVersion, version_id, populate_existing=True),
+            "version_full_row_ms": lambda: s.get(
+                ProcessVersion, version_id, populate_existing=True
+            ),
             "version_hash_only_ms": lambda: s.scalar(
-                select(ProcessVersion.content_hash).where(ProcessVersion.id == version_id)),
+                select(ProcessVersion.content_hash).where(ProcessVersion.id == version_id)
+            ),
             "select1_ms": lambda: s.execute(text("SELECT 1")).scalar(),
         }
         times = defaultdict(list)

@@ -1,4 +1,5 @@
 """Section 1: raw SpiffWorkflow in memory, and the task-tree walk census."""
+
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from engine.serialization import STATE_FORMAT, StateSerializer
 from workflow.process import DIAGRAM_DIR, PROCESS_ID
 
 # -- 1. raw SpiffWorkflow --------------------------------------------------------------------
+
 
 class TrivialServiceEngine(PythonScriptEngine):
     """The library's own script engine; service calls return the trivial operations' JSON."""
@@ -39,7 +41,9 @@ def raw_lifecycle(spec, subprocess_specs, make_engine_for, i: int) -> BpmnWorkfl
     wf = BpmnWorkflow(spec, subprocess_specs, script_engine=make_engine_for())
     wf.do_engine_steps()
     for name, data in user_steps(i):
-        task = next(t for t in wf.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == name)
+        task = next(
+            t for t in wf.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == name
+        )
         task.data.update(data)
         task.run()
         wf.do_engine_steps()
@@ -48,14 +52,18 @@ def raw_lifecycle(spec, subprocess_specs, make_engine_for, i: int) -> BpmnWorkfl
     return wf
 
 
-def raw_roundtrip_lifecycle(spec, subprocess_specs, make_engine_for, serializer: StateSerializer, i: int):
+def raw_roundtrip_lifecycle(
+    spec, subprocess_specs, make_engine_for, serializer: StateSerializer, i: int
+):
     """Raw, plus what any persisted engine must do at least: dumps at every wait, loads to go on."""
     wf = BpmnWorkflow(spec, subprocess_specs, script_engine=make_engine_for())
     wf.do_engine_steps()
     for name, data in user_steps(i):
         wf = serializer.loads(serializer.dumps(wf), STATE_FORMAT, spec, subprocess_specs)
         wf.script_engine = make_engine_for()
-        task = next(t for t in wf.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == name)
+        task = next(
+            t for t in wf.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == name
+        )
         task.data.update(data)
         task.run()
         wf.do_engine_steps()

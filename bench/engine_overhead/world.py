@@ -1,4 +1,5 @@
 """Section 2 (a): engine/ with trivial operations on a deployed copy of the diagram."""
+
 from __future__ import annotations
 
 import statistics
@@ -32,6 +33,7 @@ from workflow.process import DIAGRAM_DIR, LANES, PROCESS_ID
 
 # -- the (a) engine set-up and lifecycle --------------------------------------------------------
 
+
 def trivial_describe(session, instance, task, info) -> WorkItemFields:
     if info["role"] == "citizen":
         return WorkItemFields(assignee_id=instance.started_by_id)
@@ -49,12 +51,16 @@ class EngineWorld:
             s.add(unit)
             s.flush()
             citizen = Account(username="bench-citizen", display_name="Citizen", role="citizen")
-            operator = Account(username="bench-operator", display_name="Operator", role="operator", unit_id=unit.id)
+            operator = Account(
+                username="bench-operator", display_name="Operator", role="operator", unit_id=unit.id
+            )
             s.add_all([citizen, operator])
             s.commit()
             EngineWorld.unit_id = unit.id
             self.citizen = Actor(id=citizen.id, role="citizen", label="Citizen")
-            self.operator = Actor(id=operator.id, role="operator", label="Operator", unit_id=unit.id)
+            self.operator = Actor(
+                id=operator.id, role="operator", label="Operator", unit_id=unit.id
+            )
 
 
 def run_outbox_job(world: EngineWorld, job_id: int, steps=None):
@@ -145,17 +151,26 @@ def reset_tables(db) -> None:
     Base.metadata.create_all(db)
 
 
-def build_engine_world(url: str, runtime_cls=Runtime, runtime_kwargs=None, session_cls=Session) -> EngineWorld:
+def build_engine_world(
+    url: str, runtime_cls=Runtime, runtime_kwargs=None, session_cls=Session
+) -> EngineWorld:
     db = make_engine(url)
     reset_tables(db)
     specs = SpecRegistry()
-    rt = runtime_cls(specs, trivial_registry(), LANES, describe=trivial_describe, **(runtime_kwargs or {}))
-    sessions = (make_session_factory(db) if session_cls is Session
-                else sessionmaker(bind=db, expire_on_commit=False, class_=session_cls))
+    rt = runtime_cls(
+        specs, trivial_registry(), LANES, describe=trivial_describe, **(runtime_kwargs or {})
+    )
+    sessions = (
+        make_session_factory(db)
+        if session_cls is Session
+        else sessionmaker(bind=db, expire_on_commit=False, class_=session_cls)
+    )
     return EngineWorld(db, sessions, rt)
 
 
-def bench_engine(url: str, label: str, n: int, paired_raw=None) -> tuple[Stats, list[dict], EngineWorld]:
+def bench_engine(
+    url: str, label: str, n: int, paired_raw=None
+) -> tuple[Stats, list[dict], EngineWorld]:
     """N engine lifecycles; with ``paired_raw``, one raw lifecycle is timed right after each engine
     one, so that the ratio compares the two under the same background load of a shared machine."""
     world = build_engine_world(url)

@@ -5,6 +5,7 @@
 screenshot of the page as a test artifact; ``axe`` runs axe-core (served by the app) and
 returns its violations.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,16 @@ from workflow.demo import DemoSummary, seed_demo
 from workflow.system import System, build_system
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 
@@ -87,8 +96,9 @@ def page(browser, request):
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                  locale="az-AZ")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="az-AZ"
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -115,7 +125,9 @@ def axe(live):
     def run(page: Page) -> list[dict]:
         page.add_script_tag(url=f"{live.url}/static/vendor/axe.min.js")
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-                for v in result["violations"]]
+        return [
+            {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+            for v in result["violations"]
+        ]
 
     return run

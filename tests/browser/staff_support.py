@@ -1,4 +1,5 @@
 """Applications for the staff browser tests, made through the engine on the live server's database."""
+
 from __future__ import annotations
 
 import io
@@ -24,14 +25,35 @@ def submitted_review(live, values_delta=(6, 5)) -> tuple[Lifecycle, int, int]:
     citizen = actor(live.system, "demo-citizen")
     with live.system.sessions() as s:
         sub = f.subscriber(s, meters=2, last_read=live.system.services.today() - timedelta(days=30))
-        photos = [live.system.services.files.save(s, jpeg(color=(30 + 90 * i, 90, 150)), media_type="image/jpeg",
-                                                  kind="photo", owner_id=citizen.id, original_name=f"meter-{i + 1}.jpg",
-                                                  width=800, height=600).id for i in range(2)]
+        photos = [
+            live.system.services.files.save(
+                s,
+                jpeg(color=(30 + 90 * i, 90, 150)),
+                media_type="image/jpeg",
+                kind="photo",
+                owner_id=citizen.id,
+                original_name=f"meter-{i + 1}.jpg",
+                width=800,
+                height=600,
+            ).id
+            for i in range(2)
+        ]
         s.commit()
-        code, serials, seals = sub.code, [m.serial for m in sub.meters], [m.seal for m in sub.meters]
+        code, serials, seals = (
+            sub.code,
+            [m.serial for m in sub.meters],
+            [m.seal for m in sub.meters],
+        )
     life = Lifecycle(live.system)
-    iid = submit(life, {"citizen": citizen}, code, serials, seals, [1200 + d for d in values_delta],
-                 photo_ids=photos)
+    iid = submit(
+        life,
+        {"citizen": citizen},
+        code,
+        serials,
+        seals,
+        [1200 + d for d in values_delta],
+        photo_ids=photos,
+    )
     return life, iid, life.item(iid, "review_application").id
 
 

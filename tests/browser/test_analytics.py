@@ -1,5 +1,6 @@
 """The analytics page in chromium: the heat overlays carry the figures on the diagram, a path
 lights up on request, the charts draw from their tables, and axe-core finds no violations."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -25,14 +26,21 @@ def _expected(live) -> dict:
         s.commit()
         ids = tuple(s.scalars(select(ProcessVersion.id)))
         open_now = analytics.open_counts(s, analytics.Scope(ids, start, end))
-        return analytics_rollup.node_stats(s, analytics_rollup.Days(ids, today - timedelta(days=29), today), open_now)
+        return analytics_rollup.node_stats(
+            s, analytics_rollup.Days(ids, today - timedelta(days=29), today), open_now
+        )
 
 
 def test_heat_overlays_show_the_figures_and_pages_pass_axe(live, page, axe, shot):
     life, iid, _review = submitted_review(live)
     live.clock.advance(hours=2)
-    life.complete(iid, "review_application", actor(live.system, "demo-operator"), {"decision": "accept"},
-                  claim=True)
+    life.complete(
+        iid,
+        "review_application",
+        actor(live.system, "demo-operator"),
+        {"decision": "accept"},
+        claim=True,
+    )
     submitted_review(live, values_delta=(7, 6))  # one more waiting at the review
     expected = _expected(live)
 
@@ -44,18 +52,27 @@ def test_heat_overlays_show_the_figures_and_pages_pass_axe(live, page, axe, shot
         overlay = page.locator(f".heat-overlay[data-node={node}]")
         lines = overlay.locator(".heat-overlay__line").all_inner_texts()
         assert lines[0] == f"passed: {figures['passed']}"
-        assert lines[1] == f"waiting, median / 90th percentile: {hours_filter(figures['wait_median'])} / " \
-                           f"{hours_filter(figures['wait_p90'])}".replace(" saat", " h")
+        assert (
+            lines[1]
+            == f"waiting, median / 90th percentile: {hours_filter(figures['wait_median'])} / "
+            f"{hours_filter(figures['wait_p90'])}".replace(" saat", " h")
+        )
         assert lines[2] == f"over SLA: {share_filter(figures['breach_share'])}"
         assert overlay.get_attribute("href").startswith(f"/analytics/nodes/{node}?")
     assert expected["review_application"]["open"] >= 1
-    assert page.locator(".heat-overlay[data-node=review_application] .heat-overlay__line").nth(3).inner_text() == \
-        f"waiting now: {expected['review_application']['open']}"
+    assert (
+        page.locator(".heat-overlay[data-node=review_application] .heat-overlay__line")
+        .nth(3)
+        .inner_text()
+        == f"waiting now: {expected['review_application']['open']}"
+    )
     assert page.locator("canvas[data-drawn=true]").count() == 6
     button = page.locator("#path-table button[data-path-nodes]").first
     button.click()
     assert button.get_attribute("aria-pressed") == "true"
-    assert page.locator(".djs-element.path-on").count() == len(button.get_attribute("data-path-nodes").split())
+    assert page.locator(".djs-element.path-on").count() == len(
+        button.get_attribute("data-path-nodes").split()
+    )
     shot(page, "analytics")
     assert axe(page) == []
     assert page.console_errors == []

@@ -1,6 +1,7 @@
 """The citizen's journey in Debian's chromium: two meters with photos up to the confirmation,
 the back office accepting through the engine, the status page and the invoice PDF; errors,
 languages, a phone's width, and axe-core on every citizen page."""
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,10 @@ from workflow.plausibility import monthly_average
 from workflow.precheck import meter_history, precheck
 from workflow.privacy import masked
 
-CONFIRMATION = ("Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür edirik. "
-                "Müraciət nömrəniz: {number}")
+CONFIRMATION = (
+    "Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür edirik. "
+    "Müraciət nömrəniz: {number}"
+)
 
 
 def _checked(page: Page, axe, shot, name: str) -> None:
@@ -49,11 +52,20 @@ def _accept_in_the_back_office(live, number: str) -> None:
     system = live.system
     with system.sessions() as s:
         app = s.scalar(select(Application).where(Application.number == number))
-        item_id = s.scalar(select(WorkItem.id).where(WorkItem.instance_id == app.instance_id,
-                                                     WorkItem.task_name == "review_application",
-                                                     WorkItem.state == "open"))
+        item_id = s.scalar(
+            select(WorkItem.id).where(
+                WorkItem.instance_id == app.instance_id,
+                WorkItem.task_name == "review_application",
+                WorkItem.state == "open",
+            )
+        )
         operator = s.scalar(select(Account).where(Account.username == "demo-operator"))
-        actor = Actor(id=operator.id, role=operator.role, label=operator.display_name, unit_id=operator.unit_id)
+        actor = Actor(
+            id=operator.id,
+            role=operator.role,
+            label=operator.display_name,
+            unit_id=operator.unit_id,
+        )
         workitems.claim(s, item_id, actor, system.services.now(), timedelta(minutes=30))
         system.complete_task(s, item_id, actor, {"decision": "accept"})
         s.commit()
@@ -67,9 +79,16 @@ def _two_meter_subscriber(live):
     taken = {sc.code for sc in live.demo.showcases.values()}
     today = system.services.today()
     with system.sessions() as s:
-        for sub in s.scalars(select(Subscriber).where(Subscriber.district == "yasamal").order_by(Subscriber.id)):
-            if sub.code in taken or len(sub.meters) != 2 or s.scalar(
-                    select(Application.id).where(Application.subscriber_id == sub.id).limit(1)):
+        for sub in s.scalars(
+            select(Subscriber).where(Subscriber.district == "yasamal").order_by(Subscriber.id)
+        ):
+            if (
+                sub.code in taken
+                or len(sub.meters) != 2
+                or s.scalar(
+                    select(Application.id).where(Application.subscriber_id == sub.id).limit(1)
+                )
+            ):
                 continue  # another browser test's subscriber (an application today moves its next reading)
             meters = []
             for meter in sub.meters:
@@ -77,11 +96,18 @@ def _two_meter_subscriber(live):
                 last = history.readings[-1]
                 average = monthly_average(history, system.services.plausibility) or 6
                 value = last.value + round(average * (today - last.date).days / 30.44)
-                flags = precheck(s, meter, value, today, today, system.services.plausibility, sub.persons).flags
-                meters.append(SimpleNamespace(serial=meter.serial, seal=meter.seal, next_value=value, ok=not flags))
+                flags = precheck(
+                    s, meter, value, today, today, system.services.plausibility, sub.persons
+                ).flags
+                meters.append(
+                    SimpleNamespace(
+                        serial=meter.serial, seal=meter.seal, next_value=value, ok=not flags
+                    )
+                )
             if all(m.ok for m in meters):
-                return SimpleNamespace(code=sub.code, full_name=sub.full_name, masked=masked(sub),
-                                       meters=tuple(meters))
+                return SimpleNamespace(
+                    code=sub.code, full_name=sub.full_name, masked=masked(sub), meters=tuple(meters)
+                )
     raise AssertionError("the demo data has no plain two-meter subscriber in Yasamal")
 
 
@@ -136,8 +162,11 @@ def test_two_meters_to_the_confirmation_then_the_invoice(live, page, axe, shot, 
     confirmation = page.locator("[data-confirmation]")
     expect(confirmation).to_be_visible()
     with live.system.sessions() as s:
-        number = s.scalar(select(Application.number).where(Application.subscriber.has(code=showcase.code))
-                          .order_by(Application.id.desc()))
+        number = s.scalar(
+            select(Application.number)
+            .where(Application.subscriber.has(code=showcase.code))
+            .order_by(Application.id.desc())
+        )
     assert confirmation.inner_text().strip() == CONFIRMATION.format(number=number)
     _checked(page, axe, shot, "08_confirmation")
 
@@ -167,7 +196,9 @@ def test_errors_keep_what_was_typed_and_a_fake_png_is_refused(live, page, axe, s
     page.fill("#subscriber_code", showcase.code)
     page.get_by_role("button", name="Davam et").click()
     meter = showcase.meters[0]
-    page.get_by_role("button", name="Digər sayğac əlavə et").click()  # a block added and removed in the page
+    page.get_by_role(
+        "button", name="Digər sayğac əlavə et"
+    ).click()  # a block added and removed in the page
     expect(page.locator("fieldset.meter-block")).to_have_count(2)
     page.get_by_role("button", name="Sayğacı sil (2)").click()
     expect(page.locator("fieldset.meter-block")).to_have_count(1)
@@ -175,7 +206,9 @@ def test_errors_keep_what_was_typed_and_a_fake_png_is_refused(live, page, axe, s
     page.fill("#meters-0-serial", meter.serial)
     page.fill("#meters-0-seal", meter.seal)
     page.fill("#meters-0-value", str(meter.next_value))
-    page.set_input_files("#meters-0-photo", _photo(tmp_path, "meter.png", b"this is a text file, not a picture"))
+    page.set_input_files(
+        "#meters-0-photo", _photo(tmp_path, "meter.png", b"this is a text file, not a picture")
+    )
     page.fill("#phone", "050 123 45 67")
     page.get_by_role("button", name="Davam et").last.click()
     summary = page.locator("[data-error-summary]")

@@ -1,6 +1,7 @@
 """Never lose an answer, in chromium: two meters with photos, back from "check your answers", a
 reload, a language switch, an error, leaving and "continue draft" keep everything typed and
 uploaded, and no photo is chosen twice."""
+
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
@@ -17,7 +18,9 @@ def _everything_is_there(page: Page, showcase, phone: str) -> None:
         expect(page.locator(f"#meters-{i}-seal")).to_have_value(meter.seal)
         expect(page.locator(f"#meters-{i}-value")).to_have_value(str(meter.next_value))
         expect(page.locator(f"input[name='meters-{i}-photo_id']")).not_to_have_value("")
-    expect(page.locator(".photo-uploaded")).to_have_count(2)  # both photos received: not asked for again
+    expect(page.locator(".photo-uploaded")).to_have_count(
+        2
+    )  # both photos received: not asked for again
     expect(page.locator("#phone")).to_have_value(phone)
     expect(page.locator("#notes")).to_have_value("Qapı kodu 12")
 

@@ -1,5 +1,6 @@
 """The login page's four methods, the password flow and Asan İmza with the simulator's phone,
 in chromium: accessible, no inline script, the wait page moves on by itself when the phone answers."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,15 @@ AZ = Translations.load(str(PROJECT_ROOT / "web" / "translations"), ["az"])
 def test_four_methods_in_order_and_the_password_flow(live, page, axe, shot):
     page.goto(f"{live.url}/login")
     headings = page.locator(".login-method h2").all_inner_texts()
-    assert [h.split("\n")[0].strip() for h in headings] == [AZ.gettext(m) for m in (
-        "Electronic signature card", "e-gov identity", "Asan İmza (mobile signature)", "User name and password")]
+    assert [h.split("\n")[0].strip() for h in headings] == [
+        AZ.gettext(m)
+        for m in (
+            "Electronic signature card",
+            "e-gov identity",
+            "Asan İmza (mobile signature)",
+            "User name and password",
+        )
+    ]
     assert headings[0] == "Elektron imza kartı"
     assert axe(page) == []
     page.fill("input[name=username]", "demo-citizen")
@@ -52,7 +60,9 @@ def test_asan_imza_with_the_simulated_phone(live, page, browser, axe, shot):
     phone.wait_for_load_state("networkidle")  # let the phone's page finish before closing it
     phone_context.close()
 
-    page.wait_for_url(re.compile(r"/tasks$"), timeout=15000)  # the wait page polled and went on alone
+    page.wait_for_url(
+        re.compile(r"/tasks$"), timeout=15000
+    )  # the wait page polled and went on alone
     assert page.locator(".header__name").inner_text().strip() != ""
     assert page.console_errors == []
 

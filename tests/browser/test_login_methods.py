@@ -1,6 +1,7 @@
 """Each of the four login methods signs a citizen in on the embedded default, in chromium: the
 signature card and the e-gov identity through their simulators (the real verification code and
 the real OpenID client), Asan İmza through its simulated phone, and the password."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,9 @@ from engine.models import Account, AuditEvent
 def _signed_in_as(live, page, method: str) -> str:
     page.wait_for_url(re.compile(r"/tasks$"), timeout=15000)
     with live.system.sessions() as s:
-        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "login")
-                          .order_by(AuditEvent.id.desc())).first()
+        event = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "login").order_by(AuditEvent.id.desc())
+        ).first()
         assert event.detail == {"method": method}
         return s.get(Account, event.actor_id).fin
 
@@ -27,7 +29,9 @@ def _card(live, page, browser):
 
 def _egov(live, page, browser):
     page.click("#method-egov a")
-    page.wait_for_url(re.compile(r"/authorize"))  # the simulated provider's own page, another origin
+    page.wait_for_url(
+        re.compile(r"/authorize")
+    )  # the simulated provider's own page, another origin
     page.click(f"button[value='{live.demo.demo_citizen_fin}']")
 
 
@@ -51,8 +55,10 @@ def _password(live, page, browser):
     page.click("#method-password button[type=submit]")
 
 
-@pytest.mark.parametrize(("method", "steps"), [("card", _card), ("egov", _egov), ("asan", _asan),
-                                               ("password", _password)])
+@pytest.mark.parametrize(
+    ("method", "steps"),
+    [("card", _card), ("egov", _egov), ("asan", _asan), ("password", _password)],
+)
 def test_each_login_method_signs_the_demo_citizen_in(live, page, browser, method, steps):
     page.goto(f"{live.url}/login")
     steps(live, page, browser)

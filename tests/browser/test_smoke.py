@@ -1,4 +1,5 @@
 """The login page works in a real browser, is accessible and needs no inline script."""
+
 from __future__ import annotations
 
 

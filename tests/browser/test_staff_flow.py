@@ -1,4 +1,5 @@
 """Operators and unit heads in chromium: claim and send to inspection, reassign, the instance view."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
@@ -9,13 +10,24 @@ from workflow import factories as f
 
 
 def test_operator_claims_and_sends_to_inspection(live, page, shot, axe):
-    life, iid, review_id = submitted_review(live, values_delta=(6, 400))  # the second is far too high: flagged
-    with live.system.sessions() as s:  # the newest item is due last: on the last page of the flagged view
+    life, iid, review_id = submitted_review(
+        live, values_delta=(6, 400)
+    )  # the second is far too high: flagged
+    with (
+        live.system.sessions() as s
+    ):  # the newest item is due last: on the last page of the flagged view
         mine = s.get(WorkItem, review_id)
         assert mine.flagged
-        flagged = s.scalar(select(func.count()).select_from(WorkItem).where(
-            WorkItem.state == "open", WorkItem.unit_id == mine.unit_id, WorkItem.role == "operator",
-            or_(WorkItem.flagged, WorkItem.evidence_flagged)))
+        flagged = s.scalar(
+            select(func.count())
+            .select_from(WorkItem)
+            .where(
+                WorkItem.state == "open",
+                WorkItem.unit_id == mine.unit_id,
+                WorkItem.role == "operator",
+                or_(WorkItem.flagged, WorkItem.evidence_flagged),
+            )
+        )
     live.login(page, "demo-operator")
     page.goto(f"{live.url}/staff/queue?view=flagged&page={-(-flagged // 25)}")
     row = page.locator(f"tr[data-item='{review_id}']")
@@ -23,11 +35,17 @@ def test_operator_claims_and_sends_to_inspection(live, page, shot, axe):
     assert axe(page) == []
     row.locator(f"a[href='/tasks/{review_id}']").click()
     page.click(f"form[action='/tasks/{review_id}/claim'] button")
-    assert page.locator("input[name=decision][value=inspect]").is_checked()  # a conflict pre-selects inspection
+    assert page.locator(
+        "input[name=decision][value=inspect]"
+    ).is_checked()  # a conflict pre-selects inspection
     assert page.locator("[data-photo-viewer]").count() == 2  # each meter's photo beside its reading
-    assert page.locator("[data-photo-viewer] img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator("[data-photo-viewer] img").first.evaluate(
+        "img => img.complete && img.naturalWidth > 0"
+    )
     assert page.locator("[data-photo-controls]").first.is_visible()
-    assert page.locator("svg.usage-chart").count() == 2 and page.locator("table.history").count() == 2
+    assert (
+        page.locator("svg.usage-chart").count() == 2 and page.locator("table.history").count() == 2
+    )
     page.fill("textarea[name=inspection_instruction]", "İkinci sayğacın plombunu yoxlayın")
     shot(page, "review")
     page.click(f"form[action='/tasks/{review_id}'] button[type=submit]")
@@ -39,8 +57,13 @@ def test_operator_claims_and_sends_to_inspection(live, page, shot, axe):
 def _second_yasamal_operator(live) -> None:
     with live.system.sessions() as s:
         if s.scalar(select(Account).where(Account.username == "nigar")) is None:
-            f.account(s, "operator", s.scalar(select(Unit).where(Unit.code == "U-YSM")), username="nigar",
-                      name="Nigar Rzayeva")
+            f.account(
+                s,
+                "operator",
+                s.scalar(select(Unit).where(Unit.code == "U-YSM")),
+                username="nigar",
+                name="Nigar Rzayeva",
+            )
             s.commit()
 
 
@@ -56,7 +79,9 @@ def test_unit_head_reassigns_a_claimed_item(live, page, browser, shot, axe):
     live.login(page, "demo-unithead")
     page.goto(f"{live.url}/staff/queue")
     page.click(f"tr[data-item='{review_id}'] a[href='/staff/items/{review_id}/reassign']")
-    target = page.locator("select[name=account_id] option", has_text="Nigar Rzayeva").get_attribute("value")
+    target = page.locator("select[name=account_id] option", has_text="Nigar Rzayeva").get_attribute(
+        "value"
+    )
     assert axe(page) == []
     page.select_option("select[name=account_id]", value=target)
     shot(page, "reassign")
@@ -67,7 +92,9 @@ def test_unit_head_reassigns_a_claimed_item(live, page, browser, shot, axe):
         item = s.get(WorkItem, review_id)
         assert item.claimed_by_id == int(target) != actor(live.system, "demo-operator").id
     other.reload()
-    assert other.locator("input[name=decision]").count() == 0  # the first operator no longer holds it
+    assert (
+        other.locator("input[name=decision]").count() == 0
+    )  # the first operator no longer holds it
     other.context.close()
 
 

@@ -1,4 +1,5 @@
 """The analyst changes a timer in the modeler, runs the scenarios, deploys, sees the version."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -10,7 +11,9 @@ def test_analyst_changes_the_draft_expiry_timer_and_deploys_a_new_version(live, 
     live.login(page, "demo-analyst")
     page.goto(f"{live.url}/studio/draft")
     page.wait_for_selector("[data-studio][data-ready=true]", timeout=20000)
-    page.wait_for_selector(".bjsl-button-success", timeout=10000)  # bpmnlint ran in the browser: no issues
+    page.wait_for_selector(
+        ".bjsl-button-success", timeout=10000
+    )  # bpmnlint ran in the browser: no issues
     page.locator(".djs-container").hover()
     page.mouse.wheel(-400, 0)  # the draft's timer sits under the palette: move the canvas right
     page.click("[data-element-id=draft_expired]")
@@ -34,9 +37,14 @@ def test_analyst_changes_the_draft_expiry_timer_and_deploys_a_new_version(live, 
     shot(page, "versions")
     with live.system.sessions() as s:
         v2 = s.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
-        assert '"P45D"' in v2.files["meter_reading.bpmn"] and '"P30D"' not in v2.files["meter_reading.bpmn"]
+        assert (
+            '"P45D"' in v2.files["meter_reading.bpmn"]
+            and '"P30D"' not in v2.files["meter_reading.bpmn"]
+        )
         assert len(v2.scenarios) == 8
-        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "process_deployed")) is not None
+        assert (
+            s.scalar(select(AuditEvent).where(AuditEvent.action == "process_deployed")) is not None
+        )
     assert page.console_errors == []
 
 
@@ -53,17 +61,37 @@ def test_diff_colours_changes_and_bulk_migration_reports_progress(live, page, sh
         analyst = s.scalar(select(Account).where(Account.username == "demo-analyst"))
         actor = Actor(id=analyst.id, role="analyst", label=analyst.display_name)
         citizen = s.scalar(select(Account).where(Account.username == "demo-citizen"))
-        waiting = [system.start_application(s, Actor(id=citizen.id, role="citizen", label="c")).instance.id
-                   for _ in range(12)]
-        files = {**latest.files, "meter_reading.bpmn": latest.files["meter_reading.bpmn"].replace(
-            'value="handle_escalation"', 'value="review_application"')}
-        new = deploy(s, system.specs, OPERATIONS, PROCESS_ID, files, latest.scenarios, actor=actor, reason="form")
+        waiting = [
+            system.start_application(s, Actor(id=citizen.id, role="citizen", label="c")).instance.id
+            for _ in range(12)
+        ]
+        files = {
+            **latest.files,
+            "meter_reading.bpmn": latest.files["meter_reading.bpmn"].replace(
+                'value="handle_escalation"', 'value="review_application"'
+            ),
+        }
+        new = deploy(
+            s,
+            system.specs,
+            OPERATIONS,
+            PROCESS_ID,
+            files,
+            latest.scenarios,
+            actor=actor,
+            reason="form",
+        )
         old_n, new_n = latest.version, new.version
         s.commit()
     live.login(page, "demo-analyst")
     page.goto(f"{live.url}/studio/diff?from={old_n}&to={new_n}")
     page.wait_for_selector("[data-studio=diff][data-ready=true]", timeout=20000)
-    assert page.locator("[data-diff-new] .studio-diff--changed[data-element-id=handle_escalation]").count() == 1
+    assert (
+        page.locator(
+            "[data-diff-new] .studio-diff--changed[data-element-id=handle_escalation]"
+        ).count()
+        == 1
+    )
     assert page.locator("tr[data-changed=handle_escalation]").count() == 1
     shot(page, "diff")
     page.goto(f"{live.url}/studio/migrate?source={old_n}&target={new_n}")

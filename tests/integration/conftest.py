@@ -1,5 +1,6 @@
 """Real PostgreSQL and Redis. These tests fail, never skip, when a server is missing:
 the test command starts both (see .ci/run and README)."""
+
 from __future__ import annotations
 
 import os
@@ -85,7 +86,9 @@ def running(tmp_path):
     started = []
 
     def _start(env, *argv, fault_jobs=True):
-        with open(tmp_path / f"process-{len(started)}.log", "wb") as log:  # the child keeps its own copy
+        with open(
+            tmp_path / f"process-{len(started)}.log", "wb"
+        ) as log:  # the child keeps its own copy
             process = processes.start(env, *argv, fault_jobs=fault_jobs, log=log)
         started.append(process)
         return process

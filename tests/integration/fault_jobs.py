@@ -1,5 +1,6 @@
 """Job kinds for fault tests, added to the worker's handlers by the test's worker processes
 (they import this module before starting, see processes.py). Each is a plain outbox job."""
+
 from __future__ import annotations
 
 import os
@@ -42,4 +43,11 @@ def _always_kills(system, session, args: dict) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-HANDLERS.update({SLOW: _slow, SLOW_EFFECT: _slow_effect, ALWAYS_FAILS: _always_fails, ALWAYS_KILLS: _always_kills})
+HANDLERS.update(
+    {
+        SLOW: _slow,
+        SLOW_EFFECT: _slow_effect,
+        ALWAYS_FAILS: _always_fails,
+        ALWAYS_KILLS: _always_kills,
+    }
+)

@@ -1,4 +1,5 @@
 """What an administrator sees on the incidents page of a system (a fresh admin account)."""
+
 from __future__ import annotations
 
 from tests.web.conftest import Browser

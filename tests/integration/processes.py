@@ -1,5 +1,6 @@
 """Real worker and sweep processes for integration tests, started as production starts them
 (``python -m worker``), so a test can SIGKILL a worker together with its work horse."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,12 @@ WITH_FAULT_JOBS = "import tests.integration.fault_jobs; from worker.cli import m
 
 
 # short leases and sweep passes, no retry delay: a test sees recovery in seconds
-FAST = {"jobs__lease_seconds": "2", "jobs__timer_sweep_seconds": "0.5", "jobs__retry_delays_seconds": "0",
-        "jobs__max_attempts": "3"}
+FAST = {
+    "jobs__lease_seconds": "2",
+    "jobs__timer_sweep_seconds": "0.5",
+    "jobs__retry_delays_seconds": "0",
+    "jobs__max_attempts": "3",
+}
 
 
 def free_port() -> int:
@@ -29,11 +34,16 @@ def free_port() -> int:
 def environment(pg_url: str, redis_url: str, tmp_path, **settings: str) -> dict:
     """``settings`` as ``section__key=value`` (e.g. ``jobs__lease_seconds="2"``)."""
     env = dict(os.environ)
-    env.update({
-        "SAYGAC_DATABASE__URL": pg_url, "SAYGAC_REDIS__URL": redis_url, "SAYGAC_JOBS__RUNNER": "rq",
-        "SAYGAC_FILES__ROOT": str(tmp_path / "files"), "SAYGAC_MAIL__OUTBOX_DIR": str(tmp_path / "mail"),
-        "SAYGAC_APP__SECRET_KEY": "x" * 40,
-    })
+    env.update(
+        {
+            "SAYGAC_DATABASE__URL": pg_url,
+            "SAYGAC_REDIS__URL": redis_url,
+            "SAYGAC_JOBS__RUNNER": "rq",
+            "SAYGAC_FILES__ROOT": str(tmp_path / "files"),
+            "SAYGAC_MAIL__OUTBOX_DIR": str(tmp_path / "mail"),
+            "SAYGAC_APP__SECRET_KEY": "x" * 40,
+        }
+    )
     env.update({f"SAYGAC_{key.upper()}": str(value) for key, value in settings.items()})
     return env
 
@@ -44,8 +54,13 @@ def start(env: dict, *argv: str, fault_jobs: bool = False, log=None) -> subproce
         command = [sys.executable, "-c", WITH_FAULT_JOBS.format(argv=list(argv))]
     else:
         command = [sys.executable, "-m", "worker", *argv]
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log or subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def children(pid: int) -> list[int]:

@@ -1,4 +1,5 @@
 """Two people acting on the same task at the same moment, on PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
@@ -29,9 +30,12 @@ class Race(list):
 def _lock_waiters(system) -> int:
     """Sessions of this database waiting on a lock right now (PostgreSQL's own view)."""
     with system.db.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'")).scalar_one()
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
 
 
 def _race(system, step, contenders) -> Race:
@@ -82,24 +86,47 @@ def test_two_tabs_submitting_the_same_readings_register_one_application(pg_syste
     today = pg_system.services.today().isoformat()
 
     def form(value):
-        return {"meters": [{"serial": serials[0], "seal": seals[0], "value": value, "read_on": today}],
-                "phone": "+994501234567", "email": None, "notes": ""}
+        return {
+            "meters": [{"serial": serials[0], "seal": seals[0], "value": value, "read_on": today}],
+            "phone": "+994501234567",
+            "email": None,
+            "notes": "",
+        }
 
-    outcomes = _race(pg_system, lambda s, value: pg_system.complete_task(s, item.id, people["citizen"], form(value)),
-                     [1206, 1207])
+    outcomes = _race(
+        pg_system,
+        lambda s, value: pg_system.complete_task(s, item.id, people["citizen"], form(value)),
+        [1206, 1207],
+    )
     assert sorted(str(o) for o in outcomes) == ["ok", "this task has already been completed"]
-    assert outcomes.overlapped  # the second tab was blocked on the first one's lock, not merely late
+    assert (
+        outcomes.overlapped
+    )  # the second tab was blocked on the first one's lock, not merely late
     with pg_system.sessions() as s:
         app = s.scalar(select(Application).where(Application.instance_id == iid))
-        lines = s.scalars(select(ApplicationMeter).where(ApplicationMeter.application_id == app.id)).all()
+        lines = s.scalars(
+            select(ApplicationMeter).where(ApplicationMeter.application_id == app.id)
+        ).all()
         assert len(lines) == 1 and lines[0].value in (1206, 1207)  # one tab's data, never both
         assert app.number is not None and app.status == "in_review"
-        completed = s.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.instance_id == iid, AuditEvent.action == "task_completed",
-            AuditEvent.entity == f"work_item:{item.id}"))
+        completed = s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.instance_id == iid,
+                AuditEvent.action == "task_completed",
+                AuditEvent.entity == f"work_item:{item.id}",
+            )
+        )
         assert completed == 1
-        assert s.scalar(select(func.count()).select_from(WorkItem).where(
-            WorkItem.instance_id == iid, WorkItem.task_name == "review_application")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(WorkItem)
+                .where(WorkItem.instance_id == iid, WorkItem.task_name == "review_application")
+            )
+            == 1
+        )
 
 
 def _review_item(system, people):
@@ -130,7 +157,11 @@ def test_two_hundred_claim_races_have_exactly_one_winner_each(pg_system):
     overlapped = 0
     for round_ in range(200):
         with pg_system.sessions() as s:
-            s.execute(update(WorkItem).where(WorkItem.id == item.id).values(claimed_by_id=None, lease_until=None))
+            s.execute(
+                update(WorkItem)
+                .where(WorkItem.id == item.id)
+                .values(claimed_by_id=None, lease_until=None)
+            )
             s.commit()
         outcomes = _race(pg_system, _take(pg_system, item.id), contenders)
         assert outcomes.count("ok") == 1, f"round {round_}: {outcomes}"

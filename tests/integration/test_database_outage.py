@@ -2,6 +2,7 @@
 within the configured timeouts (never a bare 500, never a hang), the app starts while the
 database is down and serves as soon as it is back. The database sits behind a TCP proxy the
 test closes (refusing) or makes hang, so the shared server is never stopped."""
+
 from __future__ import annotations
 
 import threading
@@ -24,7 +25,10 @@ from workflow import factories as f
 from workflow.system import build_system
 
 CONNECT_TIMEOUT = 2
-PRODUCTION = {**SAFE, "database": {"connect_timeout_seconds": CONNECT_TIMEOUT, "pool_timeout_seconds": 2}}
+PRODUCTION = {
+    **SAFE,
+    "database": {"connect_timeout_seconds": CONNECT_TIMEOUT, "pool_timeout_seconds": 2},
+}
 
 
 @pytest.fixture
@@ -39,7 +43,11 @@ def proxy(pg_url):
 def production_through_proxy(pg_url, proxy, tmp_path, clock):
     """A production system whose database URL goes through the proxy; the database is emptied
     before and after (the production checks look for demo accounts)."""
-    url = make_url(pg_url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    url = (
+        make_url(pg_url)
+        .set(host="127.0.0.1", port=proxy.port)
+        .render_as_string(hide_password=False)
+    )
     system = build_system(make_settings(tmp_path, database_url=url, **PRODUCTION), clock)
     proxy.open()
     empty_database(system.db)
@@ -76,12 +84,17 @@ def _assert_unavailable(browser: Browser, response) -> None:
 
 
 def test_the_app_starts_while_the_database_is_down_answers_503_and_serves_once_it_is_back(
-        production_through_proxy, proxy):
-    app = create_app(system=production_through_proxy)  # the database is down: the start does not need it
+    production_through_proxy, proxy
+):
+    app = create_app(
+        system=production_through_proxy
+    )  # the database is down: the start does not need it
     browser = _browser(app)
     browser.get("/login")
-    response = _within(CONNECT_TIMEOUT + 10, lambda: browser.submit({"username": "ayan", "password": "secret-pass-1"},
-                                                                     action="/login"))
+    response = _within(
+        CONNECT_TIMEOUT + 10,
+        lambda: browser.submit({"username": "ayan", "password": "secret-pass-1"}, action="/login"),
+    )
     _assert_unavailable(browser, response)
 
     proxy.open()
@@ -89,7 +102,9 @@ def test_the_app_starts_while_the_database_is_down_answers_503_and_serves_once_i
     assert browser.get("/tasks").status_code == 200
 
 
-def test_a_hanging_database_gives_503_within_the_timeout_not_a_hung_request(production_through_proxy, proxy):
+def test_a_hanging_database_gives_503_within_the_timeout_not_a_hung_request(
+    production_through_proxy, proxy
+):
     proxy.open()
     app = create_app(system=production_through_proxy)
     browser = _browser(app)
@@ -101,7 +116,9 @@ def test_a_hanging_database_gives_503_within_the_timeout_not_a_hung_request(prod
     assert browser.get("/tasks").status_code == 200
 
 
-def test_the_production_checks_still_refuse_when_the_database_can_be_reached(production_through_proxy, proxy):
+def test_the_production_checks_still_refuse_when_the_database_can_be_reached(
+    production_through_proxy, proxy
+):
     proxy.open()
     with production_through_proxy.sessions() as s:
         s.add(Account(username="demo-admin", display_name="Demo", role="admin", is_demo=True))

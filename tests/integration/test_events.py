@@ -1,4 +1,5 @@
 """Signed events reach a real HTTP receiver on loopback once per event id, despite a forced retry."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,9 @@ class Receiver:
                 receiver.deliveries.append({"id": event_id, "signed": signed})
                 first = sum(d["id"] == event_id for d in receiver.deliveries) == 1
                 if signed and not first:
-                    receiver.events.setdefault(event_id, json.loads(body))  # de-duplicated by event id
+                    receiver.events.setdefault(
+                        event_id, json.loads(body)
+                    )  # de-duplicated by event id
                 self.send_response(500 if first else 204)
                 self.end_headers()
 
@@ -57,8 +60,11 @@ def receiver(clock):
 
 
 def test_each_event_arrives_signed_and_once_per_id_after_a_forced_retry(tmp_path, clock, receiver):
-    settings = make_settings(tmp_path, events={"subscribers": [receiver.url], "secret": SECRET},
-                             jobs={"retry_delays_seconds": [0, 0], "max_attempts": 3})
+    settings = make_settings(
+        tmp_path,
+        events={"subscribers": [receiver.url], "secret": SECRET},
+        jobs={"retry_delays_seconds": [0, 0], "max_attempts": 3},
+    )
     system = make_system(settings, clock)
     people = make_people(system)
     life = Lifecycle(system)
@@ -76,13 +82,18 @@ def test_each_event_arrives_signed_and_once_per_id_after_a_forced_retry(tmp_path
     posted = next(e for e in receiver.events.values() if e["type"] == "reading.posted")
     assert posted["data"]["value"] == 1206 and "Gülməmmədov" not in json.dumps(receiver.events)
     with system.sessions() as s:
-        assert {j.status for j in s.scalars(select(Job).where(Job.name == webhooks.DELIVER_EVENT_JOB))} == {"done"}
+        assert {
+            j.status for j in s.scalars(select(Job).where(Job.name == webhooks.DELIVER_EVENT_JOB))
+        } == {"done"}
     system.db.dispose()
 
 
 def test_an_event_nobody_takes_ends_as_a_failed_job_with_an_incident(tmp_path, clock):
-    settings = make_settings(tmp_path, events={"subscribers": ["http://127.0.0.1:9/closed"], "secret": SECRET},
-                             jobs={"retry_delays_seconds": [0, 0], "max_attempts": 2})
+    settings = make_settings(
+        tmp_path,
+        events={"subscribers": ["http://127.0.0.1:9/closed"], "secret": SECRET},
+        jobs={"retry_delays_seconds": [0, 0], "max_attempts": 2},
+    )
     system = make_system(settings, clock)
     people = make_people(system)
     life = Lifecycle(system)
@@ -100,8 +111,10 @@ def test_an_event_nobody_takes_ends_as_a_failed_job_with_an_incident(tmp_path, c
 def test_a_tampered_body_or_an_old_timestamp_does_not_verify(clock):
     body = b'{"id":"1"}'
     now = clock()
-    headers = {"Saygac-Timestamp": str(int(now.timestamp())),
-               "Saygac-Signature": webhooks.signature(SECRET, int(now.timestamp()), body)}
+    headers = {
+        "Saygac-Timestamp": str(int(now.timestamp())),
+        "Saygac-Signature": webhooks.signature(SECRET, int(now.timestamp()), body),
+    }
     assert webhooks.verify(SECRET, headers, body, now)
     assert not webhooks.verify(SECRET, headers, body + b" ", now)
     clock.advance(minutes=10)

@@ -2,6 +2,7 @@
 delivery: the retry sends it once more with the same Message-ID (a receiving system can drop the
 copy), the message is flagged "possibly sent" and an incident says so. Real aiosmtpd server,
 rq worker processes, the sweep, PostgreSQL and Redis."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,18 +36,31 @@ class SlowToAnswer:
 
 
 def test_a_crash_after_the_server_accepted_a_message_sends_it_again_once_with_the_same_message_id(
-        pg_system, pg_url, redis_url, tmp_path, running):
+    pg_system, pg_url, redis_url, tmp_path, running
+):
     inbox = SlowToAnswer()
     server = Controller(inbox, hostname="127.0.0.1", port=processes.free_port())
     server.start()
     try:
-        env = processes.environment(pg_url, redis_url, tmp_path, **processes.FAST, mail__transport="smtp",
-                                    mail__smtp_host="127.0.0.1", mail__smtp_port=str(server.port))
+        env = processes.environment(
+            pg_url,
+            redis_url,
+            tmp_path,
+            **processes.FAST,
+            mail__transport="smtp",
+            mail__smtp_host="127.0.0.1",
+            mail__smtp_port=str(server.port),
+        )
         first = running(env, "work")
         running(env, "sweep")
         with pg_system.sessions() as s:
-            email_id = queue_email(s, to="citizen@example.az", subject="Hesab-faktura", body="...",
-                                   now=pg_system.services.now()).id
+            email_id = queue_email(
+                s,
+                to="citizen@example.az",
+                subject="Hesab-faktura",
+                body="...",
+                now=pg_system.services.now(),
+            ).id
             s.commit()
 
         assert inbox.first_arrived.wait(timeout=30), "the message never reached the server"
@@ -67,6 +81,9 @@ def test_a_crash_after_the_server_accepted_a_message_sends_it_again_once_with_th
             (incident,) = s.scalars(select(Incident).where(Incident.email_id == email_id)).all()
             assert (incident.kind, incident.status) == ("possibly_sent", "open")
         (row,) = incident_rows(pg_system, "possibly_sent")
-        assert int(row.get("data-incident")) == incident.id and "citizen@example.az" in row.text_content()
+        assert (
+            int(row.get("data-incident")) == incident.id
+            and "citizen@example.az" in row.text_content()
+        )
     finally:
         server.stop()

@@ -1,4 +1,5 @@
 """The migrations build exactly the schema the models describe, on PostgreSQL and SQLite."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
@@ -12,7 +13,9 @@ from engine.schema import upgrade
 def _diff(url: str) -> list:
     engine = create_engine(url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     engine.dispose()
     return diff
 

@@ -1,5 +1,6 @@
 """e-gov identity and the staff provider against a real OpenID provider on loopback
 (tests/oidc_provider.py): PKCE, state and nonce, and every bad token refused."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -53,7 +54,10 @@ def _through_provider(app, provider="egov", next_url=None) -> Browser:
 
 def _failures(system) -> list[dict]:
     with system.sessions() as s:
-        return [e.detail for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed"))]
+        return [
+            e.detail
+            for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed"))
+        ]
 
 
 def test_egov_signs_in_the_fins_account_with_pkce_state_and_nonce(world, op):
@@ -61,12 +65,18 @@ def test_egov_signs_in_the_fins_account_with_pkce_state_and_nonce(world, op):
     browser = _through_provider(app, next_url="/tasks")
     assert browser.response.status_code == 302 and browser.response.headers["Location"] == "/tasks"
     asked = op.authorize_requests[0]
-    assert asked["code_challenge_method"] == "S256" and len(asked["state"]) > 20 and len(asked["nonce"]) > 20
+    assert (
+        asked["code_challenge_method"] == "S256"
+        and len(asked["state"]) > 20
+        and len(asked["nonce"]) > 20
+    )
     assert asked["redirect_uri"] == "http://127.0.0.1:5000/login/oidc/egov/callback"
     browser.follow()
     assert "Aysel Məmmədova" in browser.html
     with system.sessions() as s:
-        assert s.query(Account).filter(Account.fin == "5ABC123").count() == 1  # the password account, no new one
+        assert (
+            s.query(Account).filter(Account.fin == "5ABC123").count() == 1
+        )  # the password account, no new one
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
         assert event.detail == {"method": "egov"}
 
@@ -81,10 +91,16 @@ def test_first_egov_login_creates_a_citizen(world, op):
         assert account.role == "citizen" and account.display_name == "Orxan Həsənli"
 
 
-@pytest.mark.parametrize("mode, reason", [
-    ("tampered", "signature"), ("wrong_key", "signature"), ("expired", "claims:exp"),
-    ("wrong_audience", "claims:aud"), ("wrong_issuer", "claims:iss"),
-])
+@pytest.mark.parametrize(
+    "mode, reason",
+    [
+        ("tampered", "signature"),
+        ("wrong_key", "signature"),
+        ("expired", "claims:exp"),
+        ("wrong_audience", "claims:aud"),
+        ("wrong_issuer", "claims:iss"),
+    ],
+)
 def test_bad_id_tokens_are_refused(world, op, mode, reason):
     app, system = world
     op.mode = mode
@@ -109,10 +125,14 @@ def test_a_replayed_callback_is_refused(world, op):
     browser.get("/login/oidc/egov")
     import requests
 
-    back = requests.get(browser.response.headers["Location"], allow_redirects=False, timeout=5).headers["Location"]
+    back = requests.get(
+        browser.response.headers["Location"], allow_redirects=False, timeout=5
+    ).headers["Location"]
     callback = urlsplit(back).path + "?" + urlsplit(back).query
     assert browser.get(callback).status_code == 302
-    assert Browser(app.test_client()).get(callback).status_code == 400  # another browser: no attempt
+    assert (
+        Browser(app.test_client()).get(callback).status_code == 400
+    )  # another browser: no attempt
     assert browser.get(callback).status_code == 400  # the same browser again: the attempt is spent
 
 
@@ -122,8 +142,11 @@ def test_a_forged_state_is_refused(world, op):
     browser.get("/login/oidc/egov")
     import requests
 
-    back = urlsplit(requests.get(browser.response.headers["Location"], allow_redirects=False, timeout=5)
-                    .headers["Location"])
+    back = urlsplit(
+        requests.get(
+            browser.response.headers["Location"], allow_redirects=False, timeout=5
+        ).headers["Location"]
+    )
     code = parse_qs(back.query)["code"][0]
     assert browser.get(f"{back.path}?code={code}&state=forged").status_code == 400
     assert _failures(system) == [{"method": "egov", "reason": "state"}]
@@ -156,11 +179,22 @@ def test_the_embedded_egov_simulator_offers_the_demo_citizens_to_the_real_client
     import requests
     from lxml import html as lxml_html
 
-    system = build_system(make_settings(tmp_path), clock)  # the shipped settings: issuer = "simulator"
+    system = build_system(
+        make_settings(tmp_path), clock
+    )  # the shipped settings: issuer = "simulator"
     Base.metadata.create_all(system.db)
     with system.sessions() as s:
-        s.add(Account(username="demo-citizen", fin="5DEMO01", display_name="Aysel Məmmədova", role="citizen",
-                      is_demo=True, active=True, failed_logins=0))
+        s.add(
+            Account(
+                username="demo-citizen",
+                fin="5DEMO01",
+                display_name="Aysel Məmmədova",
+                role="citizen",
+                is_demo=True,
+                active=True,
+                failed_logins=0,
+            )
+        )
         s.commit()
     app = create_app(system=system, config={"TESTING": True})
     browser = Browser(app.test_client())
@@ -170,12 +204,18 @@ def test_the_embedded_egov_simulator_offers_the_demo_citizens_to_the_real_client
     form = lxml_html.fromstring(chooser.text).forms[0]
     assert form.xpath(".//button[@name='fin']/@value") == ["5DEMO01"]
     fields = dict(form.fields, fin="5DEMO01")
-    answer = requests.get(urlsplit(chooser.url)._replace(query="").geturl(), params=fields, allow_redirects=False,
-                          timeout=5)
+    answer = requests.get(
+        urlsplit(chooser.url)._replace(query="").geturl(),
+        params=fields,
+        allow_redirects=False,
+        timeout=5,
+    )
     back = urlsplit(answer.headers["Location"])
     browser.get(back.path + "?" + back.query)
     assert browser.response.status_code == 302
     with system.sessions() as s:
-        assert s.scalar(select(AuditEvent.detail).where(AuditEvent.action == "login")) == {"method": "egov"}
+        assert s.scalar(select(AuditEvent.detail).where(AuditEvent.action == "login")) == {
+            "method": "egov"
+        }
     app.extensions["saygac.oidc_clients"]["egov"].simulator.stop()
     system.db.dispose()

@@ -1,4 +1,5 @@
 """``/readyz`` against real PostgreSQL and Redis, and ``/metrics`` adding up an rq worker's figures."""
+
 from __future__ import annotations
 
 import redis as redis_lib
@@ -28,14 +29,24 @@ class ToRedis(Lifecycle):
         self.dispatcher.dispatch_due()
 
 
-def test_readyz_is_ready_with_database_migrations_redis_and_a_recent_sweep(pg_system, redis_url, tmp_path, clock):
-    settings = make_settings(tmp_path, database_url=str(pg_system.db.url.render_as_string(hide_password=False)),
-                             jobs={"runner": "rq"}, redis={"url": redis_url})
+def test_readyz_is_ready_with_database_migrations_redis_and_a_recent_sweep(
+    pg_system, redis_url, tmp_path, clock
+):
+    settings = make_settings(
+        tmp_path,
+        database_url=str(pg_system.db.url.render_as_string(hide_password=False)),
+        jobs={"runner": "rq"},
+        redis={"url": redis_url},
+    )
     system = build_system(settings, clock)
     client = create_app(system=system, config={"TESTING": True}).test_client()
     stale = client.get("/readyz")
     assert stale.status_code == 503 and stale.get_json()["checks"] == {
-        "database": "ok", "migrations": "ok", "sweep": "stale", "redis": "ok"}
+        "database": "ok",
+        "migrations": "ok",
+        "sweep": "stale",
+        "redis": "ok",
+    }
     with system.sessions() as s:
         heartbeats.beat(s, heartbeats.SWEEP, clock())
         s.commit()
@@ -50,11 +61,14 @@ def test_readyz_fails_when_the_database_is_down_and_the_app_still_boots(tmp_path
     client = create_app(settings, clock=clock, config={"TESTING": True}).test_client()
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
-    assert response.status_code == 503 and response.get_json()["checks"]["database"] == "unavailable"
+    assert (
+        response.status_code == 503 and response.get_json()["checks"]["database"] == "unavailable"
+    )
 
 
-def test_metrics_show_the_duration_of_a_job_an_rq_worker_ran(pg_system, pg_url, redis_url, tmp_path, running,
-                                                              monkeypatch):
+def test_metrics_show_the_duration_of_a_job_an_rq_worker_ran(
+    pg_system, pg_url, redis_url, tmp_path, running, monkeypatch
+):
     shared = tmp_path / "prometheus"
     shared.mkdir()
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(shared))
@@ -76,7 +90,9 @@ def test_metrics_show_the_duration_of_a_job_an_rq_worker_ran(pg_system, pg_url, 
     settings = make_settings(tmp_path, database_url=pg_url, operations={"metrics_token": TOKEN})
     web = build_system(settings, pg_system.services.now)
     client = create_app(system=web, config={"TESTING": True}).test_client()
-    text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).get_data(as_text=True)
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).get_data(
+        as_text=True
+    )
     assert 'saygac_job_duration_seconds_count{job="send_email",outcome="done"}' in text
     assert 'saygac_job_duration_seconds_count{job="run_task",outcome="done"}' in text
     web.db.dispose()

@@ -1,4 +1,5 @@
 """A production start on real PostgreSQL: safe settings start; demo accounts or unsafe settings refuse."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,9 +14,14 @@ from web.db import DISPATCHER_KEY
 from worker.dispatch import RqDispatcher
 from workflow.system import build_system
 
-SAFE = {"app": {"mode": "production", "secret_key": "k" * 40}, "jobs": {"runner": "rq"},
-        "mail": {"transport": "smtp"}, "asan": {"gateway": ""},
-        "card": {"simulator": False}, "oidc_egov": {"issuer": ""}}
+SAFE = {
+    "app": {"mode": "production", "secret_key": "k" * 40},
+    "jobs": {"runner": "rq"},
+    "mail": {"transport": "smtp"},
+    "asan": {"gateway": ""},
+    "card": {"simulator": False},
+    "oidc_egov": {"issuer": ""},
+}
 
 
 @pytest.fixture
@@ -52,9 +58,12 @@ def test_production_refuses_to_start_while_demo_accounts_exist(production):
     with pytest.raises(UnsafeForProduction) as refused:
         create_app(system=system)
     assert refused.value.problems == [
-        "demo accounts exist in the database ([app] demo_data seeded them): remove them before starting in production"]
+        "demo accounts exist in the database ([app] demo_data seeded them): remove them before starting in production"
+    ]
 
 
 def test_production_refuses_an_unsafe_setting_at_start(production):
-    with pytest.raises(UnsafeForProduction, match=r'\[jobs\] runner \(SAYGAC_JOBS__RUNNER\) is "inline"'):
+    with pytest.raises(
+        UnsafeForProduction, match=r'\[jobs\] runner \(SAYGAC_JOBS__RUNNER\) is "inline"'
+    ):
         create_app(system=production(jobs={"runner": "inline"}))

@@ -1,5 +1,6 @@
 """Production counts failed sign-ins and subscriber-code lookups in Redis: every web process (gunicorn worker, machine) sees the
 same counts, so spreading guesses over processes does not get past the limit."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,9 @@ from workflow.lookups import LookupLimits
 
 
 def _web_process(redis_url: str) -> Flask:
-    settings = load_settings(environ={}, overrides={"app": {"mode": "production"}, "redis": {"url": redis_url}})
+    settings = load_settings(
+        environ={}, overrides={"app": {"mode": "production"}, "redis": {"url": redis_url}}
+    )
     app = Flask(__name__)
     limits.init_app(app, settings)
     return app
@@ -31,9 +34,13 @@ def test_failures_spread_over_two_web_processes_lock_the_user_name_on_both(redis
         assert limits.login_locked_until(keys, rules) is None
         until = limits.count_login_failure(keys, rules)  # the fifth, wherever it lands
     with second.app_context():
-        seen = limits.login_locked_until(keys, rules)  # Redis answers the lock's time left: the same end
+        seen = limits.login_locked_until(
+            keys, rules
+        )  # Redis answers the lock's time left: the same end
         assert seen is not None and abs(seen - until) < timedelta(seconds=2)
-        assert limits.login_locked_until(limits.login_keys("someone-else", "10.0.0.8"), rules) is None
+        assert (
+            limits.login_locked_until(limits.login_keys("someone-else", "10.0.0.8"), rules) is None
+        )
     assert until > datetime.now(UTC) + timedelta(minutes=rules.lock_minutes - 1)
 
 

@@ -1,4 +1,5 @@
 """The async steps run in a real rq worker process against PostgreSQL and Redis."""
+
 from __future__ import annotations
 
 import redis as redis_lib
@@ -22,7 +23,9 @@ class RqLifecycle(Lifecycle):
         self.dispatcher.dispatch_due()
 
 
-def test_invoice_and_mail_are_produced_by_the_worker_process(pg_system, pg_url, redis_url, tmp_path, running):
+def test_invoice_and_mail_are_produced_by_the_worker_process(
+    pg_system, pg_url, redis_url, tmp_path, running
+):
     people = make_people(pg_system)
     life = RqLifecycle(pg_system, redis_url)
     code, serials, seals = new_subscriber(pg_system)
@@ -38,14 +41,22 @@ def test_invoice_and_mail_are_produced_by_the_worker_process(pg_system, pg_url, 
     def finished():
         with pg_system.sessions() as s:
             statuses = [email.status for email in s.scalars(select(Email))]
-            return s.get(ProcessInstance, iid).status == "completed" and statuses == ["sent", "sent"]
+            return s.get(ProcessInstance, iid).status == "completed" and statuses == [
+                "sent",
+                "sent",
+            ]
 
-    assert processes.wait(finished), "the worker did not finish the instance (its output: process-0.log)"
+    assert processes.wait(finished), (
+        "the worker did not finish the instance (its output: process-0.log)"
+    )
     with pg_system.sessions() as s:
         instance = s.get(ProcessInstance, iid)
         assert instance.end_event == "executed"
         assert s.scalar(select(Invoice)).pdf_id is not None
         assert {j.status for j in s.scalars(select(Job))} == {"done"}
         # the invoice to the holder's address on record, the outcome to the applicant (not the holder)
-        assert sorted(email.to_addr for email in s.scalars(select(Email))) == ["abonent@example.az", "citizen@example.az"]
+        assert sorted(email.to_addr for email in s.scalars(select(Email))) == [
+            "abonent@example.az",
+            "citizen@example.az",
+        ]
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 2

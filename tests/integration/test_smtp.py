@@ -1,4 +1,5 @@
 """E-mail goes through a real SMTP server on loopback; a server that stays down fails the message for good."""
+
 from __future__ import annotations
 
 import email
@@ -78,7 +79,10 @@ def test_mail_that_cannot_be_delivered_is_retried_then_failed(tmp_path, clock):
     assert life.instance(iid).end_event == "executed"  # the application does not wait for the mail
     with system.sessions() as s:
         job = s.scalar(select(Job).where(Job.name == "send_email"))
-        assert (job.status, job.attempts) == ("pending", 1) and "Connection refused" in job.last_error
+        assert (job.status, job.attempts) == (
+            "pending",
+            1,
+        ) and "Connection refused" in job.last_error
     for _ in range(4):
         clock.advance(minutes=2)
         life.run_jobs()

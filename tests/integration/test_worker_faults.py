@@ -1,6 +1,7 @@
 """Workers die, jobs fail: the outbox's leases and attempts recover in seconds, effects happen
 once, and what cannot succeed ends ``failed`` with an incident. Real rq worker processes, the
 real sweep process, PostgreSQL and Redis."""
+
 from __future__ import annotations
 
 import time
@@ -33,7 +34,8 @@ def _job(system, job_id: int) -> Job:
 
 
 def test_a_job_whose_worker_is_killed_runs_again_within_seconds_and_its_effect_happens_once(
-        pg_system, env, running, tmp_path):
+    pg_system, env, running, tmp_path
+):
     first, second = running(env, "work"), running(env, "work")
     running(env, "sweep")
     marker = tmp_path / "started"
@@ -45,17 +47,24 @@ def test_a_job_whose_worker_is_killed_runs_again_within_seconds_and_its_effect_h
     survivor = second if victim is first else first
     processes.kill(victim)
 
-    assert processes.wait(lambda: _job(pg_system, job_id).status == "done", timeout=30), \
+    assert processes.wait(lambda: _job(pg_system, job_id).status == "done", timeout=30), (
         f"the job did not run again within 30 s of the kill: {_job(pg_system, job_id).status}"
+    )
     job = _job(pg_system, job_id)
     assert job.attempts == 2
     with pg_system.sessions() as s:
-        effects = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == fault_jobs.EFFECT))
+        effects = s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == fault_jobs.EFFECT)
+        )
     assert effects == 1
     assert survivor.poll() is None
 
 
-def test_jobs_that_always_fail_or_kill_their_process_end_failed_with_an_incident(pg_system, env, running):
+def test_jobs_that_always_fail_or_kill_their_process_end_failed_with_an_incident(
+    pg_system, env, running
+):
     worker = running(env, "work")
     running(env, "sweep")
     failing = _enqueue(pg_system, fault_jobs.ALWAYS_FAILS, {})
@@ -64,18 +73,28 @@ def test_jobs_that_always_fail_or_kill_their_process_end_failed_with_an_incident
     def both_failed():
         return {_job(pg_system, failing).status, _job(pg_system, killing).status} == {"failed"}
 
-    assert processes.wait(both_failed, timeout=60), (_job(pg_system, failing).status, _job(pg_system, killing).status)
+    assert processes.wait(both_failed, timeout=60), (
+        _job(pg_system, failing).status,
+        _job(pg_system, killing).status,
+    )
     assert (_job(pg_system, failing).attempts, _job(pg_system, killing).attempts) == (3, 3)
     assert "this job always fails" in _job(pg_system, failing).last_error
     assert "lease expired" in _job(pg_system, killing).last_error
     with pg_system.sessions() as s:
-        incidents = {i.job_id: i for i in s.scalars(select(Incident).where(Incident.kind == "job_failed"))}
+        incidents = {
+            i.job_id: i for i in s.scalars(select(Incident).where(Incident.kind == "job_failed"))
+        }
     assert set(incidents) == {failing, killing}
     assert incidents[failing].attempts == 3 and incidents[failing].status == "open"
     time.sleep(2)  # failed for good: nothing runs them again
     assert (_job(pg_system, failing).attempts, _job(pg_system, killing).attempts) == (3, 3)
     assert worker.poll() is None  # a job killing its work horse does not take the worker down
 
-    rows = incident_rows(pg_system, "job_failed")  # and an administrator finds both on the incidents page
-    assert {int(r.get("data-incident")) for r in rows} == {incidents[failing].id, incidents[killing].id}
+    rows = incident_rows(
+        pg_system, "job_failed"
+    )  # and an administrator finds both on the incidents page
+    assert {int(r.get("data-incident")) for r in rows} == {
+        incidents[failing].id,
+        incidents[killing].id,
+    }
     assert any("lease expired" in r.text_content() for r in rows)

@@ -2,6 +2,7 @@
 
 Expected figures are worked out by hand in the comments and written as literals.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,11 +31,21 @@ def baku(consumption_m3: int, start: date, end: date, tariffs=STANDARD_TARIFFS) 
 
 
 def amounts(line: BillLine) -> tuple:
-    return (line.date_from, line.date_to, line.days, line.m3, line.water_price, line.sewer_price,
-            line.water_amount, line.sewer_amount, line.gross)
+    return (
+        line.date_from,
+        line.date_to,
+        line.days,
+        line.m3,
+        line.water_price,
+        line.sewer_price,
+        line.water_amount,
+        line.sewer_amount,
+        line.gross,
+    )
 
 
 # --------------------------------------------------------------------------- consumption
+
 
 def test_consumption_is_current_minus_previous():
     assert consumption(1200, 1212, 5) == Consumption(12, False)
@@ -64,14 +75,24 @@ def test_negative_reading_is_an_error():
 
 # --------------------------------------------------------------------------- flat periods
 
+
 def test_flat_period_2022_population_baku():
     # 31 days in March 2022, one tariff (0.70 water + 0.30 sewerage):
     # water 12 × 0.70 = 8.40, sewerage 12 × 0.30 = 3.60, gross 12.00;
     # VAT = 12.00 × 0.18 / 1.18 = 1.8305… → 1.83, net 12.00 − 1.83 = 10.17.
     bill = baku(12, date(2022, 3, 1), date(2022, 4, 1))
     assert [amounts(line) for line in bill.lines] == [
-        (date(2022, 3, 2), date(2022, 4, 1), 31, D("12.000"), D("0.70"), D("0.30"),
-         D("8.40"), D("3.60"), D("12.00")),
+        (
+            date(2022, 3, 2),
+            date(2022, 4, 1),
+            31,
+            D("12.000"),
+            D("0.70"),
+            D("0.30"),
+            D("8.40"),
+            D("3.60"),
+            D("12.00"),
+        ),
     ]
     assert (bill.gross, bill.vat, bill.net) == (D("12.00"), D("1.83"), D("10.17"))
     assert bill.consumption_m3 == 12
@@ -80,16 +101,24 @@ def test_flat_period_2022_population_baku():
 def test_region_other_uses_its_own_water_price():
     # 2022, other regions: water 0.60, sewerage 0.30. 10 m³ → 6.00 + 3.00 = 9.00;
     # VAT 9.00 × 18/118 = 1.3728… → 1.37, net 7.63.
-    bill = compute_bill(10, date(2022, 5, 10), date(2022, 6, 10), STANDARD_TARIFFS, "population", "other")
+    bill = compute_bill(
+        10, date(2022, 5, 10), date(2022, 6, 10), STANDARD_TARIFFS, "population", "other"
+    )
     (line,) = bill.lines
-    assert (line.water_price, line.water_amount, line.sewer_amount) == (D("0.60"), D("6.00"), D("3.00"))
+    assert (line.water_price, line.water_amount, line.sewer_amount) == (
+        D("0.60"),
+        D("6.00"),
+        D("3.00"),
+    )
     assert (bill.gross, bill.vat, bill.net) == (D("9.00"), D("1.37"), D("7.63"))
 
 
 def test_non_population_tariff_applies_to_any_region():
     # 1.00 + 1.00 per m³: 7 m³ → 14.00; VAT 14.00 × 18/118 = 2.1355… → 2.14, net 11.86.
     for region in ("baku", "other", "any"):
-        bill = compute_bill(7, date(2022, 1, 1), date(2022, 2, 1), STANDARD_TARIFFS, "non_population", region)
+        bill = compute_bill(
+            7, date(2022, 1, 1), date(2022, 2, 1), STANDARD_TARIFFS, "non_population", region
+        )
         assert (bill.gross, bill.vat, bill.net) == (D("14.00"), D("2.14"), D("11.86")), region
 
 
@@ -99,14 +128,17 @@ def test_zero_consumption_gives_a_zero_bill():
     assert all(line.m3 == 0 and line.gross == 0 for line in bill.lines)
 
 
-@pytest.mark.parametrize("gross_m3, vat, net", [
-    # 1 m³ × 1.00 (0.70 + 0.30) = 1.00; 1.00 × 0.18 / 1.18 = 0.15254 → 0.15
-    (1, D("0.15"), D("0.85")),
-    # 59 m³ → 59.00; 59 × 18 / 118 = 9.00 exactly
-    (59, D("9.00"), D("50.00")),
-    # 100 m³ → 100.00; 100 × 18 / 118 = 15.2542… → 15.25
-    (100, D("15.25"), D("84.75")),
-])
+@pytest.mark.parametrize(
+    "gross_m3, vat, net",
+    [
+        # 1 m³ × 1.00 (0.70 + 0.30) = 1.00; 1.00 × 0.18 / 1.18 = 0.15254 → 0.15
+        (1, D("0.15"), D("0.85")),
+        # 59 m³ → 59.00; 59 × 18 / 118 = 9.00 exactly
+        (59, D("9.00"), D("50.00")),
+        # 100 m³ → 100.00; 100 × 18 / 118 = 15.2542… → 15.25
+        (100, D("15.25"), D("84.75")),
+    ],
+)
 def test_vat_is_broken_out_of_the_gross_not_added(gross_m3, vat, net):
     bill = baku(gross_m3, date(2023, 1, 1), date(2023, 2, 1))
     assert bill.gross == D(gross_m3)
@@ -114,6 +146,7 @@ def test_vat_is_broken_out_of_the_gross_not_added(gross_m3, vat, net):
 
 
 # --------------------------------------------------------------------------- pro rata
+
 
 def test_period_spanning_1_february_2021_is_billed_pro_rata_by_days():
     # Readings on 15 Jan and 14 Feb 2021: 30 billed days, 16 Jan – 14 Feb.
@@ -126,10 +159,28 @@ def test_period_spanning_1_february_2021_is_billed_pro_rata_by_days():
     # Gross 6.67 + 11.67 = 18.34; VAT 18.34 × 0.18 / 1.18 = 2.7976… → 2.80; net 15.54.
     bill = baku(25, date(2021, 1, 15), date(2021, 2, 14))
     assert [amounts(line) for line in bill.lines] == [
-        (date(2021, 1, 16), date(2021, 1, 31), 16, D("13.333"), D("0.35"), D("0.15"),
-         D("4.67"), D("2.00"), D("6.67")),
-        (date(2021, 2, 1), date(2021, 2, 14), 14, D("11.667"), D("0.70"), D("0.30"),
-         D("8.17"), D("3.50"), D("11.67")),
+        (
+            date(2021, 1, 16),
+            date(2021, 1, 31),
+            16,
+            D("13.333"),
+            D("0.35"),
+            D("0.15"),
+            D("4.67"),
+            D("2.00"),
+            D("6.67"),
+        ),
+        (
+            date(2021, 2, 1),
+            date(2021, 2, 14),
+            14,
+            D("11.667"),
+            D("0.70"),
+            D("0.30"),
+            D("8.17"),
+            D("3.50"),
+            D("11.67"),
+        ),
     ]
     assert (bill.gross, bill.vat, bill.net) == (D("18.34"), D("2.80"), D("15.54"))
 
@@ -157,7 +208,11 @@ def test_period_spanning_two_tariff_changes_has_three_segments():
         (date(2016, 5, 16), date(2021, 1, 31), D("0.35")),
         (date(2021, 2, 1), date(2021, 2, 2), D("0.70")),
     ]
-    assert sum(line.days for line in bill.lines) == bill.days == (date(2021, 2, 2) - date(2016, 5, 14)).days
+    assert (
+        sum(line.days for line in bill.lines)
+        == bill.days
+        == (date(2021, 2, 2) - date(2016, 5, 14)).days
+    )
     assert sum(line.m3 for line in bill.lines) == 1000
 
 
@@ -170,12 +225,17 @@ def test_totals_are_the_sum_of_the_lines_in_many_cases():
         for length in (1, 7, 29, 31, 45, 92):
             end = start + timedelta(days=length)
             for m3 in (0, 1, 2, 3, 7, 13, 29, 97, 1234):
-                for group, region in (("population", "baku"), ("population", "other"),
-                                      ("non_population", "any")):
+                for group, region in (
+                    ("population", "baku"),
+                    ("population", "other"),
+                    ("non_population", "any"),
+                ):
                     bill = compute_bill(m3, start, end, STANDARD_TARIFFS, group, region)
                     gross = sum(line.gross for line in bill.lines)
                     assert bill.gross == gross
-                    assert all(line.gross == line.water_amount + line.sewer_amount for line in bill.lines)
+                    assert all(
+                        line.gross == line.water_amount + line.sewer_amount for line in bill.lines
+                    )
                     assert sum(line.m3 for line in bill.lines) == m3
                     assert sum(line.days for line in bill.lines) == length
                     # each segment's volume is its exact day share, to the litre
@@ -191,8 +251,11 @@ def test_totals_are_the_sum_of_the_lines_in_many_cases():
 
 # --------------------------------------------------------------------------- tariffs
 
+
 def test_select_tariffs_returns_those_in_force_sorted():
-    rates = select_tariffs(reversed(STANDARD_TARIFFS), "population", "other", date(2016, 1, 1), date(2021, 3, 1))
+    rates = select_tariffs(
+        reversed(STANDARD_TARIFFS), "population", "other", date(2016, 1, 1), date(2021, 3, 1)
+    )
     assert [(r.valid_from, r.water_price) for r in rates] == [
         (date(2011, 2, 1), D("0.25")),
         (date(2016, 5, 16), D("0.30")),
@@ -207,7 +270,15 @@ def test_a_day_before_the_first_tariff_is_an_error():
 
 def test_a_gap_between_tariffs_is_an_error():
     tariffs = [
-        TariffRate("population", "baku", D("0.35"), D("0.15"), D("0.18"), date(2020, 1, 1), date(2020, 1, 31)),
+        TariffRate(
+            "population",
+            "baku",
+            D("0.35"),
+            D("0.15"),
+            D("0.18"),
+            date(2020, 1, 1),
+            date(2020, 1, 31),
+        ),
         TariffRate("population", "baku", D("0.70"), D("0.30"), D("0.18"), date(2020, 2, 3), None),
     ]
     with pytest.raises(TariffError, match="from 2020-02-01 to 2020-02-02"):
@@ -215,7 +286,17 @@ def test_a_gap_between_tariffs_is_an_error():
 
 
 def test_a_tariff_ending_inside_the_period_is_an_error():
-    tariffs = [TariffRate("population", "baku", D("0.35"), D("0.15"), D("0.18"), date(2020, 1, 1), date(2020, 1, 31))]
+    tariffs = [
+        TariffRate(
+            "population",
+            "baku",
+            D("0.35"),
+            D("0.15"),
+            D("0.18"),
+            date(2020, 1, 1),
+            date(2020, 1, 31),
+        )
+    ]
     with pytest.raises(TariffError, match="from 2020-02-01 to 2020-02-15"):
         baku(10, date(2020, 1, 15), date(2020, 2, 15), tariffs)
 
@@ -240,9 +321,17 @@ def test_a_period_must_have_at_least_one_day():
 
 
 def test_standard_tariffs_follow_each_other_without_gaps():
-    for group, region in (("population", "baku"), ("population", "other"), ("non_population", "any")):
+    for group, region in (
+        ("population", "baku"),
+        ("population", "other"),
+        ("non_population", "any"),
+    ):
         rates = select_tariffs(STANDARD_TARIFFS, group, region, date(2011, 1, 31), date(2030, 1, 1))
-        assert [r.valid_from for r in rates] == [date(2011, 2, 1), date(2016, 5, 16), date(2021, 2, 1)]
+        assert [r.valid_from for r in rates] == [
+            date(2011, 2, 1),
+            date(2016, 5, 16),
+            date(2021, 2, 1),
+        ]
         assert [r.valid_to for r in rates] == [date(2016, 5, 15), date(2021, 1, 31), None]
         assert {r.vat_rate for r in rates} == {D("0.18")}
 
@@ -255,7 +344,13 @@ def test_prices_must_be_decimals():
 # --------------------------------------------------------------------------- blocks
 
 BLOCK_TARIFF = TariffRate(
-    "population", "baku", D("0.70"), D("0.30"), D("0.18"), date(2024, 1, 1), None,
+    "population",
+    "baku",
+    D("0.70"),
+    D("0.30"),
+    D("0.18"),
+    date(2024, 1, 1),
+    None,
     blocks=(
         TariffBlock(D("10"), D("0.50"), D("0.30")),
         TariffBlock(None, D("1.00"), D("0.30")),
@@ -269,8 +364,10 @@ def test_block_bounds_are_scaled_to_the_segment_days():
     # Block 2: 7 × 1.00 = 7.00, 7 × 0.30 = 2.10 → 9.10
     # Gross 13.10; VAT 13.10 × 18 / 118 = 1.9983… → 2.00; net 11.10.
     bill = baku(12, date(2024, 3, 1), date(2024, 3, 16), [BLOCK_TARIFF])
-    assert [(line.block, line.m3, line.water_price, line.water_amount, line.sewer_amount, line.gross)
-            for line in bill.lines] == [
+    assert [
+        (line.block, line.m3, line.water_price, line.water_amount, line.sewer_amount, line.gross)
+        for line in bill.lines
+    ] == [
         (1, D("5.000"), D("0.50"), D("2.50"), D("1.50"), D("4.00")),
         (2, D("7.000"), D("1.00"), D("7.00"), D("2.10"), D("9.10")),
     ]
@@ -281,13 +378,23 @@ def test_block_bounds_are_scaled_to_the_segment_days():
 def test_consumption_within_the_first_block_has_one_line():
     # 30 days: first block 10 m³; 8 m³ → 8 × 0.80 = 6.40
     bill = baku(8, date(2024, 3, 1), date(2024, 3, 31), [BLOCK_TARIFF])
-    assert [(line.block, line.m3, line.gross) for line in bill.lines] == [(1, D("8.000"), D("6.40"))]
+    assert [(line.block, line.m3, line.gross) for line in bill.lines] == [
+        (1, D("8.000"), D("6.40"))
+    ]
 
 
 def test_blocks_must_end_with_an_unbounded_one():
     with pytest.raises(ValueError):
-        TariffRate("population", "baku", D("0.70"), D("0.30"), D("0.18"), date(2024, 1, 1), None,
-                   blocks=(TariffBlock(D("10"), D("0.50"), D("0.30")),))
+        TariffRate(
+            "population",
+            "baku",
+            D("0.70"),
+            D("0.30"),
+            D("0.18"),
+            date(2024, 1, 1),
+            None,
+            blocks=(TariffBlock(D("10"), D("0.50"), D("0.30")),),
+        )
 
 
 def test_tariff_block_dict_round_trip():
@@ -297,8 +404,11 @@ def test_tariff_block_dict_round_trip():
 
 # --------------------------------------------------------------------------- storage
 
+
 def test_bill_to_dict_is_json_and_round_trips():
-    bill = compute_bill(12, date(2024, 3, 1), date(2024, 3, 16), [BLOCK_TARIFF], "population", "baku")
+    bill = compute_bill(
+        12, date(2024, 3, 1), date(2024, 3, 16), [BLOCK_TARIFF], "population", "baku"
+    )
     stored = json.dumps(bill.to_dict())
     data = json.loads(stored)
     assert data["gross"] == "13.10" and data["lines"][0]["m3"] == "5.000"

@@ -1,4 +1,5 @@
 """Working days in Baku: weekends, Azerbaijani public holidays and the settings' decree days."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -29,18 +30,26 @@ def test_thursday_evening_in_baku_counts_from_the_local_date():
 
 def test_a_submission_before_novruz_is_due_after_the_holidays():
     cal = WorkingCalendar()
-    due = cal.add_working_days(datetime(2026, 3, 19, 16, 0, tzinfo=UTC), 2)  # Thursday 20:00 in Baku
-    assert due == datetime(2026, 4, 1, 16, 0, tzinfo=UTC)  # 20–30 March are days off: Tue 31, Wed 1 April
+    due = cal.add_working_days(
+        datetime(2026, 3, 19, 16, 0, tzinfo=UTC), 2
+    )  # Thursday 20:00 in Baku
+    assert due == datetime(
+        2026, 4, 1, 16, 0, tzinfo=UTC
+    )  # 20–30 March are days off: Tue 31, Wed 1 April
 
 
 def test_settings_add_days_off_and_make_days_working():
     decree = WorkingCalendar(holidays=["2026-03-16"], working_days=["2026-03-14"])
     assert not decree.is_working_day(date(2026, 3, 16))
     assert decree.is_working_day(date(2026, 3, 14))  # a Saturday worked by decree
-    assert decree.add_working_days(datetime(2026, 3, 13, 6, 0, tzinfo=UTC), 2).date() == date(2026, 3, 17)
+    assert decree.add_working_days(datetime(2026, 3, 13, 6, 0, tzinfo=UTC), 2).date() == date(
+        2026, 3, 17
+    )
 
 
 def test_without_a_country_only_weekends_and_listed_days_are_off():
     plain = WorkingCalendar(holidays=["2026-03-23"], country=None)
     assert plain.is_working_day(date(2026, 3, 20))
-    assert plain.add_working_days(datetime(2026, 3, 20, 6, 0, tzinfo=UTC), 1).date() == date(2026, 3, 24)
+    assert plain.add_working_days(datetime(2026, 3, 20, 6, 0, tzinfo=UTC), 1).date() == date(
+        2026, 3, 24
+    )

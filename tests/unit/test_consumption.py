@@ -1,4 +1,5 @@
 """One consumption rule: billing, plausibility and the consumption chart agree, rollover included."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -34,19 +35,33 @@ def test_billing_plausibility_and_chart_agree_on_every_register(case):
     own = consumption(previous, current, digits)
     assert (own.m3, own.rollover) == (used, rolled)
 
-    billed, bill = bill_meter(previous, PREVIOUS_ON, current, CURRENT_ON, digits, list(STANDARD_TARIFFS),
-                              "population", "baku")
+    billed, bill = bill_meter(
+        previous,
+        PREVIOUS_ON,
+        current,
+        CURRENT_ON,
+        digits,
+        list(STANDARD_TARIFFS),
+        "population",
+        "baku",
+    )
     assert billed == own and bill.consumption_m3 == used
 
     checked = check_reading(
-        DeclaredReading(current, CURRENT_ON), MeterFacts(digits, date(2020, 1, 1)),
-        ReadingHistory.of([(PREVIOUS_ON, previous, "utility")]), CURRENT_ON, persons=PERSONS)
+        DeclaredReading(current, CURRENT_ON),
+        MeterFacts(digits, date(2020, 1, 1)),
+        ReadingHistory.of([(PREVIOUS_ON, previous, "utility")]),
+        CURRENT_ON,
+        persons=PERSONS,
+    )
     assert checked.consumption_m3 == used and checked.rollover == rolled
     assert not checked.blocking
     assert ("rollover" in checked.codes) == rolled
 
-    chart = monthly_consumption([(digits, [(PREVIOUS_ON, previous), (CURRENT_ON, current)])],
-                                [date(2026, 2, 1), date(2026, 3, 1)])
+    chart = monthly_consumption(
+        [(digits, [(PREVIOUS_ON, previous), (CURRENT_ON, current)])],
+        [date(2026, 2, 1), date(2026, 3, 1)],
+    )
     assert chart == {date(2026, 2, 1): None, date(2026, 3, 1): used}
 
 
@@ -58,8 +73,12 @@ def test_a_lower_reading_no_rollover_explains_is_refused(digits, data):
     # at least half the register below: read as a rollover that would be 50+ m³ in 30 days
     current = data.draw(st.integers(min_value=previous - modulus // 2, max_value=previous - 1))
     checked = check_reading(
-        DeclaredReading(current, CURRENT_ON), MeterFacts(digits, date(2020, 1, 1)),
-        ReadingHistory.of([(PREVIOUS_ON, previous, "utility")]), CURRENT_ON, persons=PERSONS)
+        DeclaredReading(current, CURRENT_ON),
+        MeterFacts(digits, date(2020, 1, 1)),
+        ReadingHistory.of([(PREVIOUS_ON, previous, "utility")]),
+        CURRENT_ON,
+        persons=PERSONS,
+    )
     assert [f.code for f in checked.blocking] == ["lower_than_previous"]
     assert checked.consumption_m3 is None
 
@@ -70,6 +89,8 @@ def test_a_year_of_readings_with_a_rollover_is_charted_as_the_invoice_bills_it()
     dated = [(start + timedelta(days=30 * i), v % 100_000) for i, v in enumerate(values)]
     months = sorted({d.replace(day=1) for d, _ in dated})
     chart = monthly_consumption([(5, dated)], months)
-    billed = [bill_meter(a, da, b, db, 5, list(STANDARD_TARIFFS), "population", "baku")[0].m3
-              for (da, a), (db, b) in zip(dated, dated[1:], strict=False)]
+    billed = [
+        bill_meter(a, da, b, db, 5, list(STANDARD_TARIFFS), "population", "baku")[0].m3
+        for (da, a), (db, b) in zip(dated, dated[1:], strict=False)
+    ]
     assert sum(m3 or 0 for m3 in chart.values()) == sum(billed) == 12 * 11

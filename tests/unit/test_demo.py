@@ -1,4 +1,5 @@
 """Demo data: shape, plausibility, determinism and the README showcases (workflow/demo.py)."""
+
 from __future__ import annotations
 
 import ast
@@ -40,7 +41,9 @@ DMN = Path(__file__).resolve().parents[2] / "workflow" / "diagrams" / "route_to_
 @pytest.fixture
 def cheap_hash(monkeypatch):
     """Skip argon2 in tests that do not look at the password (the module fixture checks it)."""
-    monkeypatch.setattr("workflow.demo.seed.hash_password", lambda password: "not-argon2:" + password)
+    monkeypatch.setattr(
+        "workflow.demo.seed.hash_password", lambda password: "not-argon2:" + password
+    )
 
 
 def _fresh_session() -> Session:
@@ -53,7 +56,9 @@ def _digest(session: Session) -> str:
     """SHA-256 over every row of every table (the salted password hash left out)."""
     h = hashlib.sha256()
     for table in Base.metadata.sorted_tables:
-        cols = [c for c in table.columns if not (table.name == "account" and c.name == "password_hash")]
+        cols = [
+            c for c in table.columns if not (table.name == "account" and c.name == "password_hash")
+        ]
         for row in session.execute(select(*cols).order_by(*table.primary_key.columns)):
             h.update(repr((table.name, tuple(row))).encode())
     return h.hexdigest()
@@ -74,8 +79,9 @@ def history(seeded):
     session, _summary = seeded
     out: dict[int, list] = {}
     rows = session.execute(
-        select(Reading.meter_id, Reading.read_on, Reading.value, Reading.source)
-        .order_by(Reading.meter_id, Reading.read_on)
+        select(Reading.meter_id, Reading.read_on, Reading.value, Reading.source).order_by(
+            Reading.meter_id, Reading.read_on
+        )
     )
     for meter_id, read_on, value, source in rows:
         out.setdefault(meter_id, []).append((read_on, value, source))
@@ -92,6 +98,7 @@ def _unit_code(session: Session, unit_id: int | None) -> str | None:
 
 # --------------------------------------------------------------------------- volume (speed: bench/demo_seed.py)
 
+
 def test_counts_match_the_summary(seeded):
     session, summary = seeded
     count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
@@ -104,6 +111,7 @@ def test_counts_match_the_summary(seeded):
 
 
 # --------------------------------------------------------------------------- units and routing
+
 
 def test_every_district_has_its_unit(seeded):
     session, _summary = seeded
@@ -123,7 +131,10 @@ def _dmn_rules() -> list[tuple[list[str], str]]:
     tree = etree.parse(str(DMN))
     rules = []
     for rule in tree.xpath("//*[local-name()='rule']"):
-        inputs = [t.strip() for t in rule.xpath("./*[local-name()='inputEntry']/*[local-name()='text']/text()")]
+        inputs = [
+            t.strip()
+            for t in rule.xpath("./*[local-name()='inputEntry']/*[local-name()='text']/text()")
+        ]
         outputs = rule.xpath("./*[local-name()='outputEntry']/*[local-name()='text']/text()")
         rules.append((inputs, outputs[0].strip()))
     return rules
@@ -148,6 +159,7 @@ def test_routing_table_and_units_agree(seeded):
 
 
 # --------------------------------------------------------------------------- subscribers
+
 
 def test_subscribers_look_real(seeded):
     session, _summary = seeded
@@ -198,6 +210,7 @@ def test_meters(seeded, history):
 
 # --------------------------------------------------------------------------- readings
 
+
 def test_twelve_monthly_readings_rising_except_at_a_rollover(seeded, history):
     session, _summary = seeded
     meters = {m.id: m for m in session.scalars(select(Meter))}
@@ -232,7 +245,10 @@ def test_consumption_and_sources_are_plausible(seeded, history):
         monthly = 0.0
         for m in sub.meters:
             rows = history[m.id]
-            used = sum((b - a) % 10 ** m.register_digits for (_x, a, _y), (_z, b, _w) in zip(rows, rows[1:], strict=False))
+            used = sum(
+                (b - a) % 10**m.register_digits
+                for (_x, a, _y), (_z, b, _w) in zip(rows, rows[1:], strict=False)
+            )
             monthly += used / ((rows[-1][0] - rows[0][0]).days / 30.44)
         assert 1.5 <= monthly / sub.persons <= 9, (sub.code, monthly, sub.persons)
 
@@ -240,22 +256,28 @@ def test_consumption_and_sources_are_plausible(seeded, history):
 def test_registers_near_their_maximum(seeded, history):
     session, _summary = seeded
     near = [
-        m for m in session.scalars(select(Meter))
-        if history[m.id][-1][1] >= 10 ** m.register_digits - 100
+        m
+        for m in session.scalars(select(Meter))
+        if history[m.id][-1][1] >= 10**m.register_digits - 100
     ]
     assert len(near) >= 2
 
 
 # --------------------------------------------------------------------------- accounts
 
+
 def test_demo_accounts(seeded):
     session, summary = seeded
     accounts = {a.username: a for a in session.scalars(select(Account))}
     expected = {
-        "demo-citizen": ("citizen", None), "demo-citizen2": ("citizen", None),
-        "demo-operator": ("operator", "U-YSM"), "demo-operator2": ("operator", "U-NSM"),
-        "demo-unithead": ("unit_head", "U-YSM"), "demo-inspector": ("inspector", "U-YSM"),
-        "demo-analyst": ("analyst", None), "demo-admin": ("admin", None),
+        "demo-citizen": ("citizen", None),
+        "demo-citizen2": ("citizen", None),
+        "demo-operator": ("operator", "U-YSM"),
+        "demo-operator2": ("operator", "U-NSM"),
+        "demo-unithead": ("unit_head", "U-YSM"),
+        "demo-inspector": ("inspector", "U-YSM"),
+        "demo-analyst": ("analyst", None),
+        "demo-admin": ("admin", None),
     }
     assert set(accounts) == set(expected)
     for username, (role, unit) in expected.items():
@@ -276,13 +298,17 @@ def test_demo_accounts(seeded):
 
 # --------------------------------------------------------------------------- showcases
 
+
 def _plausibility(session: Session, meter: Meter, value: int, when: date, persons: int | None):
     rows = session.execute(
         select(Reading.read_on, Reading.value, Reading.source).where(Reading.meter_id == meter.id)
     ).all()
     return check_reading(
-        DeclaredReading(value, when), MeterFacts(meter.register_digits, meter.installed_on),
-        ReadingHistory.of(rows), when, persons=persons,
+        DeclaredReading(value, when),
+        MeterFacts(meter.register_digits, meter.installed_on),
+        ReadingHistory.of(rows),
+        when,
+        persons=persons,
     )
 
 
@@ -328,7 +354,9 @@ def test_showcase_next_readings_are_plausible(seeded):
     assert result.codes == () and result.consumption_m3 == 6
 
 
-@pytest.mark.parametrize("today", [date(2026, 1, 1), date(2026, 3, 11), date(2026, 3, 31), date(2027, 2, 28)])
+@pytest.mark.parametrize(
+    "today", [date(2026, 1, 1), date(2026, 3, 11), date(2026, 3, 31), date(2027, 2, 28)]
+)
 def test_small_seed_any_day(today, cheap_hash):
     with _fresh_session() as session:
         summary = seed_demo(session, today=today, subscribers=MIN_SUBSCRIBERS, seed=7)
@@ -337,7 +365,9 @@ def test_small_seed_any_day(today, cheap_hash):
         assert last[1] <= today - timedelta(days=20)
         for sub in session.scalars(select(Subscriber)):
             for meter in sub.meters:
-                newest = session.scalar(select(func.max(Reading.read_on)).where(Reading.meter_id == meter.id))
+                newest = session.scalar(
+                    select(func.max(Reading.read_on)).where(Reading.meter_id == meter.id)
+                )
                 assert today - timedelta(days=40) <= newest
         own = _by_code(session, summary.own_code)
         assert _plausibility(session, own.meters[0], 1206, today, own.persons).codes == ()
@@ -356,6 +386,7 @@ def test_readme_table(seeded):
 
 
 # --------------------------------------------------------------------------- determinism
+
 
 def test_same_seed_same_rows_other_seed_other_rows(seeded, cheap_hash):
     session, summary = seeded

@@ -1,4 +1,5 @@
 """PDF invoice and receipt: Azerbaijani text survives, fonts are embedded right, reuse is safe."""
+
 from __future__ import annotations
 
 import re
@@ -36,26 +37,45 @@ def text_of(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
 
 
-def invoice(full_name: str = NAME, address: str = ADDRESS, number: str = "HF-2021-000123",
-            meters: int = 1) -> InvoiceDocument:
-    bill = compute_bill(25, date(2021, 1, 15), date(2021, 2, 14), STANDARD_TARIFFS, "population", "baku")
+def invoice(
+    full_name: str = NAME, address: str = ADDRESS, number: str = "HF-2021-000123", meters: int = 1
+) -> InvoiceDocument:
+    bill = compute_bill(
+        25, date(2021, 1, 15), date(2021, 2, 14), STANDARD_TARIFFS, "population", "baku"
+    )
     return InvoiceDocument(
-        number=number, issue_date=date(2021, 2, 15), due_date=date(2021, 2, 25),
-        subscriber_code="1234567", full_name=full_name, address=address,
-        application_number="M-7KQ2-94XD", period_start=date(2021, 1, 15), period_end=date(2021, 2, 14),
-        meters=[InvoiceMeterLine(f"SN-{i:06d}", 99_995, date(2021, 1, 15), 20, date(2021, 2, 14), 25,
-                                 "citizen", 5) for i in range(meters)],
+        number=number,
+        issue_date=date(2021, 2, 15),
+        due_date=date(2021, 2, 25),
+        subscriber_code="1234567",
+        full_name=full_name,
+        address=address,
+        application_number="M-7KQ2-94XD",
+        period_start=date(2021, 1, 15),
+        period_end=date(2021, 2, 14),
+        meters=[
+            InvoiceMeterLine(
+                f"SN-{i:06d}", 99_995, date(2021, 1, 15), 20, date(2021, 2, 14), 25, "citizen", 5
+            )
+            for i in range(meters)
+        ],
         bill=bill,
     )
 
 
 def receipt(full_name: str = NAME) -> ReceiptDocument:
     return ReceiptDocument(
-        application_number="M-7KQ2-94XD", registered_at=datetime(2021, 2, 14, 10, 5),
-        subscriber_code="1234567", full_name=full_name, address=ADDRESS,
-        meters=[ReceiptMeterLine("SN-000123", "PL-7781", 20, date(2021, 2, 14)),
-                ReceiptMeterLine("SN-000124", "PL-7782", 1504, date(2021, 2, 13))],
-        phone="+994 50 123 45 67", email="semseddin@example.az",
+        application_number="M-7KQ2-94XD",
+        registered_at=datetime(2021, 2, 14, 10, 5),
+        subscriber_code="1234567",
+        full_name=full_name,
+        address=ADDRESS,
+        meters=[
+            ReceiptMeterLine("SN-000123", "PL-7781", 20, date(2021, 2, 14)),
+            ReceiptMeterLine("SN-000124", "PL-7782", 1504, date(2021, 2, 13)),
+        ],
+        phone="+994 50 123 45 67",
+        email="semseddin@example.az",
         confirmation="Müraciətiniz qəbul edildi; nəticə 5 iş günü ərzində e-poçtla göndəriləcək.",
     )
 
@@ -82,9 +102,11 @@ def embedded_fonts(pdf: bytes) -> list[dict]:
             code, text = int(code, 16), bytes.fromhex(hex_text).decode("utf-16-be")
             if text == "\x00":
                 continue
-            drawn = order[int.from_bytes(gid_map[2 * code:2 * code + 2], "big")]
+            drawn = order[int.from_bytes(gid_map[2 * code : 2 * code + 2], "big")]
             codes[code] = {
-                "text": text, "drawn": drawn, "expected": cmap.get(ord(text)),
+                "text": text,
+                "drawn": drawn,
+                "expected": cmap.get(ord(text)),
                 "width": widths.get(code),
                 "font_width": round(ttf["hmtx"][drawn][0] * 1000 / upem + 0.001),
             }
@@ -94,14 +116,34 @@ def embedded_fonts(pdf: bytes) -> list[dict]:
 
 # --------------------------------------------------------------------------- invoice
 
+
 def test_invoice_text_comes_back_intact():
     pdf = render_invoice_pdf(invoice())
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     text = text_of(pdf)
-    for expected in (NAME, ADDRESS, "HF-2021-000123", "Hesab-faktura", "Abonent kodu", "1234567",
-                     "Ünvan", "Dövr", "Sayğac", "Əvvəlki göstərici", "Cari göstərici", "İstehlak, m³",
-                     "Kanalizasiya", "Cəmi", "18,34 AZN", "o cümlədən ƏDV 18%", "2,80 AZN",
-                     "15,54 AZN", "Ödəniş müddəti: 25.02.2021", "99995 (15.01.2021)", "00020 (14.02.2021)"):
+    for expected in (
+        NAME,
+        ADDRESS,
+        "HF-2021-000123",
+        "Hesab-faktura",
+        "Abonent kodu",
+        "1234567",
+        "Ünvan",
+        "Dövr",
+        "Sayğac",
+        "Əvvəlki göstərici",
+        "Cari göstərici",
+        "İstehlak, m³",
+        "Kanalizasiya",
+        "Cəmi",
+        "18,34 AZN",
+        "o cümlədən ƏDV 18%",
+        "2,80 AZN",
+        "15,54 AZN",
+        "Ödəniş müddəti: 25.02.2021",
+        "99995 (15.01.2021)",
+        "00020 (14.02.2021)",
+    ):
         assert expected in text, expected
 
 
@@ -145,18 +187,30 @@ def test_a_long_invoice_continues_on_the_next_page_with_the_table_heading():
 
 # --------------------------------------------------------------------------- receipt
 
+
 def test_receipt_text_comes_back_intact():
     pdf = render_receipt_pdf(receipt())
     assert pdf.startswith(b"%PDF-")
     text = text_of(pdf)
     # registered at 10:05 UTC: 14:05 in Baku, where the citizen reads it
-    for expected in (NAME, ADDRESS, "Müraciət qəbzi", "M-7KQ2-94XD", "14.02.2021 14:05", "PL-7781",
-                     "SN-000124", "1504", "+994 50 123 45 67", "semseddin@example.az",
-                     "Müraciətiniz qəbul edildi; nəticə 5 iş günü ərzində e-poçtla göndəriləcək."):
+    for expected in (
+        NAME,
+        ADDRESS,
+        "Müraciət qəbzi",
+        "M-7KQ2-94XD",
+        "14.02.2021 14:05",
+        "PL-7781",
+        "SN-000124",
+        "1504",
+        "+994 50 123 45 67",
+        "semseddin@example.az",
+        "Müraciətiniz qəbul edildi; nəticə 5 iş günü ərzində e-poçtla göndəriləcək.",
+    ):
         assert expected in text, expected
 
 
 # --------------------------------------------------------------------------- font reuse
+
 
 def test_documents_rendered_one_after_another_keep_their_own_text():
     # The second name has letters outside the base set (Cyrillic, ñ): another subset is made.
@@ -172,7 +226,9 @@ def test_documents_rendered_one_after_another_keep_their_own_text():
             assert all(entry["drawn"] == entry["expected"] for entry in font["codes"].values())
     # No glyph leaks from the Cyrillic document into the fonts of the next one.
     assert not any("И" == e["text"] for f in embedded_fonts(third) for e in f["codes"].values())
-    assert not any("afii10026" in f["glyphs"] or "uni0418" in f["glyphs"] for f in embedded_fonts(third))
+    assert not any(
+        "afii10026" in f["glyphs"] or "uni0418" in f["glyphs"] for f in embedded_fonts(third)
+    )
 
 
 def test_documents_rendered_in_parallel_threads_keep_their_own_text():
@@ -184,7 +240,8 @@ def test_documents_rendered_in_parallel_threads_keep_their_own_text():
         try:
             for round_ in range(3):
                 results[index * 10 + round_] = render_invoice_pdf(
-                    invoice(full_name=names[index], number=f"HF-{index}-{round_}"))
+                    invoice(full_name=names[index], number=f"HF-{index}-{round_}")
+                )
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -220,6 +277,7 @@ def test_fast_text_width_matches_fpdf():
 
 
 # --------------------------------------------------------------------------- formatting
+
 
 def test_amounts_use_azerbaijani_number_format():
     assert format_amount(Decimal("1234.5")) == "1.234,50 AZN"

@@ -1,4 +1,5 @@
 """The safe evaluator: what diagrams may compute, and what they may never reach."""
+
 from __future__ import annotations
 
 import re
@@ -60,34 +61,46 @@ def test_escape_payloads_are_refused_before_anything_runs(payload):
         expressions.evaluate(payload, {"x": 1, "uuid": None, "datetime": None})
 
 
-@pytest.mark.parametrize("source, expected", [
-    ('decision == "accept"', True),
-    ('outcome in ("done", "no_access")', True),
-    ('application["district"]', "yasamal"),
-    ('"P2D"', "P2D"),
-    ("len(meters) >= 2 and not conflict", True),
-    ("value * 3 // 2 - 1", 14),
-    ("max(1, value) if conflict is False else 0", 10),
-    ("meters[0]['serial'][:2]", "SN"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ('decision == "accept"', True),
+        ('outcome in ("done", "no_access")', True),
+        ('application["district"]', "yasamal"),
+        ('"P2D"', "P2D"),
+        ("len(meters) >= 2 and not conflict", True),
+        ("value * 3 // 2 - 1", 14),
+        ("max(1, value) if conflict is False else 0", 10),
+        ("meters[0]['serial'][:2]", "SN"),
+    ],
+)
 def test_ordinary_expressions_evaluate(source, expected):
-    data = {"decision": "accept", "outcome": "done", "application": {"district": "yasamal"},
-            "meters": [{"serial": "SN1"}, {"serial": "SN2"}], "conflict": False, "value": 10}
+    data = {
+        "decision": "accept",
+        "outcome": "done",
+        "application": {"district": "yasamal"},
+        "meters": [{"serial": "SN1"}, {"serial": "SN2"}],
+        "conflict": False,
+        "value": 10,
+    }
     assert expressions.evaluate(source, data) == expected
 
 
-@pytest.mark.parametrize("payload", [
-    "'a' * 10 ** 8",
-    "'a' * 100000000",
-    "[0] * 100000000",
-    "9 ** 9 ** 9",
-    "99999999999999999999 * 99999999999999999999 * 99999999999999999999 * 99999999999999999999"
-    " * 99999999999999999999 * 99999999999999999999 * 99999999999999999999 * 99999999999999999999",
-    "range(10 ** 9)",
-    "'%s' % 1",
-    "x" * 5000,
-    " + ".join(["1"] * 500),
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "'a' * 10 ** 8",
+        "'a' * 100000000",
+        "[0] * 100000000",
+        "9 ** 9 ** 9",
+        "99999999999999999999 * 99999999999999999999 * 99999999999999999999 * 99999999999999999999"
+        " * 99999999999999999999 * 99999999999999999999 * 99999999999999999999 * 99999999999999999999",
+        "range(10 ** 9)",
+        "'%s' % 1",
+        "x" * 5000,
+        " + ".join(["1"] * 500),
+    ],
+)
 def test_resource_exhaustion_is_bounded(payload):
     with pytest.raises(ExpressionError):
         expressions.evaluate(payload, {"x": 1})
@@ -97,8 +110,15 @@ def test_scripts_accept_only_assignments():
     names = {"application": {"district": "nasimi"}}
     expressions.execute('district = application["district"]\nflag = district == "nasimi"', names)
     assert names["district"] == "nasimi" and names["flag"] is True
-    for script in ("import os", "x.y = 1", "a, b = 1, 2", "del application", "for i in []: pass",
-                   "def f(): pass", "application['x'] = 1"):
+    for script in (
+        "import os",
+        "x.y = 1",
+        "a, b = 1, 2",
+        "del application",
+        "for i in []: pass",
+        "def f(): pass",
+        "application['x'] = 1",
+    ):
         with pytest.raises(UnsafeExpression):
             expressions.execute(script, dict(names))
 
@@ -108,31 +128,41 @@ def test_unknown_names_are_clear_errors():
         expressions.evaluate("missing == 1", {})
 
 
-@pytest.mark.parametrize("payload, message", [
-    ("str([[1]*9999]*9999)", "does too much work"),
-    ("sorted([[1]*9999]*9999)", "does too much work"),
-    ("max([[1]*9999]*9999)", "does too much work"),
-    ("sum([[1]*9999]*9999, [])", "does too much work"),
-    ("sum([[1]*99]*99, [])", "sum() adds numbers only"),
-    ("[[[1]*99]*99]*99", "does too much work"),
-    ("str(list(range(9999)))", "longer than 10000"),
-    ("round(1, -99999999999 * 99999999999)", "round() takes at most 20 digits"),
-    ("[1][::0]", "slice step cannot be zero"),
-    ("int(1e308 * 10)", "cannot convert float infinity"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ("str([[1]*9999]*9999)", "does too much work"),
+        ("sorted([[1]*9999]*9999)", "does too much work"),
+        ("max([[1]*9999]*9999)", "does too much work"),
+        ("sum([[1]*9999]*9999, [])", "does too much work"),
+        ("sum([[1]*99]*99, [])", "sum() adds numbers only"),
+        ("[[[1]*99]*99]*99", "does too much work"),
+        ("str(list(range(9999)))", "longer than 10000"),
+        ("round(1, -99999999999 * 99999999999)", "round() takes at most 20 digits"),
+        ("[1][::0]", "slice step cannot be zero"),
+        ("int(1e308 * 10)", "cannot convert float infinity"),
+    ],
+)
 def test_work_that_grows_without_bound_is_refused_quickly(payload, message):
     with pytest.raises(EvaluationError, match=re.escape(message)):
         expressions.evaluate(payload, {})
 
 
-@pytest.mark.parametrize("payload, error, message", [
-    ("-" * 999 + "1", UnsafeExpression, "nested more than 40 levels deep"),
-    ("not " * 200 + "x", UnsafeExpression, "nested more than 40 levels deep"),
-    ("(" * 300 + "1" + ")" * 300, InvalidExpression, "not a valid expression: too many nested parentheses"),
-    ("1 +", InvalidExpression, "not a valid expression: invalid syntax"),
-    ("x" * 1001, UnsafeExpression, "longer than 1000 characters"),
-    ("1\x00", UnsafeExpression, "NUL character"),
-])
+@pytest.mark.parametrize(
+    "payload, error, message",
+    [
+        ("-" * 999 + "1", UnsafeExpression, "nested more than 40 levels deep"),
+        ("not " * 200 + "x", UnsafeExpression, "nested more than 40 levels deep"),
+        (
+            "(" * 300 + "1" + ")" * 300,
+            InvalidExpression,
+            "not a valid expression: too many nested parentheses",
+        ),
+        ("1 +", InvalidExpression, "not a valid expression: invalid syntax"),
+        ("x" * 1001, UnsafeExpression, "longer than 1000 characters"),
+        ("1\x00", UnsafeExpression, "NUL character"),
+    ],
+)
 def test_parser_failures_are_the_evaluators_own_errors(payload, error, message):
     with pytest.raises(error, match=message):
         expressions.check(payload)
@@ -144,9 +174,52 @@ def test_ordinary_work_within_the_budget_still_runs():
     assert expressions.evaluate("len([[1] * 10] * 10)", {}) == 10
 
 
-_TOKENS = ["1", "9999", "99999999999", "0.5", "'a'", "x", "y", "len", "str", "sum", "sorted", "max", "range",
-           "round", "int", "list", "(", ")", "[", "]", "{", "}", ",", ":", "*", "+", "-", "/", "//", "%", "==",
-           "<", " in ", " not ", " and ", " or ", " if ", " else ", "**", ".", "_", "lambda", "\n", " "]
+_TOKENS = [
+    "1",
+    "9999",
+    "99999999999",
+    "0.5",
+    "'a'",
+    "x",
+    "y",
+    "len",
+    "str",
+    "sum",
+    "sorted",
+    "max",
+    "range",
+    "round",
+    "int",
+    "list",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "*",
+    "+",
+    "-",
+    "/",
+    "//",
+    "%",
+    "==",
+    "<",
+    " in ",
+    " not ",
+    " and ",
+    " or ",
+    " if ",
+    " else ",
+    "**",
+    ".",
+    "_",
+    "lambda",
+    "\n",
+    " ",
+]
 
 
 def _value_or_own_error(source: str) -> None:

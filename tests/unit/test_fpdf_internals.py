@@ -1,5 +1,6 @@
 """What ``workflow.pdf_fonts`` relies on inside fpdf2, pinned against the installed release: an
 upgrade that renames or drops one of these fails here before an invoice comes out wrong."""
+
 from __future__ import annotations
 
 import inspect

@@ -1,4 +1,5 @@
 """Subscriber codes, application numbers and phone numbers as a citizen types them."""
+
 from __future__ import annotations
 
 import random
@@ -29,16 +30,17 @@ def _single_digit_errors(code: str):
     for i, ch in enumerate(code):
         for d in "0123456789":
             if d != ch:
-                yield code[:i] + d + code[i + 1:]
+                yield code[:i] + d + code[i + 1 :]
 
 
 def _adjacent_transpositions(code: str):
     for i in range(len(code) - 1):
         if code[i] != code[i + 1]:
-            yield code[:i] + code[i + 1] + code[i] + code[i + 2:]
+            yield code[:i] + code[i + 1] + code[i] + code[i + 2 :]
 
 
 # -- subscriber codes ---------------------------------------------------------------------------
+
 
 def test_generated_codes_are_valid_and_have_the_configured_length():
     for code in CODES:
@@ -81,10 +83,17 @@ def test_all_adjacent_digit_pairs_are_caught_including_the_check_digit():
                         check_subscriber_code(typo)
 
 
-@pytest.mark.parametrize("typed", [
-    "012 345 678 9", "0123-456-789", " 0123.456.789 ", "0123\u00a0456\u00a0789", "０１２３４５６７８９",
-    "0123\u2013456\u2013789",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "012 345 678 9",
+        "0123-456-789",
+        " 0123.456.789 ",
+        "0123\u00a0456\u00a0789",
+        "０１２３４５６７８９",
+        "0123\u2013456\u2013789",
+    ],
+)
 def test_separators_and_full_width_digits_are_forgiven(typed):
     plain = re.sub(r"\D", "", typed.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
     assert normalize_subscriber_code(typed) == plain
@@ -97,7 +106,12 @@ def test_separators_and_full_width_digits_are_forgiven(typed):
 def test_each_subscriber_code_error_has_its_own_message_that_says_what_to_do():
     good = CODES[3]
     bad_check = good[:-1] + str((int(good[-1]) + 1) % 10)
-    cases = {"empty": "  ", "characters": "12345A7890", "length": good[:-2], "check_digit": bad_check}
+    cases = {
+        "empty": "  ",
+        "characters": "12345A7890",
+        "length": good[:-2],
+        "check_digit": bad_check,
+    }
     messages = {}
     for reason, raw in cases.items():
         with pytest.raises(InvalidSubscriberCode) as err:
@@ -151,19 +165,22 @@ def test_check_character_catches_every_typo_and_swap():
         for other in alphabet:
             if other != ch and not (i < 4 and not other.isdigit()):
                 with pytest.raises(InvalidApplicationNumber) as err:
-                    check_application_number(plain[:i] + other + plain[i + 1:])
+                    check_application_number(plain[:i] + other + plain[i + 1 :])
                 assert err.value.reason == "check_character"
     for i in range(len(plain) - 1):
         if plain[i] != plain[i + 1]:
             with pytest.raises(InvalidApplicationNumber):
-                check_application_number(plain[:i] + plain[i + 1] + plain[i] + plain[i + 2:])
+                check_application_number(plain[:i] + plain[i + 1] + plain[i] + plain[i + 2 :])
 
 
 def test_application_number_normalisation_of_case_spaces_and_look_alikes():
     # Find a seeded number that contains 0 and 1, then type it the way people do.
     rng = random.Random(3)
-    number = next(n for n in (new_application_number(date(2026, 1, 1), rng) for _ in range(1000))
-                  if "0" in n[5:] and "1" in n[5:])
+    number = next(
+        n
+        for n in (new_application_number(date(2026, 1, 1), rng) for _ in range(1000))
+        if "0" in n[5:] and "1" in n[5:]
+    )
     typed = number[5:].lower().replace("0", "o").replace("1", "l", 1).replace("1", "I")
     assert check_application_number(f" 2026 {typed.replace('-', ' ')} ") == number
     assert check_application_number(number.replace("-", "")) == number
@@ -191,38 +208,45 @@ def test_application_number_errors_are_distinct():
 
 # -- phone numbers ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, e164", [
-    ("+994 50 123 45 67", "+994501234567"),
-    ("994501234567", "+994501234567"),
-    ("0501234567", "+994501234567"),
-    ("050-123-45-67", "+994501234567"),
-    ("(050) 123 45 67", "+994501234567"),
-    ("50 123 45 67", "+994501234567"),
-    ("00994 50 123 45 67", "+994501234567"),
-    ("+994 (0)50 123-45-67", "+994501234567"),
-    ("+994.55.765.43.21", "+994557654321"),
-    ("077 300 00 00", "+994773000000"),
-    ("010 222 33 44", "+994102223344"),
-    ("099\u00a0111\u00a022\u00a033", "+994991112233"),
-    ("012 404 12 34", "+994124041234"),
-    ("(022) 256 12 34", "+994222561234"),
-    ("+994 36 544 00 11", "+994365440011"),
-])
+
+@pytest.mark.parametrize(
+    "typed, e164",
+    [
+        ("+994 50 123 45 67", "+994501234567"),
+        ("994501234567", "+994501234567"),
+        ("0501234567", "+994501234567"),
+        ("050-123-45-67", "+994501234567"),
+        ("(050) 123 45 67", "+994501234567"),
+        ("50 123 45 67", "+994501234567"),
+        ("00994 50 123 45 67", "+994501234567"),
+        ("+994 (0)50 123-45-67", "+994501234567"),
+        ("+994.55.765.43.21", "+994557654321"),
+        ("077 300 00 00", "+994773000000"),
+        ("010 222 33 44", "+994102223344"),
+        ("099\u00a0111\u00a022\u00a033", "+994991112233"),
+        ("012 404 12 34", "+994124041234"),
+        ("(022) 256 12 34", "+994222561234"),
+        ("+994 36 544 00 11", "+994365440011"),
+    ],
+)
 def test_common_spellings_are_normalised_to_e164(typed, e164):
     assert normalize_az_phone(typed) == e164
 
 
-@pytest.mark.parametrize("typed, reason", [
-    ("", "empty"),
-    ("050 123 45 6x", "characters"),
-    ("+7 912 345 67 89", "country"),
-    ("0044 20 7946 0958", "country"),
-    ("404 12 34", "length"),            # a Baku number without its area code
-    ("050 123 45 678", "length"),
-    ("030 123 45 67", "prefix"),        # no such operator
-    ("+994 88 123 45 67", "prefix"),
-    ("050 123 45 67 ext 12", "characters"),
-])
+@pytest.mark.parametrize(
+    "typed, reason",
+    [
+        ("", "empty"),
+        ("050 123 45 6x", "characters"),
+        ("+7 912 345 67 89", "country"),
+        ("0044 20 7946 0958", "country"),
+        ("404 12 34", "length"),  # a Baku number without its area code
+        ("050 123 45 678", "length"),
+        ("030 123 45 67", "prefix"),  # no such operator
+        ("+994 88 123 45 67", "prefix"),
+        ("050 123 45 67 ext 12", "characters"),
+    ],
+)
 def test_numbers_that_cannot_be_azerbaijani_are_rejected(typed, reason):
     with pytest.raises(InvalidPhone) as err:
         normalize_az_phone(typed)

@@ -6,6 +6,7 @@ worker never loads Flask or the web package, benchmarks use no test code, and no
 import each other, directly or round a longer loop (imports inside functions count: a loop
 hidden in a function is still a loop).
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,12 +17,43 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("engine", "workflow", "forms", "web", "worker", "bench", "tests", "migrations")
 FORBIDDEN = {  # package -> top-level names it must never import
-    "engine": {"workflow", "forms", "web", "worker", "bench", "tests", "flask", "flask_babel",
-               "flask_login", "flask_wtf", "rq", "wtforms"},
-    "workflow": {"forms", "web", "worker", "bench", "tests", "flask", "flask_babel", "flask_login",
-                 "flask_wtf", "rq"},
-    "forms": {"web", "worker", "bench", "tests", "flask", "flask_babel", "flask_login", "flask_wtf",
-              "rq"},
+    "engine": {
+        "workflow",
+        "forms",
+        "web",
+        "worker",
+        "bench",
+        "tests",
+        "flask",
+        "flask_babel",
+        "flask_login",
+        "flask_wtf",
+        "rq",
+        "wtforms",
+    },
+    "workflow": {
+        "forms",
+        "web",
+        "worker",
+        "bench",
+        "tests",
+        "flask",
+        "flask_babel",
+        "flask_login",
+        "flask_wtf",
+        "rq",
+    },
+    "forms": {
+        "web",
+        "worker",
+        "bench",
+        "tests",
+        "flask",
+        "flask_babel",
+        "flask_login",
+        "flask_wtf",
+        "rq",
+    },
     "web": {"bench", "tests"},
     "worker": {"web", "flask", "flask_babel", "flask_login", "flask_wtf", "bench", "tests"},
     "bench": {"tests"},
@@ -130,8 +162,10 @@ def test_a_loop_is_found():
 def test_no_arrow_points_up(package):
     wrong = sorted(
         f"{name} imports {dotted}"
-        for name, names in IMPORTS.items() if name.split(".")[0] == package
-        for dotted in names if dotted.split(".")[0] in FORBIDDEN[package]
+        for name, names in IMPORTS.items()
+        if name.split(".")[0] == package
+        for dotted in names
+        if dotted.split(".")[0] in FORBIDDEN[package]
     )
     assert wrong == []
 

@@ -1,6 +1,7 @@
 """The wheel carries everything ``saygac migrate`` needs: the migrations package with its
 ``alembic.ini`` and template, every revision, and the settings template (checked against the
 packaging configuration setuptools builds the wheel from)."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -20,7 +21,9 @@ def _packaging():
 def _in_wheel(path) -> bool:
     """Whether setuptools puts this file (under the project root) into the wheel."""
     tool = _packaging()
-    packages = set(find_namespace_packages(str(PROJECT_ROOT), include=tool["packages"]["find"]["include"]))
+    packages = set(
+        find_namespace_packages(str(PROJECT_ROOT), include=tool["packages"]["find"]["include"])
+    )
     rel = path.relative_to(PROJECT_ROOT)
     package = ".".join(rel.parent.parts)
     if package not in packages:
@@ -33,8 +36,12 @@ def _in_wheel(path) -> bool:
 
 
 def test_the_migrations_and_their_alembic_ini_are_in_the_wheel():
-    needed = [MIGRATIONS / "alembic.ini", MIGRATIONS / "env.py", MIGRATIONS / "script.py.mako",
-              *sorted((MIGRATIONS / "versions").glob("*.py"))]
+    needed = [
+        MIGRATIONS / "alembic.ini",
+        MIGRATIONS / "env.py",
+        MIGRATIONS / "script.py.mako",
+        *sorted((MIGRATIONS / "versions").glob("*.py")),
+    ]
     assert len(needed) > 4
     assert [p.name for p in needed if not _in_wheel(p)] == []
 

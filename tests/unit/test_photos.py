@@ -1,4 +1,5 @@
 """Photo evidence: what is accepted, what is refused, and what is stripped before storing."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,6 +46,7 @@ def rejected(data: bytes, limits: PhotoLimits = LIMITS) -> PhotoRejected:
 
 # -- accepted uploads ----------------------------------------------------------------------------
 
+
 def test_a_camera_jpeg_is_accepted_with_its_facts():
     info = inspect_upload(PHOTO)
     assert (info.kind, info.media_type, info.width, info.height) == ("jpeg", "image/jpeg", 800, 600)
@@ -59,10 +61,16 @@ def test_png_and_pdf_are_accepted():
     assert (info.kind, info.media_type, info.taken_at) == ("png", "image/png", None)
     for pdf in (HAND_PDF, fpdf_bytes()):
         info = inspect_upload(pdf)
-        assert (info.kind, info.media_type, info.width, info.phash) == ("pdf", "application/pdf", None, None)
+        assert (info.kind, info.media_type, info.width, info.phash) == (
+            "pdf",
+            "application/pdf",
+            None,
+            None,
+        )
 
 
 # -- refused uploads ----------------------------------------------------------------------------
+
 
 def test_empty_upload_asks_to_select_a_photo():
     assert rejected(b"").message.text == "Select a photo of the meter"
@@ -74,14 +82,18 @@ def _gif() -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("data", [
-    b"This is my meter reading: 01120\n",  # a text file someone named meter.png
-    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">'
-    b'<script>alert(1)</script></svg>',
-    b"<!DOCTYPE html><html><body><img src=x onerror=alert(1)></body></html>",
-    _gif(),
-    b"PNG\r\n" + png(textured())[8:],  # a PNG missing its signature byte
-], ids=["text", "svg", "html", "gif", "broken-signature"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"This is my meter reading: 01120\n",  # a text file someone named meter.png
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">'
+        b"<script>alert(1)</script></svg>",
+        b"<!DOCTYPE html><html><body><img src=x onerror=alert(1)></body></html>",
+        _gif(),
+        b"PNG\r\n" + png(textured())[8:],  # a PNG missing its signature byte
+    ],
+    ids=["text", "svg", "html", "gif", "broken-signature"],
+)
 def test_anything_but_pdf_jpeg_png_is_refused_by_content(data):
     assert rejected(data).message.text == "The photo must be a PDF, JPG or PNG"
 
@@ -110,8 +122,12 @@ def png_with_corrupt_pixels() -> bytes:
     """Every chunk CRC is right (verify() passes) but the IDAT is not zlib data (load() fails)."""
     ihdr = struct.pack(">IIBBBBB", 400, 300, 8, 2, 0, 0, 0)
     garbage = bytes(random.Random(7).randrange(256) for _ in range(3000))
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", b"\x78\x9c" + garbage)
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", b"\x78\x9c" + garbage)
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def test_a_png_that_passes_verify_but_fails_to_decode_could_not_be_read():
@@ -122,6 +138,7 @@ def test_a_png_that_passes_verify_but_fails_to_decode_could_not_be_read():
 
 def zip_bytes() -> bytes:
     import zipfile
+
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("payload.html", "<script>alert(1)</script>")
@@ -137,39 +154,66 @@ def test_a_photo_that_is_also_a_zip_archive_is_refused():
 
 
 def test_a_motion_photo_with_a_video_after_the_jpeg_is_accepted():
-    mp4 = (struct.pack(">I", 24) + b"ftypmp42" + b"\0\0\0\0mp42isom"
-           + struct.pack(">I", 5008) + b"mdat" + bytes(random.Random(3).randrange(256) for _ in range(5000)))
+    mp4 = (
+        struct.pack(">I", 24)
+        + b"ftypmp42"
+        + b"\0\0\0\0mp42isom"
+        + struct.pack(">I", 5008)
+        + b"mdat"
+        + bytes(random.Random(3).randrange(256) for _ in range(5000))
+    )
     info = inspect_upload(PHOTO + mp4)
     assert (info.kind, info.width) == ("jpeg", 800)
 
 
 def active_pdf(action: bytes) -> bytes:
-    return (b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R " + action + b">> endobj\n"
-            b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+    return (
+        b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R " + action + b">> endobj\n"
+        b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+    )
 
 
-@pytest.mark.parametrize("action", [
-    b"/OpenAction <</S /JavaScript /JS (app.alert(1))>>",
-    b"/OpenAction <</S /J#61vaScript /J#53 (app.alert(1))>>",
-    b"/AA <</O <</S /Launch /F (cmd.exe)>>>>",
-    b"/#41A <</O 3 0 R>>",
-    b"/Names <</EmbeddedFiles <</Names [(a.exe) 4 0 R]>>>>",
-    b"/Names <</#45mbedded#46ile 4 0 R>>",
-    b"/RichMedia 5 0 R",
-    b"/Next <</S /L#61unch /F (calc)>>",
-], ids=["js", "escaped-js", "aa-launch", "escaped-aa", "embedded", "escaped-embedded", "richmedia",
-        "escaped-launch"])
+@pytest.mark.parametrize(
+    "action",
+    [
+        b"/OpenAction <</S /JavaScript /JS (app.alert(1))>>",
+        b"/OpenAction <</S /J#61vaScript /J#53 (app.alert(1))>>",
+        b"/AA <</O <</S /Launch /F (cmd.exe)>>>>",
+        b"/#41A <</O 3 0 R>>",
+        b"/Names <</EmbeddedFiles <</Names [(a.exe) 4 0 R]>>>>",
+        b"/Names <</#45mbedded#46ile 4 0 R>>",
+        b"/RichMedia 5 0 R",
+        b"/Next <</S /L#61unch /F (calc)>>",
+    ],
+    ids=[
+        "js",
+        "escaped-js",
+        "aa-launch",
+        "escaped-aa",
+        "embedded",
+        "escaped-embedded",
+        "richmedia",
+        "escaped-launch",
+    ],
+)
 def test_a_pdf_with_scripts_actions_or_attachments_is_refused(action):
     err = rejected(active_pdf(action))
     assert (err.reason, err.message.text) == (
-        "active", "The PDF contains scripts, actions or attached files: send a photo or a plain PDF")
+        "active",
+        "The PDF contains scripts, actions or attached files: send a photo or a plain PDF",
+    )
 
 
 def test_a_script_hidden_in_a_compressed_object_stream_is_refused():
     hidden = zlib.compress(b"3 0 obj <</S /JavaScript /JS (app.alert(1))>> endobj")
-    pdf = (b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R /OpenAction 3 0 R>> endobj\n"
-           b"4 0 obj <</Type /ObjStm /Filter /FlateDecode /Length " + str(len(hidden)).encode()
-           + b">>\nstream\n" + hidden + b"\nendstream endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+    pdf = (
+        b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R /OpenAction 3 0 R>> endobj\n"
+        b"4 0 obj <</Type /ObjStm /Filter /FlateDecode /Length "
+        + str(len(hidden)).encode()
+        + b">>\nstream\n"
+        + hidden
+        + b"\nendstream endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+    )
     assert rejected(pdf).reason == "active"
 
 
@@ -194,8 +238,12 @@ def test_too_many_pixels_are_refused():
 
 def test_a_png_decompression_bomb_is_refused_from_its_header():
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
-    bomb = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
-            + png_chunk(b"IDAT", zlib.compress(b"\0" * 10_000)) + png_chunk(b"IEND", b""))
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b"\0" * 10_000))
+        + png_chunk(b"IEND", b"")
+    )
     assert len(bomb) < 200
     err = rejected(bomb)  # the warnings filter is "error": a Pillow bomb warning would fail here
     assert err.reason == "pixels"
@@ -209,8 +257,12 @@ def test_pixels_are_counted_from_the_header_before_pillow_sees_the_file():
     # 10,000 x 10,000 = 100 MP: above Pillow's own warning threshold (89 MP). Refused from the
     # header, Pillow never gets to warn (which would mean it had already parsed it).
     ihdr = struct.pack(">IIBBBBB", 10_000, 10_000, 8, 0, 0, 0, 0)
-    big = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
-           + png_chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + png_chunk(b"IEND", b""))
+    big = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + png_chunk(b"IEND", b"")
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert rejected(big).reason == "pixels"
@@ -226,7 +278,9 @@ def test_a_jpeg_decompression_bomb_is_refused_from_its_header():
 
 def test_a_tiny_picture_is_too_small_to_read():
     err = rejected(png(textured((150, 600))))
-    assert err.message.render() == "The photo is too small to read: at least 200 pixels on each side"
+    assert (
+        err.message.render() == "The photo is too small to read: at least 200 pixels on each side"
+    )
 
 
 def test_every_refusal_has_its_own_message():
@@ -243,9 +297,12 @@ def test_every_refusal_has_its_own_message():
 
 # -- EXIF capture time --------------------------------------------------------------------------
 
+
 def test_capture_time_prefers_date_time_original_then_date_time():
     assert exif_taken_at(PHOTO) == datetime(2026, 2, 28, 9, 15)
-    assert exif_taken_at(jpeg(textured(), plain="2026:03:02 18:00:00")) == datetime(2026, 3, 2, 18, 0)
+    assert exif_taken_at(jpeg(textured(), plain="2026:03:02 18:00:00")) == datetime(
+        2026, 3, 2, 18, 0
+    )
     assert exif_taken_at(jpeg(textured())) is None
     assert exif_taken_at(jpeg(textured(), original="0000:00:00 00:00:00")) is None
     assert exif_taken_at(png(textured())) is None
@@ -253,6 +310,7 @@ def test_capture_time_prefers_date_time_original_then_date_time():
 
 
 # -- sanitising and thumbnails --------------------------------------------------------------------
+
 
 def test_sanitize_strips_gps_and_all_exif():
     assert b"Exif" in PHOTO
@@ -299,8 +357,13 @@ def test_thumbnail_is_a_jpeg_with_the_configured_longest_side():
     assert (thumb.format, thumb.size) == ("JPEG", (320, 240))
     upright = Image.open(io.BytesIO(make_thumbnail(jpeg(textured((1200, 900)), orientation=6))))
     assert upright.size == (240, 320)
-    small = Image.open(io.BytesIO(make_thumbnail(png(textured((250, 250)).convert("RGBA")),
-                                                 PhotoLimits(thumbnail_side=320))))
+    small = Image.open(
+        io.BytesIO(
+            make_thumbnail(
+                png(textured((250, 250)).convert("RGBA")), PhotoLimits(thumbnail_side=320)
+            )
+        )
+    )
     assert (small.format, small.size) == ("JPEG", (250, 250))  # never enlarged
     other = Image.open(io.BytesIO(make_thumbnail(PHOTO, PhotoLimits(thumbnail_side=100))))
     assert max(other.size) == 100
@@ -308,6 +371,7 @@ def test_thumbnail_is_a_jpeg_with_the_configured_longest_side():
 
 
 # -- perceptual hash -----------------------------------------------------------------------------
+
 
 def test_phash_is_stable_for_copies_and_different_for_other_pictures():
     im = textured()
@@ -334,6 +398,7 @@ def test_hamming_counts_differing_bits():
 
 # -- evidence flags ------------------------------------------------------------------------------
 
+
 def _info(data: bytes):
     return inspect_upload(data, with_phash=True)
 
@@ -351,10 +416,17 @@ def test_a_byte_identical_photo_is_flagged_as_reused_with_the_other_application(
     unrelated = EarlierPhoto("0" * 64, None, 12, "20260101-00009", 22, 32, False)
     flags = _flags(info, date(2026, 2, 28), [unrelated, _earlier(info)])
     assert [(f.code, f.severity) for f in flags] == [("photo_reused", "inspect")]
-    assert flags[0].to_dict()["match"] == {"application_id": 11, "number": "20260201-00001", "line_id": 21,
-                                           "file_id": 31, "same_subscriber": False, "distance": 0}
+    assert flags[0].to_dict()["match"] == {
+        "application_id": 11,
+        "number": "20260201-00001",
+        "line_id": 21,
+        "file_id": 31,
+        "same_subscriber": False,
+        "distance": 0,
+    }
     assert flags[0].message.render() == (
-        "This photo is identical to the photo sent with application 20260201-00001 for another subscriber")
+        "This photo is identical to the photo sent with application 20260201-00001 for another subscriber"
+    )
     own = _flags(info, date(2026, 2, 28), [_earlier(info, same_subscriber=True)])
     assert own[0].message.render().endswith("for this subscriber")
 
@@ -373,7 +445,10 @@ def test_a_nearly_identical_photo_is_flagged():
 
 
 def test_flat_pictures_are_not_compared_by_their_phash():
-    blue, red = (_info(png(Image.new("RGB", (640, 480), colour))) for colour in ((40, 90, 160), (200, 10, 10)))
+    blue, red = (
+        _info(png(Image.new("RGB", (640, 480), colour)))
+        for colour in ((40, 90, 160), (200, 10, 10))
+    )
     assert blue.phash == red.phash  # every flat picture hashes alike: the hash says nothing
     assert _flags(red, date(2026, 3, 1), [_earlier(blue)]) == ()
     assert [f.code for f in _flags(blue, date(2026, 3, 1), [_earlier(blue)])] == ["photo_reused"]

@@ -1,4 +1,5 @@
 """Plausibility of a declared meter reading: one test per flag code, and the quiet cases."""
+
 from __future__ import annotations
 
 import json
@@ -45,6 +46,7 @@ def only(result: PlausibilityResult) -> Flag:
 
 # -- the quiet case ----------------------------------------------------------------------------
 
+
 def test_a_normal_reading_has_no_flags():
     last = HISTORY.readings[-1]
     result = check(last.value + 10, when=last.date + timedelta(days=30))
@@ -60,6 +62,7 @@ def test_monthly_average_is_normalised_to_30_44_day_months():
 
 
 # -- blocking flags ----------------------------------------------------------------------------
+
 
 def test_too_many_digits_blocks_and_names_the_digit_count():
     flag = only(check(112345))
@@ -97,6 +100,7 @@ def test_duplicate_reading_blocks():
 
 
 # -- confirm flags -----------------------------------------------------------------------------
+
 
 def test_lower_than_previous_blocks_the_reading_with_the_figures():
     result = check(1100)
@@ -175,7 +179,9 @@ def test_outside_tolerance_is_for_staff_only():
 
 def test_too_many_unverified_readings_in_a_row():
     base = monthly(n=6, start=date(2025, 9, 15))  # 2025-09-15 .. 2026-03-15, one a month
-    unverified = [(d, v, "citizen" if i % 2 else "estimate") for i, (d, v, _) in enumerate(base[1:])]
+    unverified = [
+        (d, v, "citizen" if i % 2 else "estimate") for i, (d, v, _) in enumerate(base[1:])
+    ]
     # utility read, then 5 unverified: this citizen reading is the 6th, still allowed
     five = ReadingHistory.of(base[:1] + unverified[:5])
     assert "too_many_unverified" not in check(1071, history=five).codes
@@ -189,6 +195,7 @@ def test_too_many_unverified_readings_in_a_row():
 
 
 # -- no usable history: the person band --------------------------------------------------------
+
 
 def test_no_history_uses_the_person_band():
     history = ReadingHistory.of([(date(2026, 3, 21), 500, "utility")])  # 30 days before TODAY
@@ -214,6 +221,7 @@ def test_short_history_is_not_used_for_the_average():
 
 # -- estimates -----------------------------------------------------------------------------------
 
+
 def test_estimates_are_ignored_when_there_is_enough_actual_history():
     actual = monthly()  # 10 m3 a month, 2025-03-15 .. 2026-03-15
     estimates = [(date(2025, 6, 1), 2000, "estimate"), (date(2025, 11, 1), 1300, "estimate")]
@@ -222,11 +230,13 @@ def test_estimates_are_ignored_when_there_is_enough_actual_history():
 
 
 def test_estimates_fill_in_when_actual_history_is_too_short():
-    history = ReadingHistory.of([
-        (date(2025, 9, 15), 100, "utility"),
-        (date(2025, 12, 15), 130, "estimate"),
-        (date(2026, 3, 15), 160, "estimate"),
-    ])
+    history = ReadingHistory.of(
+        [
+            (date(2025, 9, 15), 100, "utility"),
+            (date(2025, 12, 15), 130, "estimate"),
+            (date(2026, 3, 15), 160, "estimate"),
+        ]
+    )
     assert monthly_average(history) == pytest.approx(10, rel=0.02)
 
 
@@ -240,6 +250,7 @@ def test_a_real_reading_below_an_over_estimate_is_not_lower_than_previous():
 
 # -- serialisation -------------------------------------------------------------------------------
 
+
 def test_result_round_trips_through_json():
     meter = MeterFacts(register_digits=4, installed_on=date(2015, 1, 1))
     result = check(5, history=ReadingHistory.of(monthly(value=9875)), meter=meter)
@@ -252,18 +263,23 @@ def test_result_round_trips_through_json():
 def test_thresholds_come_from_the_config():
     last = HISTORY.readings[-1]
     strict = PlausibilityConfig(high_factor=1.5)
-    assert only(check(last.value + 20, when=last.date + timedelta(days=30), config=strict)).code == "above_expected"
+    assert (
+        only(check(last.value + 20, when=last.date + timedelta(days=30), config=strict)).code
+        == "above_expected"
+    )
     lenient = PlausibilityConfig(zero_allowed_days=60)
     assert check(last.value, config=lenient).flags == ()
 
 
 def test_a_rollover_in_the_history_counts_its_wrapped_consumption_in_the_average():
     # 30 m³ in the first quarter, then the 4-digit register passes 0: 9930 -> 0060 is 130 m³
-    history = ReadingHistory.of([
-        (date(2025, 9, 15), 9900, "utility"),
-        (date(2025, 12, 15), 9930, "utility"),
-        (date(2026, 3, 15), 60, "utility"),
-    ])
+    history = ReadingHistory.of(
+        [
+            (date(2025, 9, 15), 9900, "utility"),
+            (date(2025, 12, 15), 9930, "utility"),
+            (date(2026, 3, 15), 60, "utility"),
+        ]
+    )
     days = (date(2026, 3, 15) - date(2025, 9, 15)).days
     assert monthly_average(history, register_digits=4) == pytest.approx(160 / days * 30.44)
     meter = MeterFacts(register_digits=4, installed_on=date(2015, 1, 1))

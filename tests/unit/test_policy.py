@@ -4,6 +4,7 @@ The expected table below is not computed from ``engine.policy``: it is what the 
 For each action it names, per resource, everyone who may do it; every other combination (other
 people, resources of another kind) must be refused.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -13,15 +14,23 @@ from engine.policy import Actor, Denied, Resource
 
 PEOPLE = {
     "anonymous": Actor(id=None, role="anonymous", label="-"),
-    "holder": Actor(id=1, role="citizen", label="-", fin="HOLDER1"),  # the subscriber (meter holder)
-    "applicant": Actor(id=2, role="citizen", label="-", fin="TENANT2"),  # applies for a meter not theirs
+    "holder": Actor(
+        id=1, role="citizen", label="-", fin="HOLDER1"
+    ),  # the subscriber (meter holder)
+    "applicant": Actor(
+        id=2, role="citizen", label="-", fin="TENANT2"
+    ),  # applies for a meter not theirs
     "other_citizen": Actor(id=3, role="citizen", label="-", fin="OTHER03"),
     "operator": Actor(id=10, role="operator", label="-", unit_id=1),
     "operator_other_unit": Actor(id=11, role="operator", label="-", unit_id=2),
-    "inspector_assigned": Actor(id=12, role="inspector", label="-", unit_id=2),  # of unit 2, given unit 1's work
+    "inspector_assigned": Actor(
+        id=12, role="inspector", label="-", unit_id=2
+    ),  # of unit 2, given unit 1's work
     "inspector_of_unit": Actor(id=13, role="inspector", label="-", unit_id=1),
     "inspector_other_unit": Actor(id=14, role="inspector", label="-", unit_id=2),
-    "api_operator": Actor(id=15, role="operator", label="-", unit_id=1, scopes=frozenset({"readings"})),
+    "api_operator": Actor(
+        id=15, role="operator", label="-", unit_id=1, scopes=frozenset({"readings"})
+    ),
     "unit_head": Actor(id=20, role="unit_head", label="-", unit_id=1),
     "unit_head_other_unit": Actor(id=21, role="unit_head", label="-", unit_id=2),
     "analyst": Actor(id=30, role="analyst", label="-"),
@@ -30,8 +39,12 @@ PEOPLE = {
 
 RESOURCES = {
     # applications of unit 1 whose subscriber is "holder"; the inspector of unit 2 is assigned to their field work
-    "app_by_holder": Resource("application", owner_id=1, holder_fin="HOLDER1", unit_id=1, assignee_id=12),
-    "app_by_tenant": Resource("application", owner_id=2, holder_fin="holder1", unit_id=1, assignee_id=12),
+    "app_by_holder": Resource(
+        "application", owner_id=1, holder_fin="HOLDER1", unit_id=1, assignee_id=12
+    ),
+    "app_by_tenant": Resource(
+        "application", owner_id=2, holder_fin="holder1", unit_id=1, assignee_id=12
+    ),
     "app_other": Resource("application", owner_id=99, holder_fin="STRANGE", unit_id=2),
     "draft": Resource("application", owner_id=2, holder_fin="HOLDER1", unit_id=1, draft=True),
     "operator_item": Resource("work_item", lane="operator", unit_id=1),
@@ -60,9 +73,29 @@ CITIZENS = {"holder", "applicant", "other_citizen"}
 UNIT1_OPERATORS = {"operator", "api_operator"}
 ANALYSTS = {"analyst", "admin"}
 SEE_APP = {
-    "app_by_holder": {"holder", *UNIT1_OPERATORS, "inspector_assigned", "inspector_of_unit", "unit_head", "admin"},
-    "app_by_tenant": {"applicant", *UNIT1_OPERATORS, "inspector_assigned", "inspector_of_unit", "unit_head", "admin"},
-    "app_other": {"operator_other_unit", "inspector_assigned", "inspector_other_unit", "unit_head_other_unit", "admin"},
+    "app_by_holder": {
+        "holder",
+        *UNIT1_OPERATORS,
+        "inspector_assigned",
+        "inspector_of_unit",
+        "unit_head",
+        "admin",
+    },
+    "app_by_tenant": {
+        "applicant",
+        *UNIT1_OPERATORS,
+        "inspector_assigned",
+        "inspector_of_unit",
+        "unit_head",
+        "admin",
+    },
+    "app_other": {
+        "operator_other_unit",
+        "inspector_assigned",
+        "inspector_other_unit",
+        "unit_head_other_unit",
+        "admin",
+    },
     "draft": {"applicant"},
 }
 WORK = {
@@ -77,10 +110,29 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "start_application": {"service": CITIZENS},
     "see_application": SEE_APP,
     "see_holder_data": {
-        "app_by_holder": {"holder", *UNIT1_OPERATORS, "inspector_assigned", "inspector_of_unit", "unit_head", "admin"},
-        "app_by_tenant": {"holder", *UNIT1_OPERATORS, "inspector_assigned", "inspector_of_unit", "unit_head", "admin"},
-        "app_other": {"operator_other_unit", "inspector_assigned", "inspector_other_unit", "unit_head_other_unit",
-                      "admin"},
+        "app_by_holder": {
+            "holder",
+            *UNIT1_OPERATORS,
+            "inspector_assigned",
+            "inspector_of_unit",
+            "unit_head",
+            "admin",
+        },
+        "app_by_tenant": {
+            "holder",
+            *UNIT1_OPERATORS,
+            "inspector_assigned",
+            "inspector_of_unit",
+            "unit_head",
+            "admin",
+        },
+        "app_other": {
+            "operator_other_unit",
+            "inspector_assigned",
+            "inspector_other_unit",
+            "unit_head_other_unit",
+            "admin",
+        },
         "draft": set(),  # the applicant of this draft is not the holder; the holder does not own the draft
     },
     "download_receipt": SEE_APP,
@@ -110,8 +162,13 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "field_item": {"inspector_assigned", "inspector_of_unit", "admin"},
         "other_unit_item": {"operator_other_unit", "admin"},
     },
-    "see_queue": {"review_queue": {*UNIT1_OPERATORS, "unit_head", "admin"}, "inspection_queue": {"inspector_of_unit", "unit_head", "admin"}},
-    "see_field_tasks": {"inspection_queue": {"inspector_assigned", "inspector_of_unit", "inspector_other_unit"}},
+    "see_queue": {
+        "review_queue": {*UNIT1_OPERATORS, "unit_head", "admin"},
+        "inspection_queue": {"inspector_of_unit", "unit_head", "admin"},
+    },
+    "see_field_tasks": {
+        "inspection_queue": {"inspector_assigned", "inspector_of_unit", "inspector_other_unit"}
+    },
     "see_unit_dashboard": {"unit": {"unit_head"}},
     "view_instance": {"instance": {*UNIT1_OPERATORS, "unit_head", "admin"}},
     "read_audit": {"unit_audit": {"unit_head", "admin"}, "all_audit": {"admin"}},
@@ -120,18 +177,22 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "deploy_diagram": {"diagram": ANALYSTS},
     "migrate_diagram": {"diagram": ANALYSTS},
     "run_scenario": {"diagram": ANALYSTS},
-    "read_analytics": {"unit_analytics": {"analyst", "admin", "unit_head"}, "all_analytics": ANALYSTS},
+    "read_analytics": {
+        "unit_analytics": {"analyst", "admin", "unit_head"},
+        "all_analytics": ANALYSTS,
+    },
     "call_api": {"api": {"api_operator"}},
     "view_incidents": {"unit_incident": {"unit_head", "admin"}, "all_incidents": {"admin"}},
     "act_on_incident": {"unit_incident": {"unit_head", "admin"}, "all_incidents": {"admin"}},
     "manage_accounts": {"accounts": {"admin"}},
     "read_billing_feed": {"billing_feed": {"admin"}},
     # accepting a flagged application without an inspector's reading: the unit's operators and head
-    "override_conflict": {"app_by_holder": UNIT1_OPERATORS | {"unit_head"},
-                          "app_by_tenant": UNIT1_OPERATORS | {"unit_head"},
-                          "app_other": {"operator_other_unit", "unit_head_other_unit"}},
+    "override_conflict": {
+        "app_by_holder": UNIT1_OPERATORS | {"unit_head"},
+        "app_by_tenant": UNIT1_OPERATORS | {"unit_head"},
+        "app_other": {"operator_other_unit", "unit_head_other_unit"},
+    },
 }
-
 
 
 def test_every_action_of_the_policy_is_in_the_expected_table():
@@ -141,17 +202,23 @@ def test_every_action_of_the_policy_is_in_the_expected_table():
 @pytest.mark.parametrize("action", sorted(EXPECTED))
 def test_policy_table(action):
     """Every person × every resource for this action: allowed exactly where the table says."""
-    allowed = {res: {name for name, person in PEOPLE.items() if policy.allows(person, action, resource)}
-               for res, resource in RESOURCES.items()}
+    allowed = {
+        res: {name for name, person in PEOPLE.items() if policy.allows(person, action, resource)}
+        for res, resource in RESOURCES.items()
+    }
     assert {res: people for res, people in allowed.items() if people} == {
-        res: people for res, people in EXPECTED[action].items() if people}
+        res: people for res, people in EXPECTED[action].items() if people
+    }
 
 
 def test_unknown_action_and_unknown_role_are_refused():
     assert not policy.allows(PEOPLE["admin"], "drop_database", RESOURCES["diagram"])
-    assert not policy.allows(Actor(id=50, role="superuser", label="-"), "edit_diagram", RESOURCES["diagram"])
-    assert not policy.allows(Actor(id=None, role="system", label="system"), "see_holder_data",
-                             RESOURCES["app_by_holder"])
+    assert not policy.allows(
+        Actor(id=50, role="superuser", label="-"), "edit_diagram", RESOURCES["diagram"]
+    )
+    assert not policy.allows(
+        Actor(id=None, role="system", label="system"), "see_holder_data", RESOURCES["app_by_holder"]
+    )
 
 
 def test_require_raises_denied_naming_the_action():
@@ -162,4 +229,6 @@ def test_require_raises_denied_naming_the_action():
 
 def test_a_citizen_without_fin_is_never_a_holder():
     nameless = Actor(id=5, role="citizen", label="-")
-    assert not policy.allows(nameless, "see_holder_data", Resource("application", owner_id=5, unit_id=1))
+    assert not policy.allows(
+        nameless, "see_holder_data", Resource("application", owner_id=5, unit_id=1)
+    )

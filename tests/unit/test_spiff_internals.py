@@ -1,5 +1,6 @@
 """What ``engine.spiff_internals`` relies on in SpiffWorkflow, pinned against the installed
 version: a library upgrade that changes one of these fails here, not in a stored instance."""
+
 from __future__ import annotations
 
 import json

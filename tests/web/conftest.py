@@ -4,6 +4,7 @@
 values already on the page (hidden fields, the CSRF token, what the server put back) plus
 what the test types, so CSRF protection stays on in every test.
 """
+
 from __future__ import annotations
 
 import io
@@ -67,8 +68,15 @@ class Browser:
                 return form.action or self.response.request.path, values
         raise AssertionError(f"no form posting to {action!r} on the page")
 
-    def submit(self, data: dict | None = None, *, action: str | None = None, files: dict | None = None,
-               follow: bool = False, drop: tuple[str, ...] = ()):
+    def submit(
+        self,
+        data: dict | None = None,
+        *,
+        action: str | None = None,
+        files: dict | None = None,
+        follow: bool = False,
+        drop: tuple[str, ...] = (),
+    ):
         url, values = self.form(action)
         values.update(data or {})
         for name in drop:
@@ -129,10 +137,14 @@ def people(system):
         other = f.unit(s, code="U-NSM", name="Nəsimi rayon su təchizatı idarəsi", head_email=None)
         f.unit(s, code="U-CTR", name="Mərkəzi dispetçer xidməti", head_email=None)
         accounts = {
-            "citizen": f.account(s, "citizen", username="vetendas", fin="5ABC123", name="Aysel Məmmədova"),
+            "citizen": f.account(
+                s, "citizen", username="vetendas", fin="5ABC123", name="Aysel Məmmədova"
+            ),
             "citizen2": f.account(s, "citizen", username="vetendas2", name="Rəşad Quliyev"),
             "operator": f.account(s, "operator", ysm, username="operator", name="Leyla Hüseynova"),
-            "operator_other_unit": f.account(s, "operator", other, username="operator2", name="Elçin Əliyev"),
+            "operator_other_unit": f.account(
+                s, "operator", other, username="operator2", name="Elçin Əliyev"
+            ),
             "inspector": f.account(s, "inspector", ysm, username="nezaretci", name="Tural Babayev"),
             "unit_head": f.account(s, "unit_head", ysm, username="reis", name="Kamran Əliyev"),
         }
@@ -151,5 +163,9 @@ def new_yasamal_subscriber(system) -> dict:
     with system.sessions() as s:
         sub = f.subscriber(s, meters=2, last_read=system.services.today() - timedelta(days=30))
         s.commit()
-        return {"code": sub.code, "serials": [m.serial for m in sub.meters], "seals": [m.seal for m in sub.meters],
-                "name": sub.full_name}
+        return {
+            "code": sub.code,
+            "serials": [m.serial for m in sub.meters],
+            "seals": [m.seal for m in sub.meters],
+            "name": sub.full_name,
+        }

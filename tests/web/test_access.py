@@ -1,4 +1,5 @@
 """Items and applications a person may not see do not exist for them: 404, never 403."""
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,9 @@ def test_another_citizen_gets_404_for_a_citizens_task(auth, people, subscriber):
     other.get(f"/tasks/{item_id}")
     csrf = other.csrf_token()
     for url in (f"/tasks/{item_id}", f"/tasks/{item_id}/claim"):
-        response = other.client.post(url, data={"csrf_token": csrf, "subscriber_code": subscriber["code"]})
+        response = other.client.post(
+            url, data={"csrf_token": csrf, "subscriber_code": subscriber["code"]}
+        )
         assert response.status_code == 404, url
 
 
@@ -36,7 +39,9 @@ def test_an_operator_of_another_unit_gets_404(auth, people, subscriber, system):
         assert stranger.response.status_code == 404, url
     stranger.get("/tasks")
     assert stranger.doc.xpath(f"//a[@href='/tasks/{review_id}']") == []
-    response = stranger.client.post(f"/tasks/{review_id}/claim", data={"csrf_token": stranger.csrf_token()})
+    response = stranger.client.post(
+        f"/tasks/{review_id}/claim", data={"csrf_token": stranger.csrf_token()}
+    )
     assert response.status_code == 404
     other_citizen = auth.login(people["citizen2"])
     other_citizen.get(app_url)
@@ -57,16 +62,29 @@ def test_staff_cannot_start_an_application(auth, people):
 def test_a_photo_id_of_someone_else_is_not_taken(auth, people, subscriber, system):
     """The hidden photo_id comes back from the browser: only the person's own photo counts."""
     with system.sessions() as s:
-        stranger_photo = system.services.files.save(s, image_bytes(), media_type="image/png", kind="photo",
-                                                    owner_id=None, original_name="not-yours.png")
+        stranger_photo = system.services.files.save(
+            s,
+            image_bytes(),
+            media_type="image/png",
+            kind="photo",
+            owner_id=None,
+            original_name="not-yours.png",
+        )
         s.commit()
         stranger_id = stranger_photo.id
     citizen = auth.login(people["citizen"])
     start(citizen)
     identify(citizen, subscriber["code"])
-    citizen.submit({"meters-0-serial": subscriber["serials"][0], "meters-0-seal": subscriber["seals"][0],
-                    "meters-0-value": "1206", "meters-0-photo_id": str(stranger_id), "phone": "0501234567",
-                    "submit": "1"})
+    citizen.submit(
+        {
+            "meters-0-serial": subscriber["serials"][0],
+            "meters-0-seal": subscriber["seals"][0],
+            "meters-0-value": "1206",
+            "meters-0-photo_id": str(stranger_id),
+            "phone": "0501234567",
+            "submit": "1",
+        }
+    )
     assert citizen.response.status_code == 200
     assert ("#meters-0-photo", "Sayğacın şəklini seçin") in error_summary(citizen.doc)
     assert "not-yours.png" not in citizen.html

@@ -1,6 +1,7 @@
 """Schemathesis against the API in-process: every operation, a bounded number of generated
 requests each, with a token holding every scope. No answer may be a server error or break the
 OpenAPI document (status codes, content types, response bodies)."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,11 @@ DOMAIN_REFUSALS = {("POST", "/api/v1/versions")}
 
 
 def excluded(operation) -> list:
-    return [positive_data_acceptance] if (operation.method.upper(), operation.path) in DOMAIN_REFUSALS else []
+    return (
+        [positive_data_acceptance]
+        if (operation.method.upper(), operation.path) in DOMAIN_REFUSALS
+        else []
+    )
 
 
 @pytest.fixture
@@ -38,8 +43,13 @@ def conformance(operation, headers: dict):
     skipped = excluded(operation)
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-              derandomize=True, database=None)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
     def check(case):
         case.call_and_validate(headers=headers, excluded_checks=skipped)
 

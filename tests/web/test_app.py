@@ -1,4 +1,5 @@
 """The factory: secret key, cookies, headers, production safety, dispatcher choice, sweep."""
+
 from __future__ import annotations
 
 import os
@@ -17,11 +18,16 @@ def test_static_files_and_pages_carry_the_security_headers(client):
         response = client.get(url)
         assert response.headers["Content-Security-Policy"] == (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"), url
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        ), url
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
-        assert response.headers["Permissions-Policy"].startswith("camera=(), microphone=(), geolocation=()")
-        assert "Strict-Transport-Security" not in response.headers  # plain HTTP on loopback in embedded mode
+        assert response.headers["Permissions-Policy"].startswith(
+            "camera=(), microphone=(), geolocation=()"
+        )
+        assert (
+            "Strict-Transport-Security" not in response.headers
+        )  # plain HTTP on loopback in embedded mode
         response.close()
     assert client.get("/login").headers["Cache-Control"] == "no-store"
 
@@ -55,5 +61,14 @@ def test_inline_runner_and_no_sweep_under_tests(app):
 
 def test_safe_next():
     assert is_safe_next("/tasks/3?x=1")
-    for bad in (None, "", "tasks", "//evil.example", "https://evil.example", "/\\evil", "/\x00x", "http:/x"):
+    for bad in (
+        None,
+        "",
+        "tasks",
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil",
+        "/\x00x",
+        "http:/x",
+    ):
         assert not is_safe_next(bad), bad

@@ -1,4 +1,5 @@
 """Signing in and out: one message for every failure, local ``next`` only, POST-only logout, audit."""
+
 from __future__ import annotations
 
 import re
@@ -42,20 +43,28 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, people, sys
     assert FAILED in wrong_page and FAILED in unknown_page
     assert "<title>Xəta: Daxil ol" in wrong_page
     # the pages differ only in the CSRF token and the typed user name
-    assert _normalise(wrong_page, people["citizen"]) == _normalise(unknown_page, "nobody-by-this-name")
+    assert _normalise(wrong_page, people["citizen"]) == _normalise(
+        unknown_page, "nobody-by-this-name"
+    )
     assert _actions(system).count("login_failed") == 2
     browser.get("/tasks")
     assert browser.response.status_code == 302 and "/login" in browser.response.headers["Location"]
 
 
 def test_next_is_followed_only_to_a_local_path(app, people):
-    for target, expected in [("/tasks?x=1", "/tasks?x=1"), ("https://evil.example/x", "/tasks"),
-                             ("//evil.example/x", "/tasks"), ("/\\evil.example", "/tasks"),
-                             ("javascript:alert(1)", "/tasks")]:
+    for target, expected in [
+        ("/tasks?x=1", "/tasks?x=1"),
+        ("https://evil.example/x", "/tasks"),
+        ("//evil.example/x", "/tasks"),
+        ("/\\evil.example", "/tasks"),
+        ("javascript:alert(1)", "/tasks"),
+    ]:
         browser = Browser(app.test_client())
         browser.get("/login?next=" + target.replace("?", "%3F").replace("&", "%26"))
-        response = browser.submit({"username": people["citizen"], "password": "secret-pass-1", "next": target},
-                                  action="/login")
+        response = browser.submit(
+            {"username": people["citizen"], "password": "secret-pass-1", "next": target},
+            action="/login",
+        )
         assert response.status_code == 302
         assert response.headers["Location"] == expected, target
 
@@ -65,7 +74,9 @@ def test_a_protected_page_sends_to_login_and_back(client, people):
     browser.get("/tasks")
     assert browser.response.status_code == 302
     browser.follow()
-    response = browser.submit({"username": people["citizen"], "password": "secret-pass-1"}, action="/login")
+    response = browser.submit(
+        {"username": people["citizen"], "password": "secret-pass-1"}, action="/login"
+    )
     assert response.headers["Location"] == "/tasks"
 
 
@@ -83,7 +94,9 @@ def test_logout_needs_post_and_is_audited(client, people, system):
 
 
 def test_a_post_without_the_csrf_token_is_refused(client, people):
-    response = client.post("/login", data={"username": people["citizen"], "password": "secret-pass-1"})
+    response = client.post(
+        "/login", data={"username": people["citizen"], "password": "secret-pass-1"}
+    )
     assert response.status_code == 400
     assert "form was not sent" not in response.get_data(as_text=True)  # shown in Azerbaijani
     assert "Təhlükəsizliyiniz üçün forma göndərilmədi" in response.get_data(as_text=True)
@@ -93,6 +106,8 @@ def test_the_session_is_new_after_login(client, people):
     browser = Browser(client)
     browser.get("/login?lang=en")
     before = browser.csrf_token()
-    browser.submit({"username": people["citizen"], "password": "secret-pass-1"}, action="/login", follow=True)
+    browser.submit(
+        {"username": people["citizen"], "password": "secret-pass-1"}, action="/login", follow=True
+    )
     assert browser.csrf_token() != before
     assert "Your applications" in browser.html  # the language chosen before signing in is kept

@@ -1,5 +1,6 @@
 """User name + password: throttling per user name and per address, locks with a retry time,
 password rules, changing one's own password and an admin's reset; every failure and lock audited."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,7 +18,9 @@ from web.login.common import LOCKED as LOCKED_MSGID
 from workflow import factories as f
 
 AZ = Translations.load(str(PROJECT_ROOT / "web" / "translations"), ["az"])
-LOCKED = AZ.gettext(LOCKED_MSGID).split("%(time)s")[0]  # the lock message in Azerbaijani, before the time
+LOCKED = AZ.gettext(LOCKED_MSGID).split("%(time)s")[
+    0
+]  # the lock message in Azerbaijani, before the time
 
 
 def _actions(system) -> list[str]:
@@ -43,7 +46,11 @@ def test_five_failures_lock_the_user_name_with_a_time_to_retry(app, people, syst
     # even the right password is refused while the lock lasts, with the same message
     clock.advance(minutes=5)
     response = browser.login(people["citizen"], PASSWORD)
-    assert response.status_code == 429 and LOCKED in browser.html and response.headers["Retry-After"] == str(10 * 60)
+    assert (
+        response.status_code == 429
+        and LOCKED in browser.html
+        and response.headers["Retry-After"] == str(10 * 60)
+    )
     # from another address too: the lock is on the user name
     other = Browser(app.test_client())
     other.client.environ_base["REMOTE_ADDR"] = "10.9.9.9"
@@ -51,14 +58,20 @@ def test_five_failures_lock_the_user_name_with_a_time_to_retry(app, people, syst
     clock.advance(minutes=11)
     assert other.login(people["citizen"], PASSWORD).status_code == 302
     actions = _actions(system)
-    assert actions.count("login_failed") == 5 and "login_locked" in actions and "login_refused_locked" in actions
+    assert (
+        actions.count("login_failed") == 5
+        and "login_locked" in actions
+        and "login_refused_locked" in actions
+    )
 
 
 def test_the_lock_shows_the_time_in_baku(app, people, clock):
     browser = _fail(app, people["citizen"], 5)
     from zoneinfo import ZoneInfo
 
-    expected = (clock.now + timedelta(minutes=15)).astimezone(ZoneInfo("Asia/Baku")).strftime("%H:%M")
+    expected = (
+        (clock.now + timedelta(minutes=15)).astimezone(ZoneInfo("Asia/Baku")).strftime("%H:%M")
+    )
     assert expected in browser.html
 
 
@@ -111,7 +124,10 @@ def test_a_person_changes_their_password_under_the_rules(auth, people, system):
     assert browser.response.status_code == 200
     browser.submit({"current": PASSWORD, "new": "çay-dağ-körpü-47"}, action="/account")
     assert browser.response.status_code == 302
-    assert Browser(auth.app.test_client()).login(people["citizen"], "çay-dağ-körpü-47").status_code == 302
+    assert (
+        Browser(auth.app.test_client()).login(people["citizen"], "çay-dağ-körpü-47").status_code
+        == 302
+    )
     assert "password_changed" in _actions(system)
 
 
@@ -132,10 +148,18 @@ def test_an_admin_resets_a_password_ends_sessions_and_lifts_the_lock(app, auth, 
     assert admin.response.status_code == 302
     citizen.get("/tasks")
     assert citizen.response.status_code == 302  # the old session ended
-    assert Browser(app.test_client()).login(people["citizen"], "kəpənək-sahil-93").status_code == 302
+    assert (
+        Browser(app.test_client()).login(people["citizen"], "kəpənək-sahil-93").status_code == 302
+    )
     with system.sessions() as s:
-        assert s.scalar(select(LoginSession.end_reason).where(LoginSession.account_id == citizen_id)
-                        .order_by(LoginSession.id)) == "reset"
+        assert (
+            s.scalar(
+                select(LoginSession.end_reason)
+                .where(LoginSession.account_id == citizen_id)
+                .order_by(LoginSession.id)
+            )
+            == "reset"
+        )
     assert "password_reset" in _actions(system)
 
 

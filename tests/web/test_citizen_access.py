@@ -1,4 +1,5 @@
 """A citizen never sees another citizen's application, photo, receipt or invoice: 404 everywhere."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -13,9 +14,16 @@ def _executed_application(auth, people, subscriber, system):
     citizen = auth.login(people["citizen"])
     start(citizen)
     identify(citizen, subscriber["code"])
-    citizen.submit({"meters-0-serial": subscriber["serials"][0], "meters-0-seal": subscriber["seals"][0],
-                    "meters-0-value": "1206", "phone": "0501234567", "submit": "1"},
-                   files={"meters-0-photo": (image_bytes(), "a.png")})
+    citizen.submit(
+        {
+            "meters-0-serial": subscriber["serials"][0],
+            "meters-0-seal": subscriber["seals"][0],
+            "meters-0-value": "1206",
+            "phone": "0501234567",
+            "submit": "1",
+        },
+        files={"meters-0-photo": (image_bytes(), "a.png")},
+    )
     apply_from_preview(citizen)
     review_id = open_item(system, "review_application")
     operator = auth.login(people["operator"])
@@ -28,12 +36,22 @@ def _executed_application(auth, people, subscriber, system):
         return citizen, app.id, app.number, app.lines[0].photo_id, app.lines[0].id, review_id
 
 
-def test_a_second_citizen_gets_404_on_every_url_of_the_first_citizens_application(auth, people, subscriber, system):
-    owner, app_id, number, photo_id, line_id, review_id = _executed_application(auth, people, subscriber, system)
-    urls = [f"/status/{number}", f"/status/{number.lower()}", f"/applications/{app_id}",
-            f"/applications/{app_id}?registered=1", f"/applications/{app_id}/receipt.pdf",
-            f"/applications/{app_id}/invoice.pdf", f"/photos/{photo_id}/thumbnail.jpg",
-            f"/tasks/{review_id}/photos/{line_id}"]
+def test_a_second_citizen_gets_404_on_every_url_of_the_first_citizens_application(
+    auth, people, subscriber, system
+):
+    owner, app_id, number, photo_id, line_id, review_id = _executed_application(
+        auth, people, subscriber, system
+    )
+    urls = [
+        f"/status/{number}",
+        f"/status/{number.lower()}",
+        f"/applications/{app_id}",
+        f"/applications/{app_id}?registered=1",
+        f"/applications/{app_id}/receipt.pdf",
+        f"/applications/{app_id}/invoice.pdf",
+        f"/photos/{photo_id}/thumbnail.jpg",
+        f"/tasks/{review_id}/photos/{line_id}",
+    ]
     for url in urls[:-1]:  # the owner reaches each of them (the staff photo URL is for staff)
         response = owner.client.get(url)
         assert response.status_code == 200, url
@@ -46,16 +64,24 @@ def test_a_second_citizen_gets_404_on_every_url_of_the_first_citizens_applicatio
     other.get("/status")
     assert number not in other.html
     # guessing numbers and ids that do not exist looks the same
-    for url in ("/status/2026-0000000-0", f"/applications/{app_id + 1}/receipt.pdf", "/photos/999/thumbnail.jpg"):
+    for url in (
+        "/status/2026-0000000-0",
+        f"/applications/{app_id + 1}/receipt.pdf",
+        "/photos/999/thumbnail.jpg",
+    ):
         assert other.client.get(url).status_code == 404, url
 
 
-def test_a_second_citizen_cannot_open_or_post_the_first_citizens_draft(auth, people, subscriber, system):
+def test_a_second_citizen_cannot_open_or_post_the_first_citizens_draft(
+    auth, people, subscriber, system
+):
     owner = auth.login(people["citizen"])
     start(owner)
     identify(owner, subscriber["code"])
-    owner.submit({"meters-0-serial": subscriber["serials"][0], "add_meter": "1"},
-                 files={"meters-0-photo": (image_bytes(), "a.png")})
+    owner.submit(
+        {"meters-0-serial": subscriber["serials"][0], "add_meter": "1"},
+        files={"meters-0-photo": (image_bytes(), "a.png")},
+    )
     photo_id = owner.doc.xpath("//input[@name='meters-0-photo_id']/@value")[0]
     with system.sessions() as s:
         item_id = s.scalar(select(WorkItem.id).where(WorkItem.task_name == "enter_readings"))
@@ -63,7 +89,9 @@ def test_a_second_citizen_cannot_open_or_post_the_first_citizens_draft(auth, peo
     assert other.client.get(f"/tasks/{item_id}").status_code == 404
     assert other.client.get(f"/photos/{photo_id}/thumbnail.jpg").status_code == 404
     other.get("/status")
-    response = other.client.post(f"/tasks/{item_id}", data={"csrf_token": other.csrf_token(), "final": "1"})
+    response = other.client.post(
+        f"/tasks/{item_id}", data={"csrf_token": other.csrf_token(), "final": "1"}
+    )
     assert response.status_code == 404
 
 

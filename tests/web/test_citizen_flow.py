@@ -1,4 +1,5 @@
 """The whole path through the HTML forms, CSRF on, as two people with two browsers."""
+
 from __future__ import annotations
 
 import re
@@ -10,11 +11,15 @@ from tests.web.conftest import image_bytes
 from workflow.identifiers import make_subscriber_code
 from workflow.models import Application
 
-CONFIRMATION_AZ = ("Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür edirik. "
-                   "Müraciət nömrəniz: {number}")
+CONFIRMATION_AZ = (
+    "Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür edirik. "
+    "Müraciət nömrəniz: {number}"
+)
 CONFIRMATION_EN = "Your application has been registered. Thank you for using our service. Your application number: {number}"
-CONFIRMATION_RU = ("Ваша заявка зарегистрирована. Благодарим вас за то, что воспользовались нашей услугой. "
-                   "Номер вашей заявки: {number}")
+CONFIRMATION_RU = (
+    "Ваша заявка зарегистрирована. Благодарим вас за то, что воспользовались нашей услугой. "
+    "Номер вашей заявки: {number}"
+)
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
 
@@ -86,14 +91,28 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
     assert reading_input.get("inputmode") == "numeric" and reading_input.get("type") == "text"
     photo_input = citizen.doc.xpath("//input[@name='meters-0-photo']")[0]
     assert photo_input.get("type") == "file" and photo_input.get("accept") == ".pdf,.jpg,.jpeg,.png"
-    for name in ("meters-0-serial", "meters-0-seal", "meters-0-value", "meters-0-read_on", "meters-0-photo", "phone"):
+    for name in (
+        "meters-0-serial",
+        "meters-0-seal",
+        "meters-0-value",
+        "meters-0-read_on",
+        "meters-0-photo",
+        "phone",
+    ):
         assert citizen.doc.xpath(f"//label[@for='{name}']"), name
 
     # meter 1 with its photo, then "add another meter": nothing typed is lost
     serials, seals = subscriber["serials"], subscriber["seals"]
-    citizen.submit({"meters-0-serial": serials[0], "meters-0-seal": seals[0], "meters-0-value": "1206",
-                    "phone": "050 123 45 67", "add_meter": "1"},
-                   files={"meters-0-photo": (image_bytes("PNG"), "sayğac-1.png")})
+    citizen.submit(
+        {
+            "meters-0-serial": serials[0],
+            "meters-0-seal": seals[0],
+            "meters-0-value": "1206",
+            "phone": "050 123 45 67",
+            "add_meter": "1",
+        },
+        files={"meters-0-photo": (image_bytes("PNG"), "sayğac-1.png")},
+    )
     assert citizen.response.status_code == 200
     doc = citizen.doc
     assert doc.xpath("//input[@name='meters-0-value']/@value") == ["1206"]
@@ -104,8 +123,15 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
     pages.append(citizen.response)
 
     # meter 2 with a text file named .png: refused by content, the other fields keep their values
-    citizen.submit({"meters-1-serial": serials[1], "meters-1-seal": seals[1], "meters-1-value": "1207",
-                    "submit": "1"}, files={"meters-1-photo": (b"this is not a picture", "meter-2.png")})
+    citizen.submit(
+        {
+            "meters-1-serial": serials[1],
+            "meters-1-seal": seals[1],
+            "meters-1-value": "1207",
+            "submit": "1",
+        },
+        files={"meters-1-photo": (b"this is not a picture", "meter-2.png")},
+    )
     assert citizen.response.status_code == 200
     doc = citizen.doc
     summary = _error_summary(doc)
@@ -113,12 +139,18 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
     assert doc.xpath("//p[@id='meters-1-photo-error']")
     assert doc.xpath("//input[@name='meters-1-value']/@value") == ["1207"]
     assert doc.xpath("//input[@name='meters-1-serial']/@value") == [serials[1]]
-    assert doc.xpath("//input[@name='phone']/@value") == ["+994501234567"]  # kept, in its normal form
+    assert doc.xpath("//input[@name='phone']/@value") == [
+        "+994501234567"
+    ]  # kept, in its normal form
     assert "Şəkil yükləndi: sayğac-1.png" in citizen.html  # the first photo is still attached
     photo_id = doc.xpath("//input[@name='meters-0-photo_id']/@value")[0]
     with system.sessions() as s:
         stored = s.get(StoredFile, int(photo_id))
-        assert (stored.kind, stored.media_type, stored.original_name) == ("photo", "image/png", "sayğac-1.png")
+        assert (stored.kind, stored.media_type, stored.original_name) == (
+            "photo",
+            "image/png",
+            "sayğac-1.png",
+        )
     pages.append(citizen.response)
 
     # a real JPEG for meter 2: registered
@@ -126,7 +158,10 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
     assert citizen.response.status_code == 200 and not _error_summary(citizen.doc)
     # check your answers: every value with a change button, then "Müraciət et"
     assert "Müraciət et" in citizen.html
-    assert citizen.doc.xpath("//button[@name='change']/@value")[:2] == ["meters-0-serial", "meters-0-seal"]
+    assert citizen.doc.xpath("//button[@name='change']/@value")[:2] == [
+        "meters-0-serial",
+        "meters-0-seal",
+    ]
     pages.append(citizen.response)
     citizen.submit({"final": "1"})
     assert citizen.response.status_code == 302, _error_summary(citizen.doc)
@@ -165,7 +200,9 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
     assert operator.response.status_code == 200 and operator.response.mimetype == "image/png"
     operator.get(f"/tasks/{review_id}")
     operator.submit({"decision": "accept"}, action=f"/tasks/{review_id}")
-    assert operator.response.status_code == 302 and operator.response.headers["Location"] == "/tasks"
+    assert (
+        operator.response.status_code == 302 and operator.response.headers["Location"] == "/tasks"
+    )
     operator.follow()
     assert "Tapşırıq tamamlandı." in operator.html
 
@@ -177,7 +214,9 @@ def test_citizen_submits_two_meters_and_the_operator_accepts(auth, people, subsc
     assert "İcra olunub" in citizen.html
     citizen.get("/tasks")
     assert citizen.doc.xpath("//td[@data-status]/@data-status") == ["executed"]
-    assert citizen.doc.xpath(f"//a[@href='/applications/{app_id}/invoice.pdf']") == []  # only on the page
+    assert (
+        citizen.doc.xpath(f"//a[@href='/applications/{app_id}/invoice.pdf']") == []
+    )  # only on the page
     citizen.get(f"/applications/{app_id}/invoice.pdf")
     assert citizen.response.status_code == 200 and citizen.response.mimetype == "application/pdf"
 

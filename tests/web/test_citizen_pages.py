@@ -1,4 +1,5 @@
 """The citizen's journey rule by rule: landing, code, details, meters, checks, preview, status."""
+
 from __future__ import annotations
 
 import io
@@ -25,10 +26,19 @@ from workflow.models import Application
 
 
 def _fill(browser, subscriber, i=0, **values):
-    data = {f"meters-{i}-serial": subscriber["serials"][i], f"meters-{i}-seal": subscriber["seals"][i],
-            f"meters-{i}-value": "1206", "phone": "050 123 45 67", "submit": "1"}
-    data.update({f"meters-{i}-{k}" if k in ("serial", "seal", "value", "read_on") else k: v
-                 for k, v in values.items()})
+    data = {
+        f"meters-{i}-serial": subscriber["serials"][i],
+        f"meters-{i}-seal": subscriber["seals"][i],
+        f"meters-{i}-value": "1206",
+        "phone": "050 123 45 67",
+        "submit": "1",
+    }
+    data.update(
+        {
+            f"meters-{i}-{k}" if k in ("serial", "seal", "value", "read_on") else k: v
+            for k, v in values.items()
+        }
+    )
     return data
 
 
@@ -66,7 +76,9 @@ def test_landing_has_both_actions_and_login_returns_there(auth, people):
     assert operator.response.status_code == 404
 
 
-def test_a_code_with_spaces_and_hyphens_is_accepted_and_a_wrong_check_digit_is_refused(auth, people, subscriber):
+def test_a_code_with_spaces_and_hyphens_is_accepted_and_a_wrong_check_digit_is_refused(
+    auth, people, subscriber
+):
     citizen = auth.login(people["citizen"])
     start(citizen)
     code = subscriber["code"]
@@ -74,7 +86,9 @@ def test_a_code_with_spaces_and_hyphens_is_accepted_and_a_wrong_check_digit_is_r
     citizen.submit({"subscriber_code": wrong})
     assert citizen.response.status_code == 200
     assert error_summary(citizen.doc)[0][0] == "#subscriber_code"
-    assert error_summary(citizen.doc)[0][1].startswith("Abonent kodunu yoxlayın: rəqəmlərdən biri səhvdir")
+    assert error_summary(citizen.doc)[0][1].startswith(
+        "Abonent kodunu yoxlayın: rəqəmlərdən biri səhvdir"
+    )
     assert citizen.doc.xpath("//input[@name='subscriber_code']/@value") == [wrong]
     citizen.submit({"subscriber_code": f" {code[:3]}-{code[3:6]} {code[6:]} "})
     assert citizen.response.status_code == 302, error_summary(citizen.doc)
@@ -87,7 +101,9 @@ def test_code_lookups_are_throttled_per_account(auth, people, subscriber, system
     for n in range(limit):  # a few codes again and again: the short window counts every lookup
         citizen.submit({"subscriber_code": make_subscriber_code(900000 + n % 3)})
         assert "Bu kodla abonent tapılmadı" in citizen.html
-    citizen.submit({"subscriber_code": subscriber["code"]})  # even a real code: the window is used up
+    citizen.submit(
+        {"subscriber_code": subscriber["code"]}
+    )  # even a real code: the window is used up
     assert citizen.response.status_code == 200
     assert "Qısa müddətdə çox abonent kodu yoxladınız" in error_summary(citizen.doc)[0][1]
     other = auth.login(people["citizen2"])  # per account: someone else is not held up
@@ -98,7 +114,9 @@ def test_code_lookups_are_throttled_per_account(auth, people, subscriber, system
     assert citizen.response.status_code == 302
 
 
-def test_different_codes_per_day_are_limited_with_one_message_whatever_the_code(auth, people, subscriber, system):
+def test_different_codes_per_day_are_limited_with_one_message_whatever_the_code(
+    auth, people, subscriber, system
+):
     daily = system.services.lookups.max_codes_per_day
     with system.sessions() as s:
         other_code = f.subscriber(s, last_read=system.services.today() - timedelta(days=30)).code
@@ -111,12 +129,17 @@ def test_different_codes_per_day_are_limited_with_one_message_whatever_the_code(
         citizen.submit({"subscriber_code": make_subscriber_code(910000 + n)})
         assert "Bu kodla abonent tapılmadı" in citizen.html
     refusals = []
-    for code in (make_subscriber_code(920000), other_code):  # an unknown code and a real one: one answer
+    for code in (
+        make_subscriber_code(920000),
+        other_code,
+    ):  # an unknown code and a real one: one answer
         citizen.submit({"subscriber_code": code})
         refusals.append(error_summary(citizen.doc)[0][1])
     assert refusals[0] == refusals[1]
     assert refusals[0].startswith(f"Son 24 saatda {daily} fərqli abonent kodu yoxladınız")
-    citizen.submit({"subscriber_code": subscriber["code"]})  # a code already looked up today still works
+    citizen.submit(
+        {"subscriber_code": subscriber["code"]}
+    )  # a code already looked up today still works
     assert citizen.response.status_code == 302
     system.services.clock.advance(hours=24, minutes=1)
     citizen = auth.login(people["citizen"])  # the session ended meanwhile
@@ -126,7 +149,9 @@ def test_different_codes_per_day_are_limited_with_one_message_whatever_the_code(
 
 def test_the_subscriber_sees_their_own_details_in_full(auth, people, system):
     with system.sessions() as s:
-        sub = f.subscriber(s, meters=1, fin="5ABC123", last_read=system.services.today() - timedelta(days=30))
+        sub = f.subscriber(
+            s, meters=1, fin="5ABC123", last_read=system.services.today() - timedelta(days=30)
+        )
         s.commit()
         code, name, address = sub.code, sub.full_name, sub.address
     citizen = auth.login(people["citizen"])  # FIN 5ABC123
@@ -139,20 +164,31 @@ def test_the_subscriber_sees_their_own_details_in_full(auth, people, system):
 def test_someone_else_sees_initials_and_the_street_without_the_house(auth, people, subscriber):
     citizen = _on_readings(auth, people, subscriber, "citizen2")
     assert citizen.doc.xpath("//dd[@data-subscriber-name]/text()") == ["Ş. G."]
-    assert citizen.doc.xpath("//dd[@data-subscriber-address]/text()") == ["Bakı, Ş. Mehdiyev küçəsi"]
+    assert citizen.doc.xpath("//dd[@data-subscriber-address]/text()") == [
+        "Bakı, Ş. Mehdiyev küçəsi"
+    ]
 
 
-@pytest.mark.parametrize("values, field, message", [
-    ({"serial": "SN999999"}, "meters-0-serial", "Bu zavod nömrəsi abonentin qeydiyyatdakı sayğacları arasında yoxdur"),
-    ({"value": "123456"}, "meters-0-value", "hesablayıcıda 5 rəqəm var"),
-    ({"value": "12a4"}, "meters-0-value", "yalnız rəqəmlərlə"),
-    ({"read_on": "2099-01-01"}, "meters-0-read_on", "gələcək tarix ola bilməz"),
-    ({"read_on": "2001-01-01"}, "meters-0-read_on", "2001-01-01"),
-    ({"phone": "12345"}, "phone", ""),
-    ({"email": "not-an-address"}, "email", "name@example.az"),
-    ({"notes": "x" * 1001}, "notes", "1000"),
-])
-def test_each_meter_rule_names_the_field_and_keeps_what_was_typed(auth, people, subscriber, values, field, message):
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        (
+            {"serial": "SN999999"},
+            "meters-0-serial",
+            "Bu zavod nömrəsi abonentin qeydiyyatdakı sayğacları arasında yoxdur",
+        ),
+        ({"value": "123456"}, "meters-0-value", "hesablayıcıda 5 rəqəm var"),
+        ({"value": "12a4"}, "meters-0-value", "yalnız rəqəmlərlə"),
+        ({"read_on": "2099-01-01"}, "meters-0-read_on", "gələcək tarix ola bilməz"),
+        ({"read_on": "2001-01-01"}, "meters-0-read_on", "2001-01-01"),
+        ({"phone": "12345"}, "phone", ""),
+        ({"email": "not-an-address"}, "email", "name@example.az"),
+        ({"notes": "x" * 1001}, "notes", "1000"),
+    ],
+)
+def test_each_meter_rule_names_the_field_and_keeps_what_was_typed(
+    auth, people, subscriber, values, field, message
+):
     citizen = _on_readings(auth, people, subscriber)
     data = _fill(citizen, subscriber, **values)
     citizen.submit(data, files={"meters-0-photo": (image_bytes("PNG"), "sayğac.png")})
@@ -171,21 +207,29 @@ def test_each_meter_rule_names_the_field_and_keeps_what_was_typed(auth, people, 
     assert response.data[:2] == b"\xff\xd8"
 
 
-def test_the_reading_field_is_numeric_text_and_the_photo_must_be_small_enough(auth, people, subscriber, system):
+def test_the_reading_field_is_numeric_text_and_the_photo_must_be_small_enough(
+    auth, people, subscriber, system
+):
     citizen = _on_readings(auth, people, subscriber)
     field = citizen.doc.xpath("//input[@name='meters-0-value']")[0]
     assert (field.get("type"), field.get("inputmode")) == ("text", "numeric")
     citizen.submit(_fill(citizen, subscriber), files={"meters-0-photo": (b"", "empty.jpg")})
     assert citizen.response.status_code == 200
     assert error_summary(citizen.doc)[0][0] == "#meters-0-photo"
-    citizen.submit(_fill(citizen, subscriber), files={"meters-0-photo": (b"<svg xmlns='http://www.w3.org/2000/svg'/>",
-                                                                        "meter.svg")})
+    citizen.submit(
+        _fill(citizen, subscriber),
+        files={"meters-0-photo": (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "meter.svg")},
+    )
     assert "PDF, JPG və ya PNG" in error_summary(citizen.doc)[0][1]
 
 
-def test_a_flagged_reading_is_explained_confirmed_and_travels_to_staff(auth, people, subscriber, system):
+def test_a_flagged_reading_is_explained_confirmed_and_travels_to_staff(
+    auth, people, subscriber, system
+):
     citizen = _on_readings(auth, people, subscriber)
-    citizen.submit(_fill(citizen, subscriber, value="1290"), files={"meters-0-photo": (image_bytes(), "a.png")})
+    citizen.submit(
+        _fill(citizen, subscriber, value="1290"), files={"meters-0-photo": (image_bytes(), "a.png")}
+    )
     assert citizen.response.status_code == 200
     warning = citizen.doc.xpath("//div[contains(@class, 'warning-text')]")[0].text_content()
     assert "1290" in warning and "m³" in warning  # says why, in words
@@ -206,7 +250,9 @@ def test_a_flagged_reading_is_explained_confirmed_and_travels_to_staff(auth, peo
 
 def test_a_reading_lower_than_the_last_one_is_refused_with_the_figures(auth, people, subscriber):
     citizen = _on_readings(auth, people, subscriber)
-    citizen.submit(_fill(citizen, subscriber, value="1100"), files={"meters-0-photo": (image_bytes(), "a.png")})
+    citizen.submit(
+        _fill(citizen, subscriber, value="1100"), files={"meters-0-photo": (image_bytes(), "a.png")}
+    )
     target, text = error_summary(citizen.doc)[0]
     assert target == "#meters-0-value"
     assert "1100" in text and "1200" in text and "sayğac isə yalnız artan sayır" in text
@@ -219,17 +265,24 @@ def test_a_reading_lower_than_the_last_one_is_refused_with_the_figures(auth, peo
 
 def test_change_on_check_your_answers_goes_back_with_everything_kept(auth, people, subscriber):
     citizen = _on_readings(auth, people, subscriber)
-    citizen.submit(_fill(citizen, subscriber, notes="Qapı kodu 12"), files={"meters-0-photo": (image_bytes(), "a.png")})
+    citizen.submit(
+        _fill(citizen, subscriber, notes="Qapı kodu 12"),
+        files={"meters-0-photo": (image_bytes(), "a.png")},
+    )
     rows = [r.text_content() for r in citizen.doc.xpath("//dl[@data-preview-meter]//dd")]
     assert any("1206 m³" in r for r in rows)
     citizen.submit({"change": "meters-0-value"})
     assert citizen.doc.xpath("//form[@data-focus]/@data-focus") == ["meters-0-value"]
     assert citizen.doc.xpath("//input[@name='meters-0-value']/@value") == ["1206"]
-    assert citizen.doc.xpath("//textarea[@name='notes']")[0].text_content().strip() == "Qapı kodu 12"
+    assert (
+        citizen.doc.xpath("//textarea[@name='notes']")[0].text_content().strip() == "Qapı kodu 12"
+    )
     assert "Şəkil yükləndi: a.png" in citizen.html
 
 
-def test_confirmation_receipt_and_no_second_application_on_resubmit(auth, people, subscriber, system):
+def test_confirmation_receipt_and_no_second_application_on_resubmit(
+    auth, people, subscriber, system
+):
     citizen = _on_readings(auth, people, subscriber)
     citizen.submit(_fill(citizen, subscriber), files={"meters-0-photo": (image_bytes(), "a.png")})
     url, final_form = citizen.form()
@@ -238,14 +291,21 @@ def test_confirmation_receipt_and_no_second_application_on_resubmit(auth, people
     assert "Nə baş verəcək" in citizen.html
     with system.sessions() as s:
         number = s.scalar(select(Application.number))
-        timer = s.scalar(select(Timer).where(Timer.event_name == "review_sla", Timer.state == "waiting"))
+        timer = s.scalar(
+            select(Timer).where(Timer.event_name == "review_sla", Timer.state == "waiting")
+        )
     # the date promised is the day the review's escalation timer fires, in Baku
     promised = as_utc(timer.due_at).astimezone(ZoneInfo("Asia/Baku")).strftime("%d.%m.%Y")
-    assert f"göstəricilərinizi {promised} tarixinədək yoxlayır (2 iş günü" in \
-        citizen.doc.xpath("//p[@data-review-due]")[0].text_content()
+    assert (
+        f"göstəricilərinizi {promised} tarixinədək yoxlayır (2 iş günü"
+        in citizen.doc.xpath("//p[@data-review-due]")[0].text_content()
+    )
     receipt = citizen.doc.xpath("//a[@data-receipt]/@href")[0]
     response = citizen.client.get(receipt)
-    assert response.mimetype == "application/pdf" and "attachment" in response.headers["Content-Disposition"]
+    assert (
+        response.mimetype == "application/pdf"
+        and "attachment" in response.headers["Content-Disposition"]
+    )
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     # the citizen is not the subscriber: the receipt shows the holder masked, as the page does
     assert number in text and "Ş. G." in text and "Gülməmmədov" not in text
@@ -257,7 +317,9 @@ def test_confirmation_receipt_and_no_second_application_on_resubmit(auth, people
         assert s.scalar(select(func.count(Application.id))) == 1
 
 
-def test_a_second_application_for_the_same_meter_is_refused_naming_the_open_one(auth, people, subscriber, system):
+def test_a_second_application_for_the_same_meter_is_refused_naming_the_open_one(
+    auth, people, subscriber, system
+):
     citizen = _on_readings(auth, people, subscriber)
     citizen.submit(_fill(citizen, subscriber), files={"meters-0-photo": (image_bytes(), "a.png")})
     apply_from_preview(citizen)
@@ -271,7 +333,9 @@ def test_a_second_application_for_the_same_meter_is_refused_naming_the_open_one(
     assert f"{number} nömrəli ərizə" in text and f"/status/{number}" in text
     assert not citizen.doc.xpath("//button[@name='final']")
     with system.sessions() as s:
-        assert s.scalars(select(Application.number).where(Application.number.is_not(None))).all() == [number]
+        assert s.scalars(
+            select(Application.number).where(Application.number.is_not(None))
+        ).all() == [number]
 
 
 def test_a_draft_is_on_the_status_page_and_continues_where_it_stopped(auth, people, subscriber):
@@ -281,7 +345,9 @@ def test_a_draft_is_on_the_status_page_and_continues_where_it_stopped(auth, peop
     assert citizen.doc.xpath("//li[@data-draft]/a/@href") == [readings_url]
 
 
-def test_status_shows_timeline_then_the_invoice_after_the_back_office_accepts(auth, people, subscriber, system):
+def test_status_shows_timeline_then_the_invoice_after_the_back_office_accepts(
+    auth, people, subscriber, system
+):
     citizen = _on_readings(auth, people, subscriber)
     citizen.submit(_fill(citizen, subscriber), files={"meters-0-photo": (image_bytes(), "a.png")})
     apply_from_preview(citizen)
@@ -290,12 +356,17 @@ def test_status_shows_timeline_then_the_invoice_after_the_back_office_accepts(au
     citizen.get("/status")
     card = citizen.doc.xpath(f"//section[@data-application='{number}']")[0]
     assert card.xpath(".//dd[@data-status]/@data-status") == ["in_review"]
-    assert card.xpath(".//li[contains(@class, 'timeline__step--done')]/@data-step") == ["registered", "in_review"]
+    assert card.xpath(".//li[contains(@class, 'timeline__step--done')]/@data-step") == [
+        "registered",
+        "in_review",
+    ]
     assert not card.xpath(".//a[@data-invoice]")
     _accept(auth, people, system)
     citizen.get(f"/status/{number}")
     assert citizen.doc.xpath("//dd[@data-status]/@data-status") == ["executed"]
-    assert "executed" in citizen.doc.xpath("//li[contains(@class, 'timeline__step--done')]/@data-step")
+    assert "executed" in citizen.doc.xpath(
+        "//li[contains(@class, 'timeline__step--done')]/@data-step"
+    )
     invoice = citizen.doc.xpath("//a[@data-invoice]/@href")[0]
     with citizen.client.get(invoice) as response:
         assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -314,15 +385,23 @@ def test_a_rejection_shows_its_reason_on_the_timeline(auth, people, subscriber, 
     operator.get(f"/tasks/{review_id}")
     operator.submit(action=f"/tasks/{review_id}/claim", follow=True)
     keys = [k for k in operator.doc.xpath("//select[@name='reject_key']/option/@value") if k]
-    operator.submit({"decision": "reject", "reject_reason": "Şəkil oxunmur", **({"reject_key": keys[0]} if keys else {})},
-                    action=f"/tasks/{review_id}")
+    operator.submit(
+        {
+            "decision": "reject",
+            "reject_reason": "Şəkil oxunmur",
+            **({"reject_key": keys[0]} if keys else {}),
+        },
+        action=f"/tasks/{review_id}",
+    )
     citizen.get("/status")
     assert "Şəkil oxunmur" in citizen.doc.xpath("//li[@data-step='rejected']")[0].text_content()
 
 
 def test_a_subscriber_sees_a_12_month_chart(auth, people, system):
     with system.sessions() as s:
-        f.subscriber(s, meters=1, fin="5ABC123", last_read=system.services.today() - timedelta(days=3))
+        f.subscriber(
+            s, meters=1, fin="5ABC123", last_read=system.services.today() - timedelta(days=3)
+        )
         s.commit()
     citizen = auth.login(people["citizen"])
     citizen.get("/status")
@@ -334,8 +413,14 @@ def test_a_subscriber_sees_a_12_month_chart(auth, people, system):
 def test_cookies_and_headers(auth, people):
     browser = auth.browser()
     browser.get("/login")
-    response = browser.client.post("/login", data={"csrf_token": browser.csrf_token(), "username": people["citizen"],
-                                                  "password": "secret-pass-1"})
+    response = browser.client.post(
+        "/login",
+        data={
+            "csrf_token": browser.csrf_token(),
+            "username": people["citizen"],
+            "password": "secret-pass-1",
+        },
+    )
     cookie = response.headers.get("Set-Cookie")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     browser.get("/start")
@@ -345,12 +430,15 @@ def test_cookies_and_headers(auth, people):
 
 
 def test_answers_are_kept_on_the_server_through_reload_language_switch_and_a_new_sign_in(
-        auth, people, subscriber, system):
+    auth, people, subscriber, system
+):
     citizen = _on_readings(auth, people, subscriber)
     readings_url = citizen.response.request.path
     # an error (no phone): the page comes back, and the answers and the photo are now on the server
-    citizen.submit(_fill(citizen, subscriber, value="1207", phone="", notes="Qapı kodu 12"),
-                   files={"meters-0-photo": (image_bytes(), "a.png")})
+    citizen.submit(
+        _fill(citizen, subscriber, value="1207", phone="", notes="Qapı kodu 12"),
+        files={"meters-0-photo": (image_bytes(), "a.png")},
+    )
     assert [target for target, _ in error_summary(citizen.doc)] == ["#phone"]
 
     def kept(browser) -> None:
@@ -358,7 +446,9 @@ def test_answers_are_kept_on_the_server_through_reload_language_switch_and_a_new
         assert doc.xpath("//input[@name='meters-0-serial']/@value") == [subscriber["serials"][0]]
         assert doc.xpath("//input[@name='meters-0-value']/@value") == ["1207"]
         assert doc.xpath("//textarea[@name='notes']")[0].text_content().strip() == "Qapı kodu 12"
-        assert doc.xpath("//input[@name='meters-0-photo_id']/@value") != [""]  # the photo is not asked again
+        assert doc.xpath("//input[@name='meters-0-photo_id']/@value") != [
+            ""
+        ]  # the photo is not asked again
 
     citizen.get(readings_url)  # a reload
     kept(citizen)
@@ -376,4 +466,6 @@ def test_answers_are_kept_on_the_server_through_reload_language_switch_and_a_new
         app = s.scalar(select(Application).where(Application.number.is_not(None)))
         assert [line.value for line in app.lines] == [1207] and app.lines[0].photo_id is not None
         assert app.notes == "Qapı kodu 12"
-        assert s.scalar(select(func.count(FormDraft.id))) == 0  # the answers are stored; the draft goes
+        assert (
+            s.scalar(select(func.count(FormDraft.id))) == 0
+        )  # the answers are stored; the draft goes

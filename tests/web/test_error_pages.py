@@ -1,5 +1,6 @@
 """Every error page is a page of the site: the layout, the person's language, a way back, and
 nothing of the inside (no traceback, exception name or path)."""
+
 from __future__ import annotations
 
 import lxml.html
@@ -9,20 +10,50 @@ from flask import abort
 from tests.web.conftest import Browser
 
 TITLES = {
-    400: {"az": "Sorğu başa düşülmədi", "en": "The request could not be understood",
-          "ru": "Запрос не удалось понять"},
-    403: {"az": "Bu səhifəni aça bilməzsiniz", "en": "You cannot open this page",
-          "ru": "Вы не можете открыть эту страницу"},
+    400: {
+        "az": "Sorğu başa düşülmədi",
+        "en": "The request could not be understood",
+        "ru": "Запрос не удалось понять",
+    },
+    403: {
+        "az": "Bu səhifəni aça bilməzsiniz",
+        "en": "You cannot open this page",
+        "ru": "Вы не можете открыть эту страницу",
+    },
     404: {"az": "Səhifə tapılmadı", "en": "Page not found", "ru": "Страница не найдена"},
-    405: {"az": "Bu səhifəni bu şəkildə açmaq olmaz", "en": "This page cannot be opened this way",
-          "ru": "Эту страницу нельзя открыть таким способом"},
-    413: {"az": "Fayllar çox böyükdür", "en": "The files are too large", "ru": "Файлы слишком большие"},
-    429: {"az": "Həddən artıq çox sorğu", "en": "Too many requests", "ru": "Слишком много запросов"},
-    500: {"az": "Bağışlayın, bizim tərəfimizdə xəta baş verdi", "en": "Sorry, something went wrong on our side",
-          "ru": "Извините, у нас что-то пошло не так"},
+    405: {
+        "az": "Bu səhifəni bu şəkildə açmaq olmaz",
+        "en": "This page cannot be opened this way",
+        "ru": "Эту страницу нельзя открыть таким способом",
+    },
+    413: {
+        "az": "Fayllar çox böyükdür",
+        "en": "The files are too large",
+        "ru": "Файлы слишком большие",
+    },
+    429: {
+        "az": "Həddən artıq çox sorğu",
+        "en": "Too many requests",
+        "ru": "Слишком много запросов",
+    },
+    500: {
+        "az": "Bağışlayın, bizim tərəfimizdə xəta baş verdi",
+        "en": "Sorry, something went wrong on our side",
+        "ru": "Извините, у нас что-то пошло не так",
+    },
 }
-INSIDE = ("Traceback", "ZeroDivisionError", "werkzeug", "File \"", "/work", "site-packages", "sqlalchemy",
-          "Internal Server Error", "Bad Request", "Forbidden")
+INSIDE = (
+    "Traceback",
+    "ZeroDivisionError",
+    "werkzeug",
+    'File "',
+    "/work",
+    "site-packages",
+    "sqlalchemy",
+    "Internal Server Error",
+    "Bad Request",
+    "Forbidden",
+)
 
 
 @pytest.fixture
@@ -50,7 +81,9 @@ def _request(browser: Browser, code: int, lang: str):
 def test_every_error_page_is_in_the_layout_in_every_language(failing_app, code):
     browser = Browser(failing_app.test_client())
     for lang in ("az", "en", "ru"):
-        if code == 413:  # the language is remembered from an earlier page: the body is refused unread
+        if (
+            code == 413
+        ):  # the language is remembered from an earlier page: the body is refused unread
             browser.client.get(f"/login?lang={lang}")
         response = _request(browser, code, lang)
         html = response.get_data(as_text=True)
@@ -58,7 +91,9 @@ def test_every_error_page_is_in_the_layout_in_every_language(failing_app, code):
         assert response.status_code == code
         assert doc.xpath("/html/@lang") == [lang]
         assert doc.xpath("string(//main//h1)").strip() == TITLES[code][lang]
-        assert doc.xpath("//header//a[contains(@class, 'header__service')]") and doc.xpath("//a[@class='skip-link']")
+        assert doc.xpath("//header//a[contains(@class, 'header__service')]") and doc.xpath(
+            "//a[@class='skip-link']"
+        )
         assert [word for word in INSIDE if word in html] == []
 
 

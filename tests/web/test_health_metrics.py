@@ -1,4 +1,5 @@
 """``/healthz`` and ``/metrics`` on one process (the multiprocess case is an integration test)."""
+
 from __future__ import annotations
 
 from engine.db import Base
@@ -31,8 +32,13 @@ def test_metrics_show_request_latency_and_the_open_work_of_a_unit(system, tmp_pa
     client = create_app(system=metered, config={"TESTING": True}).test_client()
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 404
     client.get("/healthz")
-    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-0123456789"}).get_data(as_text=True)
-    assert 'saygac_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}' in text
+    text = client.get(
+        "/metrics", headers={"Authorization": "Bearer scrape-secret-0123456789"}
+    ).get_data(as_text=True)
+    assert (
+        'saygac_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}'
+        in text
+    )
     assert 'saygac_open_work_items{role="operator",sla="within",unit="1"} 1.0' in text
     assert 'saygac_process_instances{state="waiting",version="1"} 1.0' in text
     metered.db.dispose()

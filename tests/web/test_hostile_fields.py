@@ -8,6 +8,7 @@ One accepted submission is then sent for real and the stored values compared wit
 Every test here runs on SQLite and on PostgreSQL (which refuses NUL in text and differs on
 integer overflow).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -37,31 +38,89 @@ def system(request, tmp_path, clock):
 
 CORPUS = [
     # decimal digits of other scripts, and digit look-alikes NFKC turns into digits
-    "١٢٠٦", "۱۲۰۶", "१२०६", "১২০৬", "๑๒๐๖", "１２０６", "𝟏𝟐𝟎𝟔", "¹²⁰⁶", "₁₂₀₆", "①②⓪⑥", "Ⅻ", "½", "١٢٠٦.٠",
+    "١٢٠٦",
+    "۱۲۰۶",
+    "१२०६",
+    "১২০৬",
+    "๑๒๐๖",
+    "１２０６",
+    "𝟏𝟐𝟎𝟔",
+    "¹²⁰⁶",
+    "₁₂₀₆",
+    "①②⓪⑥",
+    "Ⅻ",
+    "½",
+    "١٢٠٦.٠",
     # NUL, C0 and C1 controls, bidi controls
-    "12\x0006", "\x00", "1206\x07", "\x1b[31m1206", "12\x7f06", "1206\x85", "\u202e6021", "\u2066PL0145\u2069",
-    "1206\u200f", "\u061c1206", "line\rbreak", "tab\there",
+    "12\x0006",
+    "\x00",
+    "1206\x07",
+    "\x1b[31m1206",
+    "12\x7f06",
+    "1206\x85",
+    "\u202e6021",
+    "\u2066PL0145\u2069",
+    "1206\u200f",
+    "\u061c1206",
+    "line\rbreak",
+    "tab\there",
     # look-alike letters (Cyrillic Р, О, Ѕ; Greek Ν)
-    "РL01450", "SN0145ОО", "ЅN014500", "SΝ014500",
+    "РL01450",
+    "SN0145ОО",
+    "ЅN014500",
+    "SΝ014500",
     # SQL, markup, format strings
-    "'; DROP TABLE meter; --", "1206 OR 1=1", "<script>alert(1)</script>", "{{7*7}}", "%s%s%n", "../../etc/passwd",
+    "'; DROP TABLE meter; --",
+    "1206 OR 1=1",
+    "<script>alert(1)</script>",
+    "{{7*7}}",
+    "%s%s%n",
+    "../../etc/passwd",
     # numbers that are not readings
-    "9" * 80, "99999999999999999999", "1e308", "-1206", "+1206", "0x4B6", "1_206", "1206.0", "NaN", "Infinity",
+    "9" * 80,
+    "99999999999999999999",
+    "1e308",
+    "-1206",
+    "+1206",
+    "0x4B6",
+    "1_206",
+    "1206.0",
+    "NaN",
+    "Infinity",
     # emoji, long and expanding text, odd spaces
-    "🙂", "1206🙂", "👨\u200d👩\u200d👧", "A" * 5000, "e\u0301" * 600, "ﷺ" * 200, " ", "\u3000", "\t1206\n",
+    "🙂",
+    "1206🙂",
+    "👨\u200d👩\u200d👧",
+    "A" * 5000,
+    "e\u0301" * 600,
+    "ﷺ" * 200,
+    " ",
+    "\u3000",
+    "\t1206\n",
 ]
 # the fields a citizen types into, with the error-summary anchor and the preview's hidden input
 FIELDS = {
-    "value": "meters-0-value", "seal": "meters-0-seal", "serial": "meters-0-serial", "read_on": "meters-0-read_on",
-    "phone": "phone", "email": "email", "notes": "notes",
+    "value": "meters-0-value",
+    "seal": "meters-0-seal",
+    "serial": "meters-0-serial",
+    "read_on": "meters-0-read_on",
+    "phone": "phone",
+    "email": "email",
+    "notes": "notes",
 }
 
 
 def _valid(subscriber, today) -> dict:
     """Answers already in their stored form, so a kept answer reads back unchanged."""
-    return {"meters-0-serial": subscriber["serials"][0], "meters-0-seal": subscriber["seals"][0],
-            "meters-0-value": "1206", "meters-0-read_on": today.isoformat(), "phone": "+994501234567",
-            "email": "aysel@example.az", "notes": "Sayğac mətbəxdədir"}
+    return {
+        "meters-0-serial": subscriber["serials"][0],
+        "meters-0-seal": subscriber["seals"][0],
+        "meters-0-value": "1206",
+        "meters-0-read_on": today.isoformat(),
+        "phone": "+994501234567",
+        "email": "aysel@example.az",
+        "notes": "Sayğac mətbəxdədir",
+    }
 
 
 def _expected(field: str, raw: str) -> str:
@@ -76,7 +135,9 @@ def _expected(field: str, raw: str) -> str:
         return normalise.ascii_digits(normalise.text(raw))
     if field == "phone":
         return normalize_az_phone(raw)
-    if field == "notes":  # the field's filter strips first: a trailing NEL (\x85) is whitespace to str.strip
+    if (
+        field == "notes"
+    ):  # the field's filter strips first: a trailing NEL (\x85) is whitespace to str.strip
         return normalise.text(raw.strip(), multiline=True)
     return normalise.text(raw)
 
@@ -90,20 +151,26 @@ def _inputs(doc) -> dict:
     return values
 
 
-def test_hostile_values_in_every_field_are_refused_or_stored_normalised(auth, people, subscriber, system):
+def test_hostile_values_in_every_field_are_refused_or_stored_normalised(
+    auth, people, subscriber, system
+):
     today = system.services.today()
     citizen = auth.login(people["citizen"])
     start(citizen)
     identify(citizen, subscriber["code"])
     valid = _valid(subscriber, today)
-    citizen.submit({**valid, "submit": "1"}, files={"meters-0-photo": (image_bytes("JPEG"), "m.jpg")})
+    citizen.submit(
+        {**valid, "submit": "1"}, files={"meters-0-photo": (image_bytes("JPEG"), "m.jpg")}
+    )
     assert citizen.doc.xpath("//button[@name='final']"), error_summary(citizen.doc)
     tried = refused = accepted = server_errors = 0
     unexplained = []
     for field, name in FIELDS.items():
         for raw in CORPUS:
             tried += 1
-            citizen.submit({**valid, name: raw, "submit": "1"})  # from the preview or the re-shown form
+            citizen.submit(
+                {**valid, name: raw, "submit": "1"}
+            )  # from the preview or the re-shown form
             status = citizen.response.status_code
             if status >= 500:
                 server_errors += 1
@@ -111,17 +178,37 @@ def test_hostile_values_in_every_field_are_refused_or_stored_normalised(auth, pe
                 continue
             errors = dict(error_summary(citizen.doc))
             inputs = _inputs(citizen.doc)
-            kept = all(inputs.get(other) == value for other, value in valid.items() if other != name)
+            kept = all(
+                inputs.get(other) == value for other, value in valid.items() if other != name
+            )
             if f"#{name}" in errors and len(errors) == 1 and kept:
                 refused += 1
-            elif not errors and citizen.doc.xpath("//button[@name='final']") and inputs.get(name) == _expected(field, raw):
+            elif (
+                not errors
+                and citizen.doc.xpath("//button[@name='final']")
+                and inputs.get(name) == _expected(field, raw)
+            ):
                 accepted += 1  # _expected raises if the normaliser refuses what the page accepted
             else:
-                unexplained.append((field, raw, status, errors, inputs.get(name),
-                                    {k: inputs.get(k) for k, v in valid.items() if k != name and inputs.get(k) != v}))
-    print(f"\nfield corpus on {system.db.dialect.name}: {len(CORPUS)} values x {len(FIELDS)} fields = {tried} tried; "
-          f"refused with a field error {refused}; accepted and shown normalised {accepted}; "
-          f"server errors {server_errors}; hangs 0")
+                unexplained.append(
+                    (
+                        field,
+                        raw,
+                        status,
+                        errors,
+                        inputs.get(name),
+                        {
+                            k: inputs.get(k)
+                            for k, v in valid.items()
+                            if k != name and inputs.get(k) != v
+                        },
+                    )
+                )
+    print(
+        f"\nfield corpus on {system.db.dialect.name}: {len(CORPUS)} values x {len(FIELDS)} fields = {tried} tried; "
+        f"refused with a field error {refused}; accepted and shown normalised {accepted}; "
+        f"server errors {server_errors}; hangs 0"
+    )
     assert unexplained == [] and server_errors == 0 and refused + accepted == tried
 
 
@@ -130,27 +217,46 @@ def test_the_normalised_preview_is_what_is_stored(auth, people, subscriber, syst
     citizen = auth.login(people["citizen"])
     start(citizen)
     identify(citizen, subscriber["code"])
-    typed = {"meters-0-serial": " " + subscriber["serials"][0].lower().replace("sn", "sn-"),
-             "meters-0-seal": subscriber["seals"][0].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")).lower(),
-             "meters-0-value": "１ ２０６", "meters-0-read_on": (today - timedelta(days=1)).isoformat().translate(
-                 str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")),
-             "phone": "٠٥٠ ١٢٣ ٤٥ ٦٧", "email": " aysel@example.az ", "notes": "  Ｍətbəxdə\r\nsağda  "}
-    citizen.submit({**typed, "submit": "1"}, files={"meters-0-photo": (image_bytes("JPEG"), "m.jpg")})
+    typed = {
+        "meters-0-serial": " " + subscriber["serials"][0].lower().replace("sn", "sn-"),
+        "meters-0-seal": subscriber["seals"][0]
+        .translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+        .lower(),
+        "meters-0-value": "１ ２０６",
+        "meters-0-read_on": (today - timedelta(days=1))
+        .isoformat()
+        .translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")),
+        "phone": "٠٥٠ ١٢٣ ٤٥ ٦٧",
+        "email": " aysel@example.az ",
+        "notes": "  Ｍətbəxdə\r\nsağda  ",
+    }
+    citizen.submit(
+        {**typed, "submit": "1"}, files={"meters-0-photo": (image_bytes("JPEG"), "m.jpg")}
+    )
     preview = _inputs(citizen.doc)
     assert citizen.doc.xpath("//button[@name='final']"), error_summary(citizen.doc)
     shown = {name: preview[name] for name in typed}
-    assert shown == {"meters-0-serial": subscriber["serials"][0], "meters-0-seal": subscriber["seals"][0],
-                     "meters-0-value": "1206", "meters-0-read_on": (today - timedelta(days=1)).isoformat(),
-                     "phone": "+994501234567", "email": "aysel@example.az", "notes": "Mətbəxdə\nsağda"}
+    assert shown == {
+        "meters-0-serial": subscriber["serials"][0],
+        "meters-0-seal": subscriber["seals"][0],
+        "meters-0-value": "1206",
+        "meters-0-read_on": (today - timedelta(days=1)).isoformat(),
+        "phone": "+994501234567",
+        "email": "aysel@example.az",
+        "notes": "Mətbəxdə\nsağda",
+    }
     citizen.submit({"final": "1"})
     assert citizen.response.status_code == 302, error_summary(citizen.doc)
     with system.sessions() as s:
         app = s.scalar(select(Application).order_by(Application.id.desc()))
         line = app.lines[0]
         assert (line.declared_serial, line.declared_seal, line.value, line.read_on.isoformat()) == (
-            shown["meters-0-serial"], shown["meters-0-seal"], 1206, shown["meters-0-read_on"])
+            shown["meters-0-serial"],
+            shown["meters-0-seal"],
+            1206,
+            shown["meters-0-read_on"],
+        )
         assert (app.phone, app.email, app.notes) == (shown["phone"], shown["email"], shown["notes"])
-
 
 
 def test_hostile_subscriber_codes_are_refused_with_a_field_error(auth, people, subscriber, system):
@@ -170,12 +276,16 @@ def test_hostile_subscriber_codes_are_refused_with_a_field_error(auth, people, s
             refused += 1
         else:
             unexplained.append((raw, citizen.response.status_code))
-    print(f"\nsubscriber code corpus on {system.db.dialect.name}: {tried} tried; refused with a field error "
-          f"{refused}; server errors {server_errors}; hangs 0")
+    print(
+        f"\nsubscriber code corpus on {system.db.dialect.name}: {tried} tried; refused with a field error "
+        f"{refused}; server errors {server_errors}; hangs 0"
+    )
     assert unexplained == [] and server_errors == 0 and refused == tried
     # the same code written in Arabic-Indic digits is the subscriber's code
     citizen.get(page)
-    citizen.submit({"subscriber_code": subscriber["code"].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))})
+    citizen.submit(
+        {"subscriber_code": subscriber["code"].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))}
+    )
     assert citizen.response.status_code == 302, error_summary(citizen.doc)
 
 
@@ -186,4 +296,5 @@ def test_a_user_name_with_control_characters_is_a_field_error_not_a_lookup(auth,
         browser.submit({"username": raw, "password": "secret-pass-1"}, action="/login")
         assert browser.response.status_code == 200
         assert error_summary(browser.doc) == [
-            ("#username", "Remove the control or invisible formatting characters from this answer")]
+            ("#username", "Remove the control or invisible formatting characters from this answer")
+        ]

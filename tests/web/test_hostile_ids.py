@@ -6,6 +6,7 @@ numeric parameter given an id out of PostgreSQL's integer range, a negative, a n
 300-character id answers 404; any parameter answers without a server error. CSRF checks are off
 here so that POST handlers are reached with the hostile id (CSRF has tests of its own).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,36 @@ HOSTILE_IDS = {
     "300 characters": ["9" * 300, "a" * 300],
     "zero": ["0"],
 }
-HOSTILE_QUERY_VALUES = ["\x00", "a\x00b", "9" * 300, "99999999999999999999", "-1", "\u202e", "' OR 1=1 --", "١٢"]
-QUERY_ARGUMENTS = ("q", "area", "view", "role", "page", "from", "to", "source", "target", "a", "b", "lang", "next",
-                   "registered", "version", "unit", "node", "format")
+HOSTILE_QUERY_VALUES = [
+    "\x00",
+    "a\x00b",
+    "9" * 300,
+    "99999999999999999999",
+    "-1",
+    "\u202e",
+    "' OR 1=1 --",
+    "١٢",
+]
+QUERY_ARGUMENTS = (
+    "q",
+    "area",
+    "view",
+    "role",
+    "page",
+    "from",
+    "to",
+    "source",
+    "target",
+    "a",
+    "b",
+    "lang",
+    "next",
+    "registered",
+    "version",
+    "unit",
+    "node",
+    "format",
+)
 ROLES = ("anonymous", "citizen", "operator", "unit_head", "inspector", "analyst", "admin")
 _ARGUMENT = re.compile(r"<(?:(?P<converter>[^:<>]+):)?(?P<name>[^<>]+)>")
 
@@ -40,8 +68,12 @@ def routes_with_parameters(app) -> list[tuple[str, str, dict[str, str]]]:
     found = []
     for rule in app.url_map.iter_rules():
         if rule.arguments and rule.endpoint != "static":
-            converters = {m["name"]: (m["converter"] or "default") for m in _ARGUMENT.finditer(rule.rule)}
-            found.append((rule.rule, rule.endpoint, converters, sorted(rule.methods - {"HEAD", "OPTIONS"})))
+            converters = {
+                m["name"]: (m["converter"] or "default") for m in _ARGUMENT.finditer(rule.rule)
+            }
+            found.append(
+                (rule.rule, rule.endpoint, converters, sorted(rule.methods - {"HEAD", "OPTIONS"}))
+            )
     return found
 
 
@@ -57,10 +89,17 @@ def browsers(auth, system) -> dict[str, Browser]:
     with system.sessions() as s:
         unit = f.unit(s, code="U-WALK", name="Walk unit", head_email=None)
         for role in ROLES[1:]:
-            f.account(s, role, unit if role in ("operator", "unit_head", "inspector") else None,
-                      username=f"walk-{role}")
+            f.account(
+                s,
+                role,
+                unit if role in ("operator", "unit_head", "inspector") else None,
+                username=f"walk-{role}",
+            )
         s.commit()
-    return {role: auth.browser() if role == "anonymous" else auth.login(f"walk-{role}") for role in ROLES}
+    return {
+        role: auth.browser() if role == "anonymous" else auth.login(f"walk-{role}")
+        for role in ROLES
+    }
 
 
 def walk(app, clients: dict[str, Browser]) -> tuple[int, list, list]:
@@ -90,8 +129,11 @@ def walk(app, clients: dict[str, Browser]) -> tuple[int, list, list]:
 def walk_queries(app, clients: dict[str, Browser]) -> tuple[int, list]:
     """Every page without a parameter x hostile query values x role: (requests sent, server errors)."""
     sent, server_errors = 0, []
-    pages = [r.rule for r in app.url_map.iter_rules()
-             if not r.arguments and "GET" in r.methods and r.endpoint != "static"]
+    pages = [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if not r.arguments and "GET" in r.methods and r.endpoint != "static"
+    ]
     for page in pages:
         for hostile in HOSTILE_QUERY_VALUES:
             query = "&".join(f"{name}={quote(hostile, safe='')}" for name in QUERY_ARGUMENTS)
@@ -114,8 +156,10 @@ def _walk_and_check(system, database: str) -> None:
     assert len(routes) >= 20 and any(c == {"item_id": "int"} for _r, _e, c, _m in routes)
     clients = browsers(AuthActions(app), system)
     sent, server_errors, not_404 = walk(app, clients)
-    print(f"\nid walk on {database}: {len(routes)} routes with parameters, {sent} requests, "
-          f"{len(server_errors)} server errors")
+    print(
+        f"\nid walk on {database}: {len(routes)} routes with parameters, {sent} requests, "
+        f"{len(server_errors)} server errors"
+    )
     assert server_errors == []
     assert not_404 == []
     sent, server_errors = walk_queries(app, clients)

@@ -1,4 +1,5 @@
 """Every message is translated into az, en and ru, and the catalogues cover the source."""
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,8 @@ def _source_msgids() -> set[str]:
         method_map, options_map = parse_mapping_cfg(fh)
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(PROJECT_ROOT), method_map, options_map):
+        str(PROJECT_ROOT), method_map, options_map
+    ):
         found.update([message] if isinstance(message, str) else [m for m in message if m])
     return found
 
@@ -37,23 +39,31 @@ def test_every_message_has_a_translation(locale):
     catalog = _catalog(locale)
     messages = [m for m in catalog if m.id]
     assert messages
-    untranslated = [m.id for m in messages
-                    if not m.string or (isinstance(m.string, tuple) and not all(m.string)) or m.fuzzy]
+    untranslated = [
+        m.id
+        for m in messages
+        if not m.string or (isinstance(m.string, tuple) and not all(m.string)) or m.fuzzy
+    ]
     assert not untranslated, f"{locale}: untranslated messages: {untranslated}"
     for m in messages:
         if isinstance(m.id, tuple):  # plural forms: as many as the language has, same placeholders
-            assert all(set(PLACEHOLDER.findall(form)) == set(PLACEHOLDER.findall(m.id[0])) for form in m.string), \
-                (locale, m.id)
+            assert all(
+                set(PLACEHOLDER.findall(form)) == set(PLACEHOLDER.findall(m.id[0]))
+                for form in m.string
+            ), (locale, m.id)
             continue
-        assert sorted(PLACEHOLDER.findall(str(m.id))) == sorted(PLACEHOLDER.findall(str(m.string))), (locale, m.id)
+        assert sorted(PLACEHOLDER.findall(str(m.id))) == sorted(
+            PLACEHOLDER.findall(str(m.string))
+        ), (locale, m.id)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_compiled_catalogue_matches_the_po_file(locale):
     with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo", "rb") as fh:
         compiled = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
-    assert compiled == {_key(m.id): _key(m.string) for m in _catalog(locale) if m.id}, \
+    assert compiled == {_key(m.id): _key(m.string) for m in _catalog(locale) if m.id}, (
         "run: pybabel compile -d web/translations"
+    )
 
 
 def _key(value):
@@ -74,7 +84,9 @@ def test_every_marked_string_in_the_source_is_in_the_catalogues():
     assert "Müraciət et" not in in_source and "Apply" in in_source  # msgids are English
     for locale in LOCALES:
         missing = in_source - _ids(_catalog(locale))
-        assert not missing, f"{locale}: not in the catalogue (extract and update): {sorted(missing)}"
+        assert not missing, (
+            f"{locale}: not in the catalogue (extract and update): {sorted(missing)}"
+        )
 
 
 def test_azerbaijani_uses_its_own_letters():
@@ -88,8 +100,13 @@ def test_the_language_switcher_is_on_every_page_and_remembers_the_choice(client)
     browser = Browser(client)
     browser.get("/login")
     links = browser.doc.xpath("//nav[contains(@class, 'lang-switcher')]//a")
-    assert {(a.get("hreflang"), a.get("href")) for a in links} == {("en", "/login?lang=en"), ("ru", "/login?lang=ru")}
-    assert browser.doc.xpath("//nav[contains(@class, 'lang-switcher')]//*[@aria-current]/@lang") == ["az"]
+    assert {(a.get("hreflang"), a.get("href")) for a in links} == {
+        ("en", "/login?lang=en"),
+        ("ru", "/login?lang=ru"),
+    }
+    assert browser.doc.xpath(
+        "//nav[contains(@class, 'lang-switcher')]//*[@aria-current]/@lang"
+    ) == ["az"]
     browser.get("/login?next=%2Ftasks&lang=en")
     assert "Sign in" in browser.html
     assert browser.doc.xpath("//a[@hreflang='ru']/@href") == ["/login?next=%2Ftasks&lang=ru"]
@@ -109,10 +126,14 @@ def test_messages_formatted_in_english_are_translated_back(app):
         assert translate(Message("Meter %(number)s", {"number": 2})) == "Счётчик 2"
         assert translate({"text": "Meter %(number)s", "params": {"number": 3}}) == "Счётчик 3"
         # rendered in English by the domain or WTForms before the web layer saw them
-        assert translate("The subscriber code must be 10 digits long, you entered 5. Enter it as it is "
-                         "printed on your bill").startswith("Код абонента должен состоять из 10 цифр")
-        assert translate("Field cannot be longer than 32 characters.") == \
-            "Слишком длинный текст: допускается не более 32 символов."
+        assert translate(
+            "The subscriber code must be 10 digits long, you entered 5. Enter it as it is "
+            "printed on your bill"
+        ).startswith("Код абонента должен состоять из 10 цифр")
+        assert (
+            translate("Field cannot be longer than 32 characters.")
+            == "Слишком длинный текст: допускается не более 32 символов."
+        )
         assert translate("Something nobody translated") == "Something nobody translated"
 
 

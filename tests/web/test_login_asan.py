@@ -1,6 +1,7 @@
 """Asan İmza end to end: the simulator in-process, and the HTTP adapter against the simulator
 served on loopback; confirmed, declined, expired, a certificate from a foreign CA, bad input, and
 one person arriving by password and by Asan İmza landing in one account."""
+
 from __future__ import annotations
 
 import threading
@@ -33,7 +34,7 @@ def _start(browser: Browser, phone="050 123 45 67", user_id="100001"):
 
 
 def _tx(sim: SimulatorGateway) -> str:
-    (tx, _req), = sim.pending()
+    ((tx, _req),) = sim.pending()
     return tx
 
 
@@ -44,7 +45,7 @@ def test_confirmed_on_the_phone_signs_in_and_creates_the_account(app, system):
     assert _start(browser).headers["Location"] == "/login/asan/wait"
     browser.follow()
     code = browser.doc.get_element_by_id("asan-code").text_content().strip()
-    (tx, req), = sim.pending()
+    ((tx, req),) = sim.pending()
     assert req.code == code and req.phone == "+994501234567" and req.user_id == "100001"
     assert browser.client.get("/login/asan/status").json == {"state": "pending"}
     assert sim.confirm(tx)
@@ -55,8 +56,13 @@ def test_confirmed_on_the_phone_signs_in_and_creates_the_account(app, system):
     assert "Nigar Abbasova" in browser.html
     with system.sessions() as s:
         account = s.scalar(select(Account).where(Account.fin == "7XKQ2PD"))
-        assert account.role == "citizen" and account.username is None and account.password_hash is None
-        actions = [(e.action, e.detail.get("method")) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        assert (
+            account.role == "citizen" and account.username is None and account.password_hash is None
+        )
+        actions = [
+            (e.action, e.detail.get("method"))
+            for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
     assert actions == [("account_created", "asan"), ("login", "asan")]
     assert browser.client.get_cookie("saygac_login_method").value == "asan"
 
@@ -86,7 +92,10 @@ def test_finishing_before_the_phone_answers_keeps_waiting(app):
     _start(browser)
     browser.follow()
     browser.submit(action="/login/asan/finish")
-    assert browser.response.status_code == 200 and browser.doc.get_element_by_id("asan-code") is not None
+    assert (
+        browser.response.status_code == 200
+        and browser.doc.get_element_by_id("asan-code") is not None
+    )
 
 
 def test_phone_and_user_id_are_checked(app):
@@ -139,7 +148,10 @@ def gateway_server(clock):
 def _http_app(tmp_path, clock, url: str, ca_pem: bytes):
     bundle = tmp_path / "asan-ca.pem"
     bundle.write_bytes(ca_pem)
-    system = build_system(make_settings(tmp_path, asan={"gateway": "http", "url": url, "ca_bundle": str(bundle)}), clock)
+    system = build_system(
+        make_settings(tmp_path, asan={"gateway": "http", "url": url, "ca_bundle": str(bundle)}),
+        clock,
+    )
     Base.metadata.create_all(system.db)
     with system.sessions() as s:
         f.account(s, "citizen", username="vetendas", fin="5ABC123", name="Aysel Məmmədova")

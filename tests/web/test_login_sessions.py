@@ -1,5 +1,6 @@
 """Server-side sessions: a new one at every login, ended by logout, "log out everywhere",
 the idle and the absolute time-out; an old cookie brought back after logout opens nothing."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -95,4 +96,7 @@ def test_every_login_and_logout_is_audited_with_its_method(auth, people, system)
     browser.submit(action="/logout")
     with system.sessions() as s:
         events = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
-    assert [(e.action, e.detail.get("method")) for e in events] == [("login", "password"), ("logout", None)]
+    assert [(e.action, e.detail.get("method")) for e in events] == [
+        ("login", "password"),
+        ("logout", None),
+    ]

@@ -1,5 +1,6 @@
 """Staff's one-time code: enrolment with a QR code, the code after the password, no replay,
 wrong codes throttled; citizens never asked; embedded demo staff not asked until enrolled."""
+
 from __future__ import annotations
 
 import pyotp
@@ -54,7 +55,9 @@ def test_staff_enrol_at_first_sign_in_then_need_the_code(totp_app, clock):
     with totp_app.extensions["saygac"].sessions() as s:
         account = s.scalar(select(Account).where(Account.username == "operator"))
         assert account.totp_secret == secret
-        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "totp_enrolled")) is not None
+        assert (
+            s.scalar(select(AuditEvent.id).where(AuditEvent.action == "totp_enrolled")) is not None
+        )
 
     # next time: the code of the enrolled secret, never the same code twice
     clock.advance(seconds=30)
@@ -62,7 +65,9 @@ def test_staff_enrol_at_first_sign_in_then_need_the_code(totp_app, clock):
     again.login("operator")
     again.follow()
     assert "QR" not in again.html
-    again.submit({"code": code}, action="/login/code")  # the used code, still inside the drift window
+    again.submit(
+        {"code": code}, action="/login/code"
+    )  # the used code, still inside the drift window
     assert again.response.status_code == 200
     again.submit({"code": pyotp.TOTP(secret).at(clock.now)}, action="/login/code")
     assert again.response.status_code == 302
@@ -82,7 +87,11 @@ def test_wrong_codes_lock_like_wrong_passwords(totp_app):
     browser.follow()
     for _ in range(5):
         browser.submit({"code": "123456"}, action="/login/code")
-    assert browser.response.status_code == 429 and LOCKED in browser.html and browser.response.headers["Retry-After"]
+    assert (
+        browser.response.status_code == 429
+        and LOCKED in browser.html
+        and browser.response.headers["Retry-After"]
+    )
     assert Browser(totp_app.test_client()).login("operator", PASSWORD).status_code == 429  # locked
 
 

@@ -7,6 +7,7 @@ document without scripts, styles and the contents of ``code``/``pre``/form field
 are typed or shown on purpose), with the aria-label, title, placeholder and alt texts, is read
 with lxml.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,10 +24,45 @@ LOCALES = ("az", "en", "ru")
 # snake_case ids (task, form, operation, message ids) and "(inspect)"-style codes in brackets
 RAW_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\([a-z_]+\)")
 # English words a translated page must not show; product names and typed codes are not among them.
-ENGLISH = ("Submit", "Queue", "Status", "Claim", "Release", "Review", "Invoice", "Error", "Save", "Cancel",
-           "Search", "Filter", "Reading", "Meter", "Application", "Approve", "Reject", "Inspector",
-           "Operator", "Deploy", "Version", "Draft", "Sign in", "Sign out", "Previous", "Next", "Details",
-           "Required", "Delete", "Edit", "Close", "Download", "Photo", "Due", "Overdue", "Assigned", "Unit")
+ENGLISH = (
+    "Submit",
+    "Queue",
+    "Status",
+    "Claim",
+    "Release",
+    "Review",
+    "Invoice",
+    "Error",
+    "Save",
+    "Cancel",
+    "Search",
+    "Filter",
+    "Reading",
+    "Meter",
+    "Application",
+    "Approve",
+    "Reject",
+    "Inspector",
+    "Operator",
+    "Deploy",
+    "Version",
+    "Draft",
+    "Sign in",
+    "Sign out",
+    "Previous",
+    "Next",
+    "Details",
+    "Required",
+    "Delete",
+    "Edit",
+    "Close",
+    "Download",
+    "Photo",
+    "Due",
+    "Overdue",
+    "Assigned",
+    "Unit",
+)
 ENGLISH_WORD = re.compile(r"(?<![\w-])(" + "|".join(ENGLISH) + r")(?![\w-])", re.IGNORECASE)
 # The diagram files the studio names (``meter_reading.bpmn``) are names analysts work with.
 FILE_NAME = re.compile(r"\b[\w.-]+\.(?:bpmn|dmn|json)\b")
@@ -39,7 +75,9 @@ def visible_text(html: str) -> str:
         node.drop_tree()
     body = doc.find("body")
     root = body if body is not None else doc
-    said = root.xpath("//@aria-label | //@title | //@placeholder | //@alt")  # read out or shown on hover
+    said = root.xpath(
+        "//@aria-label | //@title | //@placeholder | //@alt"
+    )  # read out or shown on hover
     text = " ".join(" ".join([*root.itertext(), *said]).split())
     return FILE_NAME.sub(" ", text)
 
@@ -48,23 +86,36 @@ def _with_lang(url: str, lang: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}lang={lang}"
 
 
-def test_every_page_in_every_language_shows_no_code_and_no_english(app, auth, people, subscriber, system,
-                                                                     capsys):
+def test_every_page_in_every_language_shows_no_code_and_no_english(
+    app, auth, people, subscriber, system, capsys
+):
     with system.sessions() as s:
         f.account(s, "analyst", username="analitik", name="Nigar Quliyeva")
         f.account(s, "admin", username="admin", name="Admin")
         s.commit()
     logins = {**people, "analyst": "analitik", "admin": "admin"}
     sample = _sample(system, people, subscriber)
-    browsers = {role: (auth.browser() if role == "anonymous" else auth.login(logins[role])) for role in ROLES}
-    actors = {role: (policy.Actor(id=None, role="anonymous", label="-") if role == "anonymous"
-                     else actor_of(system, logins[role])) for role in ROLES}
+    browsers = {
+        role: (auth.browser() if role == "anonymous" else auth.login(logins[role]))
+        for role in ROLES
+    }
+    actors = {
+        role: (
+            policy.Actor(id=None, role="anonymous", label="-")
+            if role == "anonymous"
+            else actor_of(system, logins[role])
+        )
+        for role in ROLES
+    }
     pages, found = 0, []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods or rule.endpoint == "static" or rule.rule.startswith("/api"):
             continue
         view = app.view_functions[rule.endpoint]
-        action, declared_resource = declared(app, rule.endpoint), getattr(view, "policy_resource", None)
+        action, declared_resource = (
+            declared(app, rule.endpoint),
+            getattr(view, "policy_resource", None),
+        )
         url = _url(rule, sample["values"])
         args = {arg: sample["values"][arg] for arg in rule.arguments if arg in sample["values"]}
         for role in ROLES:
@@ -72,9 +123,12 @@ def test_every_page_in_every_language_shows_no_code_and_no_english(app, auth, pe
                 continue
             if action not in (PUBLIC, SIGNED_IN):
                 kind = policy.kind_of(action)
-                resource = (declared_resource(actors[role], **args) if declared_resource is not None
-                            else sample["resources"].get(kind) or policy.Resource(
-                                kind, unit_id=actors[role].unit_id, lane="operator"))
+                resource = (
+                    declared_resource(actors[role], **args)
+                    if declared_resource is not None
+                    else sample["resources"].get(kind)
+                    or policy.Resource(kind, unit_id=actors[role].unit_id, lane="operator")
+                )
                 if not policy.allows(actors[role], action, resource):
                     continue
             for lang in LOCALES:

@@ -6,6 +6,7 @@ waiting at the review, with its work item, instance, photo and invoice-less stat
 policy refuses the route's action on that object, the answer must be "not found" (or, for
 someone not signed in, the way to the login page). The counts are printed.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -20,12 +21,23 @@ from web.route_policy import PUBLIC, SIGNED_IN, declared
 from workflow import privacy
 from workflow.models import Application
 
-ROLES = ("anonymous", "citizen", "citizen2", "operator", "operator_other_unit", "inspector", "unit_head",
-         "analyst", "admin")
+ROLES = (
+    "anonymous",
+    "citizen",
+    "citizen2",
+    "operator",
+    "operator_other_unit",
+    "inspector",
+    "unit_head",
+    "analyst",
+    "admin",
+)
 
 
 def test_every_route_declares_a_policy(app):
-    undeclared = sorted(rule.rule for rule in app.url_map.iter_rules() if declared(app, rule.endpoint) is None)
+    undeclared = sorted(
+        rule.rule for rule in app.url_map.iter_rules() if declared(app, rule.endpoint) is None
+    )
     assert undeclared == []
     kinds = {declared(app, rule.endpoint) for rule in app.url_map.iter_rules()}
     assert kinds <= {PUBLIC, SIGNED_IN, *policy.ACTIONS}
@@ -39,13 +51,28 @@ def _sample(system, people, subscriber):
         line = app.lines[0]
         other = s.scalar(select(Account).where(Account.username == people["citizen2"]))
         return {
-            "values": {"item_id": item.id, "line_id": line.id, "application_id": app.id, "file_id": line.photo_id,
-                       "instance_id": sent.instance_id, "account_id": other.id, "provider": "egov",
-                       "node": "review_application", "name": "meter_reading.bpmn", "filename": "saygac.css",
-                       "number:int": 1, "number": app.number, "incident_id": 1, "action": "close",
-                       "code": app.subscriber.code},
-            "resources": {"application": privacy.application_resource(app), "work_item": resource_of(item),
-                          "instance": policy.Resource("instance", unit_id=app.unit_id)},
+            "values": {
+                "item_id": item.id,
+                "line_id": line.id,
+                "application_id": app.id,
+                "file_id": line.photo_id,
+                "instance_id": sent.instance_id,
+                "account_id": other.id,
+                "provider": "egov",
+                "node": "review_application",
+                "name": "meter_reading.bpmn",
+                "filename": "saygac.css",
+                "number:int": 1,
+                "number": app.number,
+                "incident_id": 1,
+                "action": "close",
+                "code": app.subscriber.code,
+            },
+            "resources": {
+                "application": privacy.application_resource(app),
+                "work_item": resource_of(item),
+                "instance": policy.Resource("instance", unit_id=app.unit_id),
+            },
         }
 
 
@@ -67,13 +94,25 @@ def test_route_walk(app, auth, people, subscriber, system, capsys):
     logins = {**people, "analyst": "analitik", "admin": "admin"}
     sample = _sample(system, people, subscriber)
     app.config["WTF_CSRF_ENABLED"] = False
-    browsers = {role: (auth.browser() if role == "anonymous" else auth.login(logins[role])) for role in ROLES}
-    actors = {role: (policy.Actor(id=None, role="anonymous", label="-") if role == "anonymous"
-                     else actor_of(system, logins[role])) for role in ROLES}
+    browsers = {
+        role: (auth.browser() if role == "anonymous" else auth.login(logins[role]))
+        for role in ROLES
+    }
+    actors = {
+        role: (
+            policy.Actor(id=None, role="anonymous", label="-")
+            if role == "anonymous"
+            else actor_of(system, logins[role])
+        )
+        for role in ROLES
+    }
     tried, refusals, leaks = 0, 0, []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
-        action, declared_resource = declared(app, rule.endpoint), getattr(view, "policy_resource", None)
+        action, declared_resource = (
+            declared(app, rule.endpoint),
+            getattr(view, "policy_resource", None),
+        )
         url = _url(rule, sample["values"])
         args = {arg: sample["values"][arg] for arg in rule.arguments if arg in sample["values"]}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -90,7 +129,8 @@ def test_route_walk(app, auth, people, subscriber, system, capsys):
                         resource = declared_resource(actors[role], **args)
                     else:  # the route asks about the object it loads: the sample's
                         resource = sample["resources"].get(kind) or policy.Resource(
-                            kind, unit_id=actors[role].unit_id, lane="operator")
+                            kind, unit_id=actors[role].unit_id, lane="operator"
+                        )
                     allowed = policy.allows(actors[role], action, resource)
                 response = browsers[role].client.open(url, method=method, data={})
                 response.close()
@@ -99,14 +139,21 @@ def test_route_walk(app, auth, people, subscriber, system, capsys):
                     continue
                 refusals += 1
                 location = response.headers.get("Location", "")
-                if action == policy.CALL_API:  # the API answers with problem documents: 401 without a token
+                if (
+                    action == policy.CALL_API
+                ):  # the API answers with problem documents: 401 without a token
                     refused = response.status_code in (401, 403, 404)
                 else:
                     refused = response.status_code == 404 or (
-                        role == "anonymous" and response.status_code == 302 and location.startswith("/login"))
+                        role == "anonymous"
+                        and response.status_code == 302
+                        and location.startswith("/login")
+                    )
                 if not refused:
                     leaks.append((method, url, role, action, response.status_code))
     with capsys.disabled():
-        print(f"\nroute walk: {len(list(app.url_map.iter_rules()))} routes, {tried} requests "
-              f"(route × method × role), {refusals} refused by the policy, leaks: {len(leaks)}")
+        print(
+            f"\nroute walk: {len(list(app.url_map.iter_rules()))} routes, {tried} requests "
+            f"(route × method × role), {refusals} refused by the policy, leaks: {len(leaks)}"
+        )
     assert leaks == []

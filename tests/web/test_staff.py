@@ -1,4 +1,5 @@
 """Operators and inspectors: claims, the review page's evidence, the on-site inspection form."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -35,7 +36,9 @@ def test_one_operator_at_a_time_and_a_clear_message_for_the_other(auth, people, 
     second.get(response.headers["Location"])
     assert "Leyla Hüseynova işləyir. Başqa tapşırıq seçin" in second.html
     # completing without the claim is refused with the same explanation, and nothing changes
-    response = second.client.post(f"/tasks/{review_id}", data={"csrf_token": csrf, "decision": "accept"})
+    response = second.client.post(
+        f"/tasks/{review_id}", data={"csrf_token": csrf, "decision": "accept"}
+    )
     assert response.status_code == 302
     with system.sessions() as s:
         assert s.scalar(select(Application.status)) == "in_review"
@@ -48,8 +51,9 @@ def test_one_operator_at_a_time_and_a_clear_message_for_the_other(auth, people, 
     assert second.doc.xpath("//input[@name='decision']")
 
 
-def test_review_shows_flags_and_prefers_inspection_then_the_inspector_reads_on_site(auth, people, subscriber,
-                                                                                    system):
+def test_review_shows_flags_and_prefers_inspection_then_the_inspector_reads_on_site(
+    auth, people, subscriber, system
+):
     # the second meter reports 90 m³ in a month where about 6 are usual
     submit_application(auth, people, subscriber, values=(1206, 1290))
     review_id = open_item(system, "review_application")
@@ -58,7 +62,9 @@ def test_review_shows_flags_and_prefers_inspection_then_the_inspector_reads_on_s
     operator.submit(action=f"/tasks/{review_id}/claim", follow=True)
     page = operator.html
     assert "Göstəricilər məlumat bazasındakı məlumatlarla ziddiyyət təşkil edir" in page
-    assert "1290 göstəricisinə görə" in page  # the plausibility flag, in Azerbaijani with its figures
+    assert (
+        "1290 göstəricisinə görə" in page
+    )  # the plausibility flag, in Azerbaijani with its figures
     assert operator.doc.xpath("//input[@name='decision'][@checked]/@value") == ["inspect"]
     assert page.count("Sayğacın şəkli") == 2
 
@@ -67,8 +73,11 @@ def test_review_shows_flags_and_prefers_inspection_then_the_inspector_reads_on_s
     assert ("#reject_reason", "İmtinanın səbəbini yazın") in error_summary(operator.doc)
     assert operator.doc.xpath("//input[@name='decision'][@checked]/@value") == ["reject"]
 
-    operator.submit({"decision": "inspect", "inspection_instruction": "İkinci sayğacı yoxlayın"},
-                    action=f"/tasks/{review_id}", follow=True)
+    operator.submit(
+        {"decision": "inspect", "inspection_instruction": "İkinci sayğacı yoxlayın"},
+        action=f"/tasks/{review_id}",
+        follow=True,
+    )
     visit_id = open_item(system, "field_inspection")
 
     inspector = auth.login(people["inspector"])
@@ -80,24 +89,42 @@ def test_review_shows_flags_and_prefers_inspection_then_the_inspector_reads_on_s
     assert "İkinci sayğacı yoxlayın" in inspector.html
     with system.sessions() as s:
         line_ids = [str(line.id) for line in s.scalar(select(Application)).lines]
-    assert doc.xpath("//input[@type='hidden'][substring(@name, string-length(@name) - 7) = '-line_id']/@value") \
+    assert (
+        doc.xpath(
+            "//input[@type='hidden'][substring(@name, string-length(@name) - 7) = '-line_id']/@value"
+        )
         == line_ids
+    )
     assert doc.xpath("//input[@name='meters-1-value']/@inputmode") == ["numeric"]
 
     # "done" without the readings: each block's field says what is missing
     inspector.submit({"outcome": "done"}, action=f"/inspector/tasks/{visit_id}")
     assert "#meters-0-value" in [href for href, _ in error_summary(inspector.doc)]
 
-    inspector.submit({"outcome": "done", "visit_time": "09:05", "meters-0-value": "1206", "meters-1-value": "1208",
-                      "meters-0-seal_intact": "yes", "meters-1-seal_intact": "yes"},
-                     action=f"/inspector/tasks/{visit_id}", follow=True,
-                     files={"meters-0-photo": (image_bytes("JPEG"), "a.jpg"),
-                            "meters-1-photo": (image_bytes("PNG"), "b.png")})
+    inspector.submit(
+        {
+            "outcome": "done",
+            "visit_time": "09:05",
+            "meters-0-value": "1206",
+            "meters-1-value": "1208",
+            "meters-0-seal_intact": "yes",
+            "meters-1-seal_intact": "yes",
+        },
+        action=f"/inspector/tasks/{visit_id}",
+        follow=True,
+        files={
+            "meters-0-photo": (image_bytes("JPEG"), "a.jpg"),
+            "meters-1-photo": (image_bytes("PNG"), "b.png"),
+        },
+    )
     assert inspector.doc.xpath("//div[contains(@class,'notice--success')]")
     with system.sessions() as s:
         app = s.scalar(select(Application))
         assert app.status == "executed"
-        posted = sorted((r.value, r.source) for r in s.scalars(select(Reading).where(Reading.application_id == app.id)))
+        posted = sorted(
+            (r.value, r.source)
+            for r in s.scalars(select(Reading).where(Reading.application_id == app.id))
+        )
         assert posted == [(1206, "inspector"), (1208, "inspector")]
 
 
@@ -129,7 +156,9 @@ def test_the_unit_head_handles_an_overdue_review(auth, people, subscriber, syste
     head_item = open_item(system, "handle_escalation")
     head = auth.login(people["unit_head"])
     head.get("/tasks")
-    assert head.doc.xpath(f"//a[@href='/tasks/{head_item}']/text()") == ["Vaxtında baxılmamış müraciət"]
+    assert head.doc.xpath(f"//a[@href='/tasks/{head_item}']/text()") == [
+        "Vaxtında baxılmamış müraciət"
+    ]
     head.get(f"/tasks/{head_item}")
     head.submit(action=f"/tasks/{head_item}/claim", follow=True)
     assert "Bu müraciətə vaxtında baxılmayıb." in head.html

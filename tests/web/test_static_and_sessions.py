@@ -1,5 +1,6 @@
 """What a browser and the database see of a page view: static files kept a year under their
 content hash, and a signed-in page served in one unit of work without a commit."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,13 +20,26 @@ def _static_urls(page: str) -> list[str]:
 
 def test_pages_name_static_files_by_content_hash_and_browsers_keep_them_a_year(client):
     urls = _static_urls(client.get("/login").get_data(as_text=True))
-    assert {u.split("?")[0] for u in urls} >= {"/static/saygac.css", "/static/saygac.js", "/static/favicon.svg"}
+    assert {u.split("?")[0] for u in urls} >= {
+        "/static/saygac.css",
+        "/static/saygac.js",
+        "/static/favicon.svg",
+    }
     for url in urls:
         path, version = url.split("?v=")
-        assert version == hashlib.sha256((STATIC / path.removeprefix("/static/")).read_bytes()).hexdigest()[:12]
+        assert (
+            version
+            == hashlib.sha256((STATIC / path.removeprefix("/static/")).read_bytes()).hexdigest()[
+                :12
+            ]
+        )
         response = client.get(url)
         assert response.status_code == 200
-        assert set(response.headers["Cache-Control"].split(", ")) == {"public", "max-age=31536000", "immutable"}
+        assert set(response.headers["Cache-Control"].split(", ")) == {
+            "public",
+            "max-age=31536000",
+            "immutable",
+        }
         response.close()
 
 

@@ -1,4 +1,5 @@
 """The analyst studio over HTTP: who sees it, the version list, draft, checks, deploy, diff, files."""
+
 from __future__ import annotations
 
 import io
@@ -28,7 +29,9 @@ class Studio:
         self.csrf = browser.doc.xpath("//*[@data-studio]/@data-csrf")[0]
 
     def call(self, method: str, url: str, body=None):
-        response = self.browser.client.open(url, method=method, json=body, headers={"X-CSRFToken": self.csrf})
+        response = self.browser.client.open(
+            url, method=method, json=body, headers={"X-CSRFToken": self.csrf}
+        )
         return response.status_code, response.get_json()
 
     def draft(self) -> dict:
@@ -36,8 +39,11 @@ class Studio:
 
     def save(self, files: dict, scenarios=None):
         draft = self.draft()
-        return self.call("PUT", "/studio/api/draft", {"files": files, "scenarios":
-                                                       draft["scenarios"] if scenarios is None else scenarios})
+        return self.call(
+            "PUT",
+            "/studio/api/draft",
+            {"files": files, "scenarios": draft["scenarios"] if scenarios is None else scenarios},
+        )
 
     def check(self) -> dict:
         return self.call("POST", "/studio/api/check", {})[1]
@@ -59,7 +65,9 @@ def studio(auth, analyst):
     return Studio(auth.login(analyst))
 
 
-REVIEW_DUE = '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">assignment["review_due"]</bpmn:timeDate>'
+REVIEW_DUE = (
+    '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">assignment["review_due"]</bpmn:timeDate>'
+)
 
 
 def with_sla(duration: str) -> dict:
@@ -75,7 +83,13 @@ def test_the_studio_does_not_exist_for_other_roles(auth, system, role):
         f.account(s, role, f.unit(s), username=f"x-{role}")
         s.commit()
     browser = auth.login(f"x-{role}")
-    for url in ("/studio", "/studio/draft", "/studio/api/draft", "/studio/versions/1", "/studio/migrate"):
+    for url in (
+        "/studio",
+        "/studio/draft",
+        "/studio/api/draft",
+        "/studio/versions/1",
+        "/studio/migrate",
+    ):
         assert browser.get(url).status_code == 404, url
     assert browser.client.post("/studio/api/deploy", json={"reason": "x"}).status_code in (400, 404)
     assert "Process studio" not in browser.get("/tasks?lang=en").get_data(as_text=True)
@@ -97,12 +111,16 @@ def test_the_version_list_shows_who_deployed_when_and_why(auth, analyst, system)
 
 
 def test_validation_names_the_element_on_the_draft(studio):
-    broken = {**SHIPPED, BPMN: SHIPPED[BPMN].replace('value="review_application"', 'value="no_such_form"')}
+    broken = {
+        **SHIPPED,
+        BPMN: SHIPPED[BPMN].replace('value="review_application"', 'value="no_such_form"'),
+    }
     assert studio.save(broken)[0] == 200
     result = studio.check()
     assert result["ok"] is False and result["results"] == []
     assert [(p["element_id"], p["message"]) for p in result["problems"]] == [
-        ("review_application", "the form 'no_such_form' does not exist")]
+        ("review_application", "the form 'no_such_form' does not exist")
+    ]
 
 
 def test_deploy_needs_a_reason_and_passing_scenarios(studio, system):
@@ -125,7 +143,10 @@ def test_deploy_makes_a_new_version_with_its_scenarios_and_an_audit_event(studio
     assert status == 200 and body["version"] == 2
     studio.browser.get(body["redirect"])
     assert "Version 2 is deployed" in studio.browser.html
-    assert studio.browser.doc.xpath("string(//tr[@data-version='2']//td[@data-reason])") == "longer review"
+    assert (
+        studio.browser.doc.xpath("string(//tr[@data-version='2']//td[@data-reason])")
+        == "longer review"
+    )
     with system.sessions() as s:
         v2 = s.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
         assert '"P5D"' in v2.files[BPMN] and len(v2.scenarios) == 8
@@ -144,28 +165,61 @@ def test_the_diff_lists_and_marks_changed_elements(studio):
     page = studio.browser.get("/studio/diff?from=1&to=2")
     assert page.status_code == 200
     doc = studio.browser.doc
-    rows = {(r.get("data-changed"), r.xpath("string(td[3])"), r.xpath("string(td[4])"), r.xpath("string(td[5])"))
-            for r in doc.xpath("//tr[@data-changed]")}
+    rows = {
+        (
+            r.get("data-changed"),
+            r.xpath("string(td[3])"),
+            r.xpath("string(td[4])"),
+            r.xpath("string(td[5])"),
+        )
+        for r in doc.xpath("//tr[@data-changed]")
+    }
     # the review SLA: two working days (a date the routing computed) became a plain five days
-    assert rows == {("review_sla", "timerEventDefinition[review_sla_timer]/timeDate", 'assignment["review_due"]', "–"),
-                    ("review_sla", "timerEventDefinition[review_sla_timer]/timeDate@type", "bpmn:tFormalExpression",
-                     "–"),
-                    ("review_sla", "timerEventDefinition[review_sla_timer]/timeDuration", "–", '"P5D"'),
-                    ("review_sla", "timerEventDefinition[review_sla_timer]/timeDuration@type", "–",
-                     "bpmn:tFormalExpression"),
-                    ("handle_escalation", "properties/property[formKey]@value", "handle_escalation",
-                     "review_application")}
-    assert doc.xpath("//*[@data-studio='diff']/@data-changed")[0].split() == ["handle_escalation", "review_sla"]
+    assert rows == {
+        (
+            "review_sla",
+            "timerEventDefinition[review_sla_timer]/timeDate",
+            'assignment["review_due"]',
+            "–",
+        ),
+        (
+            "review_sla",
+            "timerEventDefinition[review_sla_timer]/timeDate@type",
+            "bpmn:tFormalExpression",
+            "–",
+        ),
+        ("review_sla", "timerEventDefinition[review_sla_timer]/timeDuration", "–", '"P5D"'),
+        (
+            "review_sla",
+            "timerEventDefinition[review_sla_timer]/timeDuration@type",
+            "–",
+            "bpmn:tFormalExpression",
+        ),
+        (
+            "handle_escalation",
+            "properties/property[formKey]@value",
+            "handle_escalation",
+            "review_application",
+        ),
+    }
+    assert doc.xpath("//*[@data-studio='diff']/@data-changed")[0].split() == [
+        "handle_escalation",
+        "review_sla",
+    ]
 
 
 def test_the_diff_lists_added_and_removed_elements(system):
     from engine.versions import diff
 
     files = dict(SHIPPED)
-    files[BPMN] = files[BPMN].replace('<bpmn:endEvent id="escalation_closed" name="Escalation closed">',
-                                      '<bpmn:endEvent id="escalation_done" name="Escalation closed">')
+    files[BPMN] = files[BPMN].replace(
+        '<bpmn:endEvent id="escalation_closed" name="Escalation closed">',
+        '<bpmn:endEvent id="escalation_done" name="Escalation closed">',
+    )
     result = diff(SHIPPED, files)
-    assert list(result.added) == ["escalation_done"] and list(result.removed) == ["escalation_closed"]
+    assert list(result.added) == ["escalation_done"] and list(result.removed) == [
+        "escalation_closed"
+    ]
     assert result.added["escalation_done"]["type"] == "endEvent"
 
 
@@ -186,10 +240,16 @@ def test_files_download_and_upload_into_the_draft(studio):
 def test_an_upload_that_is_not_a_diagram_is_not_kept(studio):
     browser = studio.browser
     browser.get("/studio/draft")
-    browser.submit(action="/studio/draft/upload", files={"file": (b"MZ\x90\x00", "tool.exe")}, follow=True)
+    browser.submit(
+        action="/studio/draft/upload", files={"file": (b"MZ\x90\x00", "tool.exe")}, follow=True
+    )
     assert "Only .bpmn, .dmn and .scenarios.json files can be uploaded." in browser.html
-    browser.submit(action="/studio/draft/upload", files={"file": (b"<definitions>", BPMN)}, follow=True)
-    assert "The file meter_reading.bpmn was not kept: the file is not well-formed XML" in browser.html
+    browser.submit(
+        action="/studio/draft/upload", files={"file": (b"<definitions>", BPMN)}, follow=True
+    )
+    assert (
+        "The file meter_reading.bpmn was not kept: the file is not well-formed XML" in browser.html
+    )
     assert studio.draft()["files"][BPMN] == SHIPPED[BPMN]
 
 
@@ -198,12 +258,17 @@ def test_an_upload_over_the_size_limit_is_refused(studio):
 
     browser = studio.browser
     browser.get("/studio/draft")
-    big = SHIPPED[BPMN].replace("<bpmn:process ", "<!--" + "x" * MAX_DIAGRAM_BYTES + "-->\n<bpmn:process ", 1)
+    big = SHIPPED[BPMN].replace(
+        "<bpmn:process ", "<!--" + "x" * MAX_DIAGRAM_BYTES + "-->\n<bpmn:process ", 1
+    )
     # encoded in memory: the test client would spool a body this large to a file it never closes
     _url, values = browser.form("/studio/draft/upload")
-    boundary, body = encode_multipart({**values, "file": FileStorage(io.BytesIO(big.encode()), BPMN)})
-    browser.client.post("/studio/draft/upload", data=body,
-                        content_type=f"multipart/form-data; boundary={boundary}").close()
+    boundary, body = encode_multipart(
+        {**values, "file": FileStorage(io.BytesIO(big.encode()), BPMN)}
+    )
+    browser.client.post(
+        "/studio/draft/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    ).close()
     browser.get("/studio/draft")
     assert "was not kept: The file is larger than 2 MB." in browser.html
     status, body = studio.save({**SHIPPED, BPMN: big})

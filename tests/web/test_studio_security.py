@@ -2,6 +2,7 @@
 
 Every one is refused with a message that says what is not allowed, and the element to fix.
 """
+
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
@@ -15,15 +16,25 @@ from workflow.process import DIAGRAM_DIR
 SHIPPED = read_directory(DIAGRAM_DIR)
 DMN = "route_to_unit.dmn"
 
-XXE = SHIPPED[BPMN].replace('<?xml version="1.0" encoding="UTF-8"?>',
-                            '<?xml version="1.0" encoding="UTF-8"?>\n'
-                            '<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1).replace(
-    'decision == "accept"', "&x;", 1)
-PARAMETER_ENTITY = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd">'
-                    '%remote;]><definitions/>')
-LAUGHS = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-          '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
-          '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">&d;</definitions>')
+XXE = (
+    SHIPPED[BPMN]
+    .replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+        1,
+    )
+    .replace('decision == "accept"', "&x;", 1)
+)
+PARAMETER_ENTITY = (
+    '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd">'
+    "%remote;]><definitions/>"
+)
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+    '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">&d;</definitions>'
+)
 
 PAYLOADS = [
     "__import__('os').system('id')",
@@ -63,9 +74,16 @@ PAYLOADS = [
 PLACES = [
     ("gateway condition", BPMN, 'decision == "accept"', "review_decision"),
     ("timer expression", BPMN, 'assignment["review_due"]', "review_sla"),
-    ("parameter", BPMN, ('value="application[&quot;application_id&quot;]" />\n          </spiffworkflow:parameters>\n'
-                         '        </spiffworkflow:serviceTaskOperator>\n      </bpmn:extensionElements>\n'
-                         '      <bpmn:incoming>flow_clear'), "post_reading"),
+    (
+        "parameter",
+        BPMN,
+        (
+            'value="application[&quot;application_id&quot;]" />\n          </spiffworkflow:parameters>\n'
+            "        </spiffworkflow:serviceTaskOperator>\n      </bpmn:extensionElements>\n"
+            "      <bpmn:incoming>flow_clear"
+        ),
+        "post_reading",
+    ),
     ("prescript", BPMN, 'district = application["district"]', "route_to_unit"),
     ("decision rule", DMN, '<text>"U-BIN"</text>', "route_to_unit"),
 ]
@@ -74,7 +92,9 @@ PLACES = [
 def _place(payload: str, where: str, file: str, old: str) -> dict:
     assert old in SHIPPED[file], old
     if where == "parameter":
-        new = old.replace('application[&quot;application_id&quot;]', escape(payload, {'"': "&quot;"}), 1)
+        new = old.replace(
+            "application[&quot;application_id&quot;]", escape(payload, {'"': "&quot;"}), 1
+        )
     elif where == "prescript":
         new = f"district = {escape(payload)}"
     elif where == "decision rule":
@@ -84,17 +104,25 @@ def _place(payload: str, where: str, file: str, old: str) -> dict:
     return {**SHIPPED, file: SHIPPED[file].replace(old, new, 1)}
 
 
-@pytest.mark.parametrize("payload, name", [(XXE, BPMN), (PARAMETER_ENTITY, BPMN), (LAUGHS, BPMN), (LAUGHS, DMN)])
+@pytest.mark.parametrize(
+    "payload, name", [(XXE, BPMN), (PARAMETER_ENTITY, BPMN), (LAUGHS, BPMN), (LAUGHS, DMN)]
+)
 def test_entities_and_dtds_in_an_upload_are_refused(studio, payload, name):  # noqa: F811
     browser = studio.browser
     browser.get("/studio/draft")
-    browser.submit(action="/studio/draft/upload", files={"file": (payload.encode(), name)}, follow=True)
+    browser.submit(
+        action="/studio/draft/upload", files={"file": (payload.encode(), name)}, follow=True
+    )
     notice = browser.doc.xpath("string(//div[contains(@class, 'notice--error')])").strip()
-    assert notice == (f"The file {name} was not kept: document type declarations and entities are not allowed "
-                      f"in diagrams (file {name})")
+    assert notice == (
+        f"The file {name} was not kept: document type declarations and entities are not allowed "
+        f"in diagrams (file {name})"
+    )
     assert studio.draft()["files"][name] == SHIPPED[name]
     status, body = studio.save({**SHIPPED, name: payload})
-    assert status == 400 and "document type declarations and entities are not allowed" in body["error"]
+    assert (
+        status == 400 and "document type declarations and entities are not allowed" in body["error"]
+    )
 
 
 def test_expression_escapes_in_uploaded_diagrams_are_refused(studio):  # noqa: F811
@@ -109,8 +137,10 @@ def test_expression_escapes_in_uploaded_diagrams_are_refused(studio):  # noqa: F
         assert browser.response.status_code == 302
         result = studio.check()
         problems = [(p["element_id"], p["message"]) for p in result["problems"]]
-        refused = any(e == element and (" is not allowed" in m or "is not a valid expression" in m)
-                      for e, m in problems)
+        refused = any(
+            e == element and (" is not allowed" in m or "is not a valid expression" in m)
+            for e, m in problems
+        )
         outcomes.append((payload, where, refused and not result["ok"]))
         studio.save(dict(SHIPPED))  # back to a clean draft for the next payload
     assert [o for o in outcomes if not o[2]] == []

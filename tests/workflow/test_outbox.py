@@ -1,6 +1,7 @@
 """The outbox's rules on the embedded database: dispatch claims only what it was given and only
 once, attempts and ``[jobs] max_attempts`` decide when a job fails for good, a message found
 ``sending`` is flagged possibly sent and keeps its Message-ID."""
+
 from __future__ import annotations
 
 import smtplib
@@ -55,7 +56,9 @@ def failing_job():
 
 
 def test_the_max_attempts_setting_decides_when_a_job_fails_for_good(tmp_path, clock, failing_job):
-    system = make_system(make_settings(tmp_path, jobs={"max_attempts": 2, "retry_delays_seconds": [30]}), clock)
+    system = make_system(
+        make_settings(tmp_path, jobs={"max_attempts": 2, "retry_delays_seconds": [30]}), clock
+    )
     job_id = _job(system, failing_job)
     runner = InlineDispatcher(system)
     runner.dispatch([job_id])
@@ -108,7 +111,9 @@ class _Refusing:
 
 def test_a_message_interrupted_while_sending_keeps_its_message_id_and_is_flagged(system):
     with system.sessions() as s:
-        email_id = queue_email(s, to="a@example.az", subject="s", body="b", now=system.services.now()).id
+        email_id = queue_email(
+            s, to="a@example.az", subject="s", body="b", now=system.services.now()
+        ).id
         s.commit()
     files, now = system.services.files, system.services.now()
     with system.sessions() as s:
@@ -120,16 +125,26 @@ def test_a_message_interrupted_while_sending_keeps_its_message_id_and_is_flagged
         message = s.get(Email, email_id)
         assert again["Message-ID"] == first["Message-ID"] == message.message_id
         assert (message.status, message.attempts, message.possibly_sent) == ("sending", 2, True)
-        assert s.scalar(select(Incident.kind).where(Incident.email_id == email_id)) == "possibly_sent"
+        assert (
+            s.scalar(select(Incident.kind).where(Incident.email_id == email_id)) == "possibly_sent"
+        )
 
 
 def test_a_refused_message_is_not_flagged_as_possibly_sent(system):
     with system.sessions() as s:
-        email_id = queue_email(s, to="a@example.az", subject="s", body="b", now=system.services.now()).id
+        email_id = queue_email(
+            s, to="a@example.az", subject="s", body="b", now=system.services.now()
+        ).id
         s.commit()
     with system.sessions() as s, pytest.raises(smtplib.SMTPRecipientsRefused):
-        deliver(s, email_id, transport=_Refusing(), sender="x@saygac.invalid", files=system.services.files,
-                now=system.services.now())
+        deliver(
+            s,
+            email_id,
+            transport=_Refusing(),
+            sender="x@saygac.invalid",
+            files=system.services.files,
+            now=system.services.now(),
+        )
     with system.sessions() as s:
         message = s.get(Email, email_id)
         assert (message.status, message.attempts, message.possibly_sent) == ("pending", 1, False)
@@ -139,15 +154,19 @@ def test_a_refused_message_is_not_flagged_as_possibly_sent(system):
 def _taken_over(raises: bool):
     """A handler during which the lease passes to another attempt (its worker was cut off from
     the database for longer than the lease, the sweep made the job due, another worker claimed it)."""
+
     def handler(system, session, args):
         clock = system.services.clock
         with system.sessions() as other:
             other.get(Job, args["me"]).status = "pending"  # the sweep: its lease expired
             other.commit()
-            assert outbox.claim(other, args["me"], clock(), timedelta(seconds=60)) is not None  # another worker
+            assert (
+                outbox.claim(other, args["me"], clock(), timedelta(seconds=60)) is not None
+            )  # another worker
             other.commit()
         if raises:
             raise RuntimeError("the first attempt fails late")
+
     return handler
 
 
@@ -156,7 +175,9 @@ def test_an_attempt_that_lost_its_lease_leaves_the_job_to_the_attempt_that_holds
     HANDLERS["test_taken_over"] = _taken_over(raises)
     try:
         with system.sessions() as s:
-            job = outbox.enqueue(s, "test_taken_over", {}, queue="engine", now=system.services.now())
+            job = outbox.enqueue(
+                s, "test_taken_over", {}, queue="engine", now=system.services.now()
+            )
             job.args = {"me": job.id}
             s.commit()
             job_id = job.id

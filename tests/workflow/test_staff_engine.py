@@ -1,5 +1,6 @@
 """Engine pieces behind the staff pages: lease renewal, whom a head can give work to, the inspector's
 field queue, a no-access visit going back to the queue, and where an instance stands."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,7 +25,9 @@ def team(system):
     return make_team(system)
 
 
-def test_the_holder_renews_the_lease_while_the_page_is_open_and_nobody_else_can(system, team, clock):
+def test_the_holder_renews_the_lease_while_the_page_is_open_and_nobody_else_can(
+    system, team, clock
+):
     life = Lifecycle(system)
     code, serials, seals = new_subscriber(system)
     item = life.item(submit(life, team, code, serials, seals, [1206]), "review_application")
@@ -48,11 +51,14 @@ def test_heads_choose_among_their_units_people_only(system, team):
         names = [a.display_name for a in unit_people(s, team["unit_head"], "operator")]
         assert "Leyla Məmmədova" in names and len(names) == 2
         assert unit_people(s, team["operator"], "operator") == []
-        assert [a.id for a in unit_people(s, team["unit_head"], "inspector")] == [team["inspector"].id]
+        assert [a.id for a in unit_people(s, team["unit_head"], "inspector")] == [
+            team["inspector"].id
+        ]
 
 
 def test_no_access_puts_the_visit_back_in_the_inspectors_queue_then_the_inspectors_reading_is_posted(
-        system, team, clock):
+    system, team, clock
+):
     life = Lifecycle(system)
     code, serials, seals = new_subscriber(system)
     iid = submit(life, team, code, serials, seals, [1290])
@@ -60,23 +66,53 @@ def test_no_access_puts_the_visit_back_in_the_inspectors_queue_then_the_inspecto
     with system.sessions() as s:
         field = unit_queue(s, team["inspector"], QueueFilter(), clock(), role="inspector")
         assert field.total == 1
-        assert unit_queue(s, team["foreign_inspector"], QueueFilter(), clock(), role="inspector").total == 0
+        assert (
+            unit_queue(s, team["foreign_inspector"], QueueFilter(), clock(), role="inspector").total
+            == 0
+        )
         assert unit_queue(s, team["operator"], QueueFilter(), clock(), role="inspector").total == 0
     first = life.item(iid, "field_inspection")
-    life.complete(iid, "field_inspection", team["inspector"], {"outcome": "no_access", "note": "Nobody home"},
-                  claim=True)
+    life.complete(
+        iid,
+        "field_inspection",
+        team["inspector"],
+        {"outcome": "no_access", "note": "Nobody home"},
+        claim=True,
+    )
     second = life.item(iid, "field_inspection")
     assert second.id != first.id and second.claimed_by_id is None  # a new visit, unclaimed
     line_id = life.application(iid).lines[0].id
-    life.complete(iid, "field_inspection", team["inspector"], {"outcome": "done", "meters": [
-        {"line_id": line_id, "value": 1207, "read_on": clock().date().isoformat(), "visit_time": "10:15",
-         "serial_confirmed": True, "seal_intact": False, "new_seal": "S-NEW-1", "photo_id": None}]}, claim=True)
+    life.complete(
+        iid,
+        "field_inspection",
+        team["inspector"],
+        {
+            "outcome": "done",
+            "meters": [
+                {
+                    "line_id": line_id,
+                    "value": 1207,
+                    "read_on": clock().date().isoformat(),
+                    "visit_time": "10:15",
+                    "serial_confirmed": True,
+                    "seal_intact": False,
+                    "new_seal": "S-NEW-1",
+                    "photo_id": None,
+                }
+            ],
+        },
+        claim=True,
+    )
     life.run_jobs()
     app = life.application(iid)
     line = app.lines[0]
     assert app.status == "executed"
-    assert (line.inspected_value, line.inspected_seal, line.inspected_seal_intact, line.inspected_serial_ok) == \
-        (1207, "S-NEW-1", False, True)
+    assert (
+        line.inspected_value,
+        line.inspected_seal,
+        line.inspected_seal_intact,
+        line.inspected_serial_ok,
+    ) == (1207, "S-NEW-1", False, True)
     with system.sessions() as s:
         progress = instance_progress(s, system.runtime, iid)
     assert {"review_application", "field_inspection", "post_reading"} <= set(progress.completed)
@@ -90,7 +126,10 @@ def test_the_instance_view_marks_the_waiting_step_current(system, team):
     with system.sessions() as s:
         progress = instance_progress(s, system.runtime, iid)
     assert progress.current == ["review_application"]
-    assert "register_application" in progress.completed and "review_application" not in progress.completed
+    assert (
+        "register_application" in progress.completed
+        and "review_application" not in progress.completed
+    )
     assert 'id="review_application"' in progress.xml and progress.version == 1
 
 
@@ -98,19 +137,24 @@ def test_monthly_use_over_twelve_months(system, team, clock):
     code, _serials, _seals = new_subscriber(system)
     with system.sessions() as s:
         from workflow.models import Subscriber
+
         meter = s.scalar(select(Subscriber).where(Subscriber.code == code)).meters[0]
         months = monthly_use(s, meter.id, clock().date())
     assert len(months) == 12 and months[-1].month == clock().date().strftime("%Y-%m")
     assert any(m.cubic_metres is not None for m in months)
 
 
-def test_an_item_assigned_from_another_unit_joins_the_persons_queue_in_due_order(system, team, clock):
+def test_an_item_assigned_from_another_unit_joins_the_persons_queue_in_due_order(
+    system, team, clock
+):
     life = Lifecycle(system)
     code, serials, seals = new_subscriber(system)
     first = life.item(submit(life, team, code, serials, seals, [1206]), "review_application")
     clock.advance(hours=1)
     other, other_serials, other_seals = new_subscriber(system)
-    submit(life, team, other, other_serials, other_seals, [1206])  # a second review item that stays in the unit
+    submit(
+        life, team, other, other_serials, other_seals, [1206]
+    )  # a second review item that stays in the unit
     with system.sessions() as s:
         nsm = s.scalar(select(Unit).where(Unit.code == "U-NSM"))
         foreign = f.actor(f.account(s, "operator", nsm))
@@ -118,5 +162,11 @@ def test_an_item_assigned_from_another_unit_joins_the_persons_queue_in_due_order
         s.get(type(first), first.id).assignee_id = foreign.id
         s.commit()
         mine = unit_queue(s, foreign, QueueFilter(per_page=1), clock())
-        assert [i.id for i in mine.items] == [first.id] and mine.total == 1 and mine.counts["unclaimed"] == 1
-        assert unit_queue(s, team["operator"], QueueFilter(), clock()).total == 2  # still the unit's, too
+        assert (
+            [i.id for i in mine.items] == [first.id]
+            and mine.total == 1
+            and mine.counts["unclaimed"] == 1
+        )
+        assert (
+            unit_queue(s, team["operator"], QueueFilter(), clock()).total == 2
+        )  # still the unit's, too

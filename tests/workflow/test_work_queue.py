@@ -1,4 +1,5 @@
 """Claims with leases, release, reassignment, queue filters and counts, the heads' dashboard."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -61,7 +62,9 @@ def test_completing_needs_the_claim(system, team, clock):
         system.complete_task(s, item.id, team["operator2"], {"decision": "accept"})
     clock.advance(minutes=31)
     with system.sessions() as s, pytest.raises(WorkItemError, match="claim this task"):
-        system.complete_task(s, item.id, team["operator"], {"decision": "accept"})  # the lease ran out
+        system.complete_task(
+            s, item.id, team["operator"], {"decision": "accept"}
+        )  # the lease ran out
 
 
 def test_the_head_reassigns_a_claimed_item_without_stopping_the_process(system, team, clock):
@@ -86,7 +89,9 @@ def test_the_head_reassigns_a_claimed_item_without_stopping_the_process(system, 
 
 
 def test_queue_filters_counts_and_unit_scope(system, team, clock):
-    next_working_monday(clock, system.services.calendar)  # due Wednesday: three days later both are overdue
+    next_working_monday(
+        clock, system.services.calendar
+    )  # due Wednesday: three days later both are overdue
     plain = _review_item(system, team, 1206)
     flagged = _review_item(system, team, 1290)
     with system.sessions() as s:
@@ -94,9 +99,21 @@ def test_queue_filters_counts_and_unit_scope(system, team, clock):
         s.commit()
     with system.sessions() as s:
         page = unit_queue(s, team["operator"], QueueFilter(), clock())
-        assert page.counts == {"all": 2, "unclaimed": 1, "mine": 1, "flagged": 1, "overdue": 0, "flagged_overdue": 0}
-        assert [i.id for i in unit_queue(s, team["operator"], QueueFilter(view="flagged"), clock()).items] == [flagged.id]
-        assert [i.id for i in unit_queue(s, team["operator"], QueueFilter(view="mine"), clock()).items] == [plain.id]
+        assert page.counts == {
+            "all": 2,
+            "unclaimed": 1,
+            "mine": 1,
+            "flagged": 1,
+            "overdue": 0,
+            "flagged_overdue": 0,
+        }
+        assert [
+            i.id
+            for i in unit_queue(s, team["operator"], QueueFilter(view="flagged"), clock()).items
+        ] == [flagged.id]
+        assert [
+            i.id for i in unit_queue(s, team["operator"], QueueFilter(view="mine"), clock()).items
+        ] == [plain.id]
         assert unit_queue(s, team["foreign_operator"], QueueFilter(), clock()).total == 0
         assert unit_queue(s, team["citizen"], QueueFilter(), clock()).total == 0
         assert unit_queue(s, team["operator"], QueueFilter(area="nasimi"), clock()).total == 0
@@ -130,4 +147,8 @@ def test_dashboard_for_unit_heads(system, team, clock):
         s.commit()
     with system.sessions() as s:
         board = unit_dashboard(s, team["unit_head"], clock())
-    assert board["open"] == 1 and board["done_this_week"] == 1 and board["median_hours_to_decision"] == 5.0
+    assert (
+        board["open"] == 1
+        and board["done_this_week"] == 1
+        and board["median_hours_to_decision"] == 5.0
+    )

@@ -1,4 +1,5 @@
 """Due dates and the review's escalation follow one rule: working days in Baku (engine.calendar)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,9 @@ THURSDAY_EVENING = datetime(2026, 3, 19, 16, 0, tzinfo=UTC)
 DUE = datetime(2026, 4, 1, 16, 0, tzinfo=UTC)  # the second working day after: Wednesday 1 April
 
 
-def test_a_review_submitted_before_novruz_is_due_and_escalates_on_the_second_working_day(system, clock):
+def test_a_review_submitted_before_novruz_is_due_and_escalates_on_the_second_working_day(
+    system, clock
+):
     clock.now = THURSDAY_EVENING
     people = make_people(system)
     life = Lifecycle(system)

@@ -6,6 +6,7 @@ for what waits now and a step's slowest applications, from :mod:`engine.analytic
 policy's ``read_analytics`` alone decides who sees which unit (everyone else gets 404). Pages show
 application numbers and units only.
 """
+
 from __future__ import annotations
 
 from web.analytics.views import bp

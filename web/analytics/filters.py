@@ -3,6 +3,7 @@
 Read from the query string; a value that does not parse is reported next to its field and the
 default is used instead, so a page never fails on bad input.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,15 +62,24 @@ def _date(args, name: str, default: date, errors: dict) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors[name] = _("Enter a date as year-month-day, for example %(example)s.", example=default.isoformat())
+        errors[name] = _(
+            "Enter a date as year-month-day, for example %(example)s.", example=default.isoformat()
+        )
         return default
 
 
-def read_filter(session: Session, args, actor: Actor, process_id: str, today: date) -> Filter | None:
+def read_filter(
+    session: Session, args, actor: Actor, process_id: str, today: date
+) -> Filter | None:
     """The filter from ``args``; None when the actor may not read analytics at all."""
     errors: dict[str, str] = {}
-    versions = list(session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-                                    .order_by(ProcessVersion.version.desc())))
+    versions = list(
+        session.scalars(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+        )
+    )
     version = None
     raw = (args.get("version") or "").strip()
     if raw:
@@ -80,8 +90,9 @@ def read_filter(session: Session, args, actor: Actor, process_id: str, today: da
     unit_fixed = not policy.allows(actor, policy.READ_ANALYTICS, policy.Resource(kind="analytics"))
     if unit_fixed:
         unit = next((u for u in units if u.id == actor.unit_id), None)
-        if unit is None or not policy.allows(actor, policy.READ_ANALYTICS,
-                                             policy.Resource(kind="analytics", unit_id=unit.id)):
+        if unit is None or not policy.allows(
+            actor, policy.READ_ANALYTICS, policy.Resource(kind="analytics", unit_id=unit.id)
+        ):
             return None
     else:
         unit = None

@@ -18,6 +18,7 @@ Resource groups and their token scopes (``engine.api_access.SCOPES``):
 Every refusal is a problem document (:mod:`web.api.problems`); the same policy as the pages
 decides (``engine.policy``), with the token's scopes.
 """
+
 from __future__ import annotations
 
 import http
@@ -66,9 +67,14 @@ class SaygacApi(Api):
             if status >= 400:
                 response["content"] = {MEDIA_TYPE: {"schema": ProblemSchema}}
             self.spec.components.response(status.name, response, lazy=True)
-        self.spec.components.response("DEFAULT_ERROR", {
-            "description": "A problem document (RFC 9457)", "content": {MEDIA_TYPE: {"schema": ProblemSchema}}},
-            lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {
+                "description": "A problem document (RFC 9457)",
+                "content": {MEDIA_TYPE: {"schema": ProblemSchema}},
+            },
+            lazy=True,
+        )
 
 
 pages = Blueprint("api_pages", __name__, template_folder="templates")
@@ -95,8 +101,10 @@ def init_app(app: Flask, csrf) -> None:
         OPENAPI_URL_PREFIX=PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
-            "info": {"description": "Meter readings, applications and invoices of the water utility's "
-                                    "e-service. Authenticate with `Authorization: Bearer <token>`."},
+            "info": {
+                "description": "Meter readings, applications and invoices of the water utility's "
+                "e-service. Authenticate with `Authorization: Bearer <token>`."
+            },
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}],
         },
@@ -106,7 +114,9 @@ def init_app(app: Flask, csrf) -> None:
         csrf.exempt(module.blp)  # bearer tokens only: no cookie, nothing to forge
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     app.register_blueprint(pages)
-    declare_public(app, "api-docs.openapi_json")  # the document describes the API; calling it needs a token
+    declare_public(
+        app, "api-docs.openapi_json"
+    )  # the document describes the API; calling it needs a token
     for endpoint in app.view_functions:
         if endpoint.startswith("api-docs."):
             declare_public(app, endpoint)  # the OpenAPI document, readable without a token

@@ -6,6 +6,7 @@ A cursor names the last row a client has seen; rows are never re-ordered (ids on
 client that stores the cursor of each page and asks again from it misses nothing and sees nothing
 twice.
 """
+
 from __future__ import annotations
 
 from flask_smorest import Blueprint
@@ -27,8 +28,13 @@ def cursor_args(kind: str) -> type[Schema]:
     ``next`` from each page and sends it back as ``since``; anything else is refused by the schema."""
 
     class FeedArgs(Schema):
-        since = fields.String(load_default="", validate=validate.Regexp(rf"^({kind}[0-9]{{1,12}})?$"),
-                              metadata={"description": f"`next` of the previous page (`{kind}<id>`); empty for the start"})
+        since = fields.String(
+            load_default="",
+            validate=validate.Regexp(rf"^({kind}[0-9]{{1,12}})?$"),
+            metadata={
+                "description": f"`next` of the previous page (`{kind}<id>`); empty for the start"
+            },
+        )
         limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=PAGE_MAX))
 
     FeedArgs.__name__ = f"FeedArgs_{kind}"
@@ -87,13 +93,27 @@ def _allowed():
 
 
 def _reading_rows(*where, order_by, limit: int) -> list[dict]:
-    rows = get_db().execute(select(Reading, Meter.serial, Subscriber.code, Application.number)
-                            .join(Meter, Meter.id == Reading.meter_id)
-                            .join(Subscriber, Subscriber.id == Meter.subscriber_id)
-                            .outerjoin(Application, Application.id == Reading.application_id)
-                            .where(*where).order_by(*order_by).limit(limit))
-    return [{"id": r.id, "subscriber_code": code, "meter_serial": serial, "value": r.value, "read_on": r.read_on,
-             "source": r.source, "application_number": number} for r, serial, code, number in rows]
+    rows = get_db().execute(
+        select(Reading, Meter.serial, Subscriber.code, Application.number)
+        .join(Meter, Meter.id == Reading.meter_id)
+        .join(Subscriber, Subscriber.id == Meter.subscriber_id)
+        .outerjoin(Application, Application.id == Reading.application_id)
+        .where(*where)
+        .order_by(*order_by)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": r.id,
+            "subscriber_code": code,
+            "meter_serial": serial,
+            "value": r.value,
+            "read_on": r.read_on,
+            "source": r.source,
+            "application_number": number,
+        }
+        for r, serial, code, number in rows
+    ]
 
 
 @blp.route("/feed/readings")
@@ -105,8 +125,9 @@ def reading_feed(since: str, limit: int):
     if not _allowed():
         return problem(403, "This account may not read the billing feed.", kind="role")
     last = after(since)
-    items = _reading_rows(Reading.id > last, Reading.application_id.is_not(None), order_by=(Reading.id,),
-                          limit=limit)
+    items = _reading_rows(
+        Reading.id > last, Reading.application_id.is_not(None), order_by=(Reading.id,), limit=limit
+    )
     return {"items": items, "next": f"r{items[-1]['id'] if items else last}"}
 
 
@@ -119,11 +140,29 @@ def invoice_feed(since: str, limit: int):
     if not _allowed():
         return problem(403, "This account may not read the billing feed.", kind="role")
     last = after(since)
-    rows = get_db().execute(select(Invoice, Subscriber.code).join(Subscriber, Subscriber.id == Invoice.subscriber_id)
-                            .where(Invoice.id > last).order_by(Invoice.id).limit(limit))
-    items = [{"id": i.id, "number": i.number, "subscriber_code": code, "period_start": i.period_start,
-              "period_end": i.period_end, "consumption_m3": i.consumption_m3, "gross": i.gross, "vat": i.vat,
-              "net": i.net, "issued_on": i.issued_on, "due_on": i.due_on} for i, code in rows]
+    rows = get_db().execute(
+        select(Invoice, Subscriber.code)
+        .join(Subscriber, Subscriber.id == Invoice.subscriber_id)
+        .where(Invoice.id > last)
+        .order_by(Invoice.id)
+        .limit(limit)
+    )
+    items = [
+        {
+            "id": i.id,
+            "number": i.number,
+            "subscriber_code": code,
+            "period_start": i.period_start,
+            "period_end": i.period_end,
+            "consumption_m3": i.consumption_m3,
+            "gross": i.gross,
+            "vat": i.vat,
+            "net": i.net,
+            "issued_on": i.issued_on,
+            "due_on": i.due_on,
+        }
+        for i, code in rows
+    ]
     return {"items": items, "next": f"i{items[-1]['id'] if items else last}"}
 
 
@@ -139,6 +178,9 @@ def subscriber_readings(code: str, limit: int):
     sub = get_db().scalar(select(Subscriber).where(Subscriber.code == code.strip()[:16]))
     if sub is None:
         return problem(404, "No subscriber with this code.")
-    items = _reading_rows(Meter.subscriber_id == sub.id, order_by=(Reading.read_on.desc(), Reading.id.desc()),
-                          limit=limit)
+    items = _reading_rows(
+        Meter.subscriber_id == sub.id,
+        order_by=(Reading.read_on.desc(), Reading.id.desc()),
+        limit=limit,
+    )
     return {"subscriber_code": sub.code, "readings": items}

@@ -1,4 +1,5 @@
 """Field types the API's schemas share."""
+
 from __future__ import annotations
 
 from marshmallow import fields

@@ -1,6 +1,7 @@
 """Citizens' portal and e-gov: the start link, an application's status and timeline, its invoice,
 starting an application. Scope ``portal``; the applicant (or the meter's holder for the invoice)
 as the pages decide it (``engine.policy``)."""
+
 from __future__ import annotations
 
 from flask import send_file, url_for
@@ -23,7 +24,9 @@ blp = Blueprint("api_portal", __name__, description="Citizens' portal and e-gov 
 
 
 class StartLinkSchema(Schema):
-    url = fields.Url(required=True, metadata={"description": "The stable link that starts the e-service"})
+    url = fields.Url(
+        required=True, metadata={"description": "The stable link that starts the e-service"}
+    )
 
 
 class StepSchema(Schema):
@@ -43,11 +46,15 @@ class ApplicationSchema(Schema):
 
 class StartedSchema(Schema):
     instance_id = fields.Integer(required=True)
-    continue_url = fields.String(required=True, metadata={"description": "The page where the citizen goes on"})
+    continue_url = fields.String(
+        required=True, metadata={"description": "The page where the citizen goes on"}
+    )
 
 
 def _visible(number: str, action: str) -> Application | None:
-    app = get_db().scalar(select(Application).where(Application.number == number.strip().upper()[:20]))
+    app = get_db().scalar(
+        select(Application).where(Application.number == number.strip().upper()[:20])
+    )
     if app is None or not policy.allows(tokens.actor(), action, application_resource(app)):
         return None
     return app
@@ -73,10 +80,14 @@ def application_status(number: str):
     db = get_db()
     invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
     has_pdf = invoice is not None and invoice.pdf_id is not None
-    return {"number": app.number, "status": app.status, "submitted_at": app.submitted_at,
-            "decided_at": app.decided_at,
-            "timeline": [{"code": s.code, "at": s.at, "note": s.note} for s in timeline(db, app)],
-            "invoice_url": url_for("api_portal.invoice_pdf", number=app.number) if has_pdf else None}
+    return {
+        "number": app.number,
+        "status": app.status,
+        "submitted_at": app.submitted_at,
+        "decided_at": app.decided_at,
+        "timeline": [{"code": s.code, "at": s.at, "note": s.note} for s in timeline(db, app)],
+        "invoice_url": url_for("api_portal.invoice_pdf", number=app.number) if has_pdf else None,
+    }
 
 
 @blp.route("/applications/<string:number>/invoice.pdf")
@@ -93,8 +104,13 @@ def invoice_pdf(number: str):
     stored = db.get(StoredFile, invoice.pdf_id)
     if stored is None:
         return problem(404, "No invoice for this application is visible to this client.")
-    return send_file(get_system().services.files.path(stored), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"{invoice.number}.pdf", max_age=0)
+    return send_file(
+        get_system().services.files.path(stored),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{invoice.number}.pdf",
+        max_age=0,
+    )
 
 
 @blp.route("/applications", methods=["POST"])

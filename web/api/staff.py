@@ -1,5 +1,6 @@
 """Staff tools: the unit's review queue, claiming and releasing a task. Scope ``staff``; the same
 engine calls as the pages (``engine.workqueue``, ``engine.workitems``), which ask the policy."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -22,7 +23,9 @@ blp = Blueprint("api_staff", __name__, description="Staff tools (scope `staff`)"
 
 class QueueArgs(Schema):
     view = fields.String(load_default="all", validate=validate.OneOf(workqueue.VIEWS))
-    role = fields.String(load_default="operator", validate=validate.OneOf(("operator", "inspector")))
+    role = fields.String(
+        load_default="operator", validate=validate.OneOf(("operator", "inspector"))
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
 
@@ -46,9 +49,16 @@ class QueueSchema(Schema):
 
 
 def _item(item) -> dict:
-    return {"id": item.id, "instance_id": item.instance_id, "task_name": item.task_name, "role": item.role,
-            "unit_id": item.unit_id, "claimed_by_id": item.claimed_by_id, "lease_until": item.lease_until,
-            "due_at": item.due_at}
+    return {
+        "id": item.id,
+        "instance_id": item.instance_id,
+        "task_name": item.task_name,
+        "role": item.role,
+        "unit_id": item.unit_id,
+        "claimed_by_id": item.claimed_by_id,
+        "lease_until": item.lease_until,
+        "due_at": item.due_at,
+    }
 
 
 @blp.route("/queue")
@@ -58,13 +68,25 @@ def _item(item) -> dict:
 def queue(view: str, role: str, page: int):
     """The unit's open tasks as the queue page lists them (the token holder's unit)."""
     actor = tokens.actor()
-    if not policy.allows(actor, policy.SEE_QUEUE, policy.Resource("queue", unit_id=actor.unit_id, lane=role)):
+    if not policy.allows(
+        actor, policy.SEE_QUEUE, policy.Resource("queue", unit_id=actor.unit_id, lane=role)
+    ):
         return problem(403, "This account has no queue of this kind.", kind="role")
     system = get_system()
-    result = workqueue.unit_queue(get_db(), actor, workqueue.QueueFilter(view=view, page=page),
-                                  system.services.now(), role=role)
-    return {"items": [_item(i) for i in result.items], "total": result.total, "page": result.page,
-            "pages": result.pages, "counts": result.counts}
+    result = workqueue.unit_queue(
+        get_db(),
+        actor,
+        workqueue.QueueFilter(view=view, page=page),
+        system.services.now(),
+        role=role,
+    )
+    return {
+        "items": [_item(i) for i in result.items],
+        "total": result.total,
+        "page": result.page,
+        "pages": result.pages,
+        "counts": result.counts,
+    }
 
 
 def _change(item_id: int, claim: bool):
@@ -74,7 +96,9 @@ def _change(item_id: int, claim: bool):
     now = system.services.now()
     try:
         if claim:
-            item = workitems.claim(db, item_id, actor, now, timedelta(minutes=system.settings.work.lease_minutes))
+            item = workitems.claim(
+                db, item_id, actor, now, timedelta(minutes=system.settings.work.lease_minutes)
+            )
         else:
             item = workitems.release(db, item_id, actor, now)
     except NotFound:
@@ -113,11 +137,16 @@ PAGE_ONLY = ("enter_readings", "identify_subscriber")
 
 
 class CompleteBody(Schema):
-    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=100)),
-                          values=fields.String(validate=validate.Length(max=5000)), required=True,
-                          validate=validate.Length(max=200),
-                          metadata={"description": "The task form's fields by name, as the page posts them "
-                                                   "(e.g. `decision`, `reject_reason`, `meters-0-value`)"})
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=100)),
+        values=fields.String(validate=validate.Length(max=5000)),
+        required=True,
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "The task form's fields by name, as the page posts them "
+            "(e.g. `decision`, `reject_reason`, `meters-0-value`)"
+        },
+    )
 
 
 class CompletedSchema(Schema):
@@ -132,7 +161,9 @@ class CompletedSchema(Schema):
 @blp.response(200, CompletedSchema)
 @blp.alt_response(404, description="No such task for this client")
 @blp.alt_response(409, description="The task is held by someone else, or done")
-@blp.alt_response(422, description="The answers do not pass the task form's validation (fields named)")
+@blp.alt_response(
+    422, description="The answers do not pass the task form's validation (fields named)"
+)
 def complete(body: dict, item_id: int):
     """Complete a review or an inspection with the same form and validation as its page; claim it first."""
     actor = tokens.actor()
@@ -145,12 +176,22 @@ def complete(body: dict, item_id: int):
     if item.state != "open":
         return problem(409, "This task has already been completed.", kind="conflict")
     if item.form_key in PAGE_ONLY or item.form_key not in FORMS:
-        return problem(409, "This task is completed on its page, not through the API.", kind="page_only")
-    context = FormContext(session=db, today=system.services.today(), instance_id=item.instance_id,
-                          services=system.services, actor=actor, translate=gettext)
+        return problem(
+            409, "This task is completed on its page, not through the API.", kind="page_only"
+        )
+    context = FormContext(
+        session=db,
+        today=system.services.today(),
+        instance_id=item.instance_id,
+        services=system.services,
+        actor=actor,
+        translate=gettext,
+    )
     form = FORMS[item.form_key](MultiDict(body["answers"]), context=context)
     if not form.validate():
-        return problem(422, "The answers do not pass the task's form.", errors=field_errors(form.errors))
+        return problem(
+            422, "The answers do not pass the task's form.", errors=field_errors(form.errors)
+        )
     try:
         system.complete_task(db, item.id, actor, form.to_task_data())
         db.commit()
@@ -163,11 +204,18 @@ def complete(body: dict, item_id: int):
         db.rollback()
         with system.sessions() as session:
             incident = incidents.open_incident(
-                session, "step_failed", f"step {item.task_name} failed for {actor.label} (task {item.id})",
-                error=repr(err)[:2000], now=system.services.now(), instance_id=item.instance_id)
+                session,
+                "step_failed",
+                f"step {item.task_name} failed for {actor.label} (task {item.id})",
+                error=repr(err)[:2000],
+                now=system.services.now(),
+                instance_id=item.instance_id,
+            )
             session.commit()
         reason = str(err) if isinstance(err, EngineError) else type(err).__name__
-        return problem(422 if isinstance(err, EngineError) else 500,
-                       f"The step could not be completed ({reason}); nothing was saved. Incident {incident.id}.")
+        return problem(
+            422 if isinstance(err, EngineError) else 500,
+            f"The step could not be completed ({reason}); nothing was saved. Incident {incident.id}.",
+        )
     dispatch_jobs()
     return {"id": item.id, "instance_id": item.instance_id, "completed": True}

@@ -1,5 +1,6 @@
 """Analysts: the process's versions, validating a diagram with its scenarios, a migration's dry run.
 Scope ``studio``; the policy's diagram actions, as in the studio pages (``engine.versions``)."""
+
 from __future__ import annotations
 
 from flask_smorest import Blueprint
@@ -34,13 +35,19 @@ class VersionSchema(Schema):
 
 
 class DiagramFile(Schema):
-    name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,94}\.(bpmn|dmn)$"))
+    name = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,94}\.(bpmn|dmn)$")
+    )
     xml = fields.String(required=True, validate=validate.Length(max=MAX_DIAGRAM_BYTES))
 
 
 class DiagramFiles(Schema):
-    files = fields.List(fields.Nested(DiagramFile), required=True, validate=validate.Length(min=1, max=MAX_FILES),
-                        metadata={"description": "The BPMN and DMN files of the process"})
+    files = fields.List(
+        fields.Nested(DiagramFile),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_FILES),
+        metadata={"description": "The BPMN and DMN files of the process"},
+    )
     scenarios = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=100))
 
 
@@ -86,7 +93,12 @@ def _may(action: str) -> bool:
 
 
 def _problem(err: DiagramError) -> dict:
-    return {"message": diagram_problem(err), "element_id": err.element_id, "file": err.file, "line": err.line}
+    return {
+        "message": diagram_problem(err),
+        "element_id": err.element_id,
+        "file": err.file,
+        "line": err.line,
+    }
 
 
 @blp.route("/versions")
@@ -96,10 +108,22 @@ def list_versions():
     """Every deployed version of the meter-reading process, newest first."""
     if not _may(policy.VALIDATE_DIAGRAM):
         return problem(403, "This account may not read diagrams.", kind="role")
-    rows = get_db().scalars(select(ProcessVersion).where(ProcessVersion.process_id == PROCESS_ID)
-                            .order_by(ProcessVersion.version.desc()))
-    return [{"version": v.version, "process_id": v.process_id, "content_hash": v.content_hash,
-             "deployed_at": v.deployed_at, "reason": v.reason, "files": sorted(v.files)} for v in rows]
+    rows = get_db().scalars(
+        select(ProcessVersion)
+        .where(ProcessVersion.process_id == PROCESS_ID)
+        .order_by(ProcessVersion.version.desc())
+    )
+    return [
+        {
+            "version": v.version,
+            "process_id": v.process_id,
+            "content_hash": v.content_hash,
+            "deployed_at": v.deployed_at,
+            "reason": v.reason,
+            "files": sorted(v.files),
+        }
+        for v in rows
+    ]
 
 
 @blp.route("/diagrams/validate", methods=["POST"])
@@ -112,12 +136,19 @@ def validate_diagram(body: dict):
         return problem(403, "This account may not validate diagrams.", kind="role")
     try:
         files = {f["name"]: f["xml"] for f in body["files"]}
-        result = versions.check_draft(get_system().specs, OPERATIONS, PROCESS_ID, files, body["scenarios"])
+        result = versions.check_draft(
+            get_system().specs, OPERATIONS, PROCESS_ID, files, body["scenarios"]
+        )
     except (ScenarioError, DiagramError) as err:
         return problem(422, str(err), errors=[{"field": "scenarios", "message": str(err)}])
-    return {"ok": result.ok, "problems": [_problem(p) for p in result.problems],
-            "results": [{"name": r.name, "passed": r.passed, "message": getattr(r, "message", None)}
-                        for r in result.results]}
+    return {
+        "ok": result.ok,
+        "problems": [_problem(p) for p in result.problems],
+        "results": [
+            {"name": r.name, "passed": r.passed, "message": getattr(r, "message", None)}
+            for r in result.results
+        ],
+    }
 
 
 @blp.route("/migrations/dry-run", methods=["POST"])
@@ -131,24 +162,49 @@ def migration_dry_run(body: dict):
     if not _may(policy.MIGRATE_DIAGRAM):
         return problem(403, "This account may not migrate instances.", kind="role")
     db = get_db()
-    found = {v.version: v for v in db.scalars(select(ProcessVersion).where(
-        ProcessVersion.process_id == PROCESS_ID, ProcessVersion.version.in_((body["source"], body["target"]))))}
+    found = {
+        v.version: v
+        for v in db.scalars(
+            select(ProcessVersion).where(
+                ProcessVersion.process_id == PROCESS_ID,
+                ProcessVersion.version.in_((body["source"], body["target"])),
+            )
+        )
+    }
     missing = [name for name in ("source", "target") if body[name] not in found]
     if missing:
-        return problem(404, f"No such version: {', '.join(str(body[name]) for name in missing)}.",
-                       errors=[{"field": name, "message": "no such version"} for name in missing])
+        return problem(
+            404,
+            f"No such version: {', '.join(str(body[name]) for name in missing)}.",
+            errors=[{"field": name, "message": "no such version"} for name in missing],
+        )
     try:
-        plan = versions.dry_run(db, get_system().runtime, found[body["source"]], found[body["target"]])
+        plan = versions.dry_run(
+            db, get_system().runtime, found[body["source"]], found[body["target"]]
+        )
     except EngineError as err:  # the same version twice: nothing to compare
         return problem(409, str(err), errors=[{"field": "target", "message": str(err)}])
-    return {"movable": sum(p.movable for p in plan), "blocked": sum(not p.movable for p in plan),
-            "instances": [{"instance_id": p.instance_id, "movable": p.movable, "waiting_at": p.waiting_at,
-                           "reasons": p.reasons} for p in plan]}
+    return {
+        "movable": sum(p.movable for p in plan),
+        "blocked": sum(not p.movable for p in plan),
+        "instances": [
+            {
+                "instance_id": p.instance_id,
+                "movable": p.movable,
+                "waiting_at": p.waiting_at,
+                "reasons": p.reasons,
+            }
+            for p in plan
+        ],
+    }
 
 
 class DeployBody(DiagramFiles):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000),
-                           metadata={"description": "Why this version: shown in the version list and the audit"})
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Why this version: shown in the version list and the audit"},
+    )
 
 
 class DeployedSchema(Schema):
@@ -173,16 +229,27 @@ def deploy(body: dict, idempotency_key: str | None = None):
     def create():
         db = get_db()
         try:
-            version = versions.deploy(db, get_system().specs, OPERATIONS, PROCESS_ID, files, body["scenarios"],
-                                      actor=actor, reason=body["reason"].strip())
+            version = versions.deploy(
+                db,
+                get_system().specs,
+                OPERATIONS,
+                PROCESS_ID,
+                files,
+                body["scenarios"],
+                actor=actor,
+                reason=body["reason"].strip(),
+            )
         except DiagramError as err:
             return problem(422, str(err), errors=[{"field": "files", "message": str(err)}])
         except ScenarioError as err:
             return problem(422, str(err), errors=[{"field": "scenarios", "message": str(err)}])
         except EngineError as err:  # already a version, a failing scenario, no reason
             status = 409 if "already version" in str(err) else 422
-            return problem(status, str(err), errors=[{"field": "files" if status == 409 else "scenarios",
-                                                      "message": str(err)}])
+            return problem(
+                status,
+                str(err),
+                errors=[{"field": "files" if status == 409 else "scenarios", "message": str(err)}],
+            )
         return {"version": version.version, "content_hash": version.content_hash}
 
     return idempotency.once(tokens.account_id(), idempotency_key, 201, create)

@@ -4,6 +4,7 @@ The API authenticates only with ``Authorization: Bearer sgc_…``. A browser's s
 not accepted here, so a page on another site cannot make a signed-in person's browser call the
 API (no cross-site request forgery to defend against); the pages have their own endpoints.
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -29,8 +30,15 @@ def authenticate() -> Actor | None:
         return None
     account = holder.account
     db.commit()  # last_used_at
-    return Actor(id=account.id, role=account.role, label=f"{account.display_name} (API)", unit_id=account.unit_id,
-                 address=request.remote_addr, fin=account.fin, scopes=holder.scopes)
+    return Actor(
+        id=account.id,
+        role=account.role,
+        label=f"{account.display_name} (API)",
+        unit_id=account.unit_id,
+        address=request.remote_addr,
+        fin=account.fin,
+        scopes=holder.scopes,
+    )
 
 
 def actor() -> Actor:
@@ -46,18 +54,23 @@ def account_id() -> int:
 
 def requires(scope: str):
     """The view needs a valid token whose scopes include ``scope`` (the policy's ``call_api``)."""
+
     def deco(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             who = authenticate()
             if who is None:
-                return problem(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
+                return problem(
+                    401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
+                )
             if not policy.allows(who, policy.CALL_API, policy.Resource("api", scope=scope)):
                 return problem(403, f"This token does not have the scope '{scope}'.", kind="scope")
             g.api_actor = who
             return view(*args, **kwargs)
+
         wrapped.api_scope = scope
         wrapped.policy = policy.CALL_API  # web.route_policy: the route's declared action
         wrapped.policy_resource = lambda actor, **_args: policy.Resource("api", scope=scope)
         return wrapped
+
     return deco

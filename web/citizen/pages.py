@@ -2,6 +2,7 @@
 
 Read-only queries for the templates in ``templates/citizen/``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,9 +37,14 @@ class Step:
 def timeline(session: Session, app: Application) -> list[Step]:
     """The steps reached, in order, with when; "on-site check" and "rejected" only when they happened."""
     reached: dict[str, datetime] = {}
-    for event in session.scalars(select(AuditEvent).where(
+    for event in session.scalars(
+        select(AuditEvent)
+        .where(
             AuditEvent.instance_id == app.instance_id,
-            AuditEvent.action.in_(("application_status", "review_decided"))).order_by(AuditEvent.id)):
+            AuditEvent.action.in_(("application_status", "review_decided")),
+        )
+        .order_by(AuditEvent.id)
+    ):
         detail = event.detail or {}
         if event.action == "review_decided":
             if detail.get("decision") == "inspect":
@@ -60,7 +66,11 @@ def held_subscribers(session: Session, account: Account | None) -> list[Subscrib
     """Subscribers whose FIN is the signed-in person's: their own water accounts."""
     if account is None or not account.fin:
         return []
-    return list(session.scalars(select(Subscriber).where(Subscriber.fin == account.fin).order_by(Subscriber.code)))
+    return list(
+        session.scalars(
+            select(Subscriber).where(Subscriber.fin == account.fin).order_by(Subscriber.code)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -91,12 +101,22 @@ def consumption_chart(session: Session, sub: Subscriber, today: date, months: in
     (:func:`workflow.consumption.monthly_consumption`, the rule billing uses)."""
     first = _month_add(today.replace(day=1), -(months - 1))
     meters = [
-        (meter.register_digits, session.execute(select(Reading.read_on, Reading.value).where(
-            Reading.meter_id == meter.id).order_by(Reading.read_on, Reading.id)).all())
+        (
+            meter.register_digits,
+            session.execute(
+                select(Reading.read_on, Reading.value)
+                .where(Reading.meter_id == meter.id)
+                .order_by(Reading.read_on, Reading.id)
+            ).all(),
+        )
         for meter in session.scalars(select(Meter).where(Meter.subscriber_id == sub.id))
     ]
-    totals = {month: m3 or 0 for month, m3 in
-              monthly_consumption(meters, [_month_add(first, i) for i in range(months)]).items()}
+    totals = {
+        month: m3 or 0
+        for month, m3 in monthly_consumption(
+            meters, [_month_add(first, i) for i in range(months)]
+        ).items()
+    }
     top = max(max(totals.values()), 1)
     chart_h, left, slot = 160.0, 40.0, 50.0
     bars = []

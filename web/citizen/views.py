@@ -4,6 +4,7 @@
 ``/status/<number>`` (the link in e-mails) show the person's own applications. Anything that is
 not the signed-in person's own is answered with 404, whether it exists or not.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -37,8 +38,11 @@ def _own(app: Application | None, action: str) -> Application:
 
 def _open_items(db, actor_id: int) -> dict[int, int]:
     """instance id -> the person's open work item (a draft waiting for them)."""
-    rows = db.execute(select(WorkItem.instance_id, WorkItem.id).where(
-        WorkItem.assignee_id == actor_id, WorkItem.state == "open").order_by(WorkItem.id))
+    rows = db.execute(
+        select(WorkItem.instance_id, WorkItem.id)
+        .where(WorkItem.assignee_id == actor_id, WorkItem.state == "open")
+        .order_by(WorkItem.id)
+    )
     return dict(rows.all())
 
 
@@ -71,8 +75,14 @@ def start():
 def status_list():
     db = get_db()
     actor = current_actor()
-    apps = list(db.scalars(select(Application).where(Application.applicant_id == actor.id)
-                          .order_by(Application.submitted_at.desc(), Application.id.desc()).limit(50)))
+    apps = list(
+        db.scalars(
+            select(Application)
+            .where(Application.applicant_id == actor.id)
+            .order_by(Application.submitted_at.desc(), Application.id.desc())
+            .limit(50)
+        )
+    )
     open_items = _open_items(db, actor.id)
     drafts = [a for a in apps if not a.number and a.instance_id in open_items]
     submitted = [a for a in apps if a.number]
@@ -80,22 +90,40 @@ def status_list():
     today = get_system().services.today()
     charts = [consumption_chart(db, sub, today) for sub in held_subscribers(db, account)]
     # an instance started but not yet tied to a subscriber (waiting at the code page) is a draft too
-    bare = [item_id for instance_id, item_id in open_items.items()
-            if instance_id not in {a.instance_id for a in apps}]
-    return render_template("citizen/status.html", drafts=drafts, submitted=submitted, open_items=open_items,
-                           bare_drafts=bare, charts=charts, timelines={a.id: timeline(db, a) for a in submitted},
-                           views={a.id: privacy.view_for(actor, a) for a in apps})
+    bare = [
+        item_id
+        for instance_id, item_id in open_items.items()
+        if instance_id not in {a.instance_id for a in apps}
+    ]
+    return render_template(
+        "citizen/status.html",
+        drafts=drafts,
+        submitted=submitted,
+        open_items=open_items,
+        bare_drafts=bare,
+        charts=charts,
+        timelines={a.id: timeline(db, a) for a in submitted},
+        views={a.id: privacy.view_for(actor, a) for a in apps},
+    )
 
 
 @bp.route("/status/<number>")
 @allowed(policy.SEE_APPLICATION)
 def status(number: str):
     db = get_db()
-    app = _own(db.scalar(select(Application).where(Application.number == number.strip().upper())),
-               policy.SEE_APPLICATION)
+    app = _own(
+        db.scalar(select(Application).where(Application.number == number.strip().upper())),
+        policy.SEE_APPLICATION,
+    )
     invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
-    return render_template("citizen/application.html", app=app, invoice=invoice, steps=timeline(db, app),
-                           view=privacy.view_for(current_actor(), app), registered=False)
+    return render_template(
+        "citizen/application.html",
+        app=app,
+        invoice=invoice,
+        steps=timeline(db, app),
+        view=privacy.view_for(current_actor(), app),
+        registered=False,
+    )
 
 
 @bp.route("/applications/<int:application_id>/receipt.pdf")
@@ -106,19 +134,30 @@ def receipt_pdf(application_id: int):
     app = _own(db.get(Application, application_id), policy.DOWNLOAD_RECEIPT)
     if not app.number:
         abort(404)
-    pdf = invoicing.receipt_pdf(app, privacy.view_for(current_actor(), app), get_system().settings.files.font_dir)
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="muraciet-{app.number}.pdf"'})
+    pdf = invoicing.receipt_pdf(
+        app, privacy.view_for(current_actor(), app), get_system().settings.files.font_dir
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="muraciet-{app.number}.pdf"'},
+    )
 
 
 @bp.route("/photos/<int:file_id>/thumbnail.jpg")
-@allowed(policy.START_APPLICATION, lambda actor, file_id: SERVICE)  # and only the person's own photo, below
+@allowed(
+    policy.START_APPLICATION, lambda actor, file_id: SERVICE
+)  # and only the person's own photo, below
 def photo_thumbnail(file_id: int):
     """A re-encoded JPEG of the person's own photo (no metadata; made in the request, ≈12 ms)."""
     db = get_db()
     stored = db.get(StoredFile, file_id)
-    if stored is None or stored.kind != "photo" or stored.owner_id != current_actor().id \
-            or stored.media_type not in ("image/jpeg", "image/png"):
+    if (
+        stored is None
+        or stored.kind != "photo"
+        or stored.owner_id != current_actor().id
+        or stored.media_type not in ("image/jpeg", "image/png")
+    ):
         abort(404)
     services = get_system().services
     try:

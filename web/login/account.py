@@ -4,6 +4,7 @@
 ``/admin/accounts``: an admin finds a person, sets a new password (the same rules), lifts a lock,
 removes the TOTP enrolment and ends every session of that person. Every change is audited.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -31,7 +32,9 @@ bp = Blueprint("login_account", __name__, template_folder="templates")
 
 RULE_MESSAGES = {
     "too_short": N_("The new password must be at least %(n)d characters long"),
-    "common": N_("The new password is too common and easy to guess. Choose a longer phrase of unrelated words"),
+    "common": N_(
+        "The new password is too common and easy to guess. Choose a longer phrase of unrelated words"
+    ),
     "contains_user_name": N_("The new password must not contain your user name"),
 }
 
@@ -51,7 +54,9 @@ def rule_errors(field: str, password: str, username: str | None) -> list[tuple[s
     errors = []
     for problem in identity.password_problems(password, username, settings):
         text = RULE_MESSAGES[problem]
-        errors.append((field, _(text, n=settings.min_password_length) if "%(n)d" in text else _(text)))
+        errors.append(
+            (field, _(text, n=settings.min_password_length) if "%(n)d" in text else _(text))
+        )
     return errors
 
 
@@ -70,13 +75,26 @@ def account():
             identity.set_password(db, person, form.new.data, now())
             if person.username:
                 limits.clear_login_failures(person.username, login_settings(), lift_lock=True)
-            audit.record(db, "password_changed", at=now(), actor=current_actor(), entity=f"account:{person.id}")
+            audit.record(
+                db,
+                "password_changed",
+                at=now(),
+                actor=current_actor(),
+                entity=f"account:{person.id}",
+            )
             db.commit()
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("login_account.account"))
     live = login_sessions.live_count(db, person.id)
-    return render_template("auth/account.html", form=form, errors=errors, person=person, live=live,
-                           min_length=login_settings().min_password_length, staff=identity.is_staff(person))
+    return render_template(
+        "auth/account.html",
+        form=form,
+        errors=errors,
+        person=person,
+        live=live,
+        min_length=login_settings().min_password_length,
+        staff=identity.is_staff(person),
+    )
 
 
 @bp.route("/admin/accounts")
@@ -86,9 +104,22 @@ def accounts():
     rows = []
     if q:
         like = f"%{q}%"
-        rows = get_db().scalars(select(Account).where(or_(Account.username.ilike(like), Account.fin.ilike(like),
-                                                          Account.display_name.ilike(like)))
-                                .order_by(Account.display_name).limit(50)).all()
+        rows = (
+            get_db()
+            .scalars(
+                select(Account)
+                .where(
+                    or_(
+                        Account.username.ilike(like),
+                        Account.fin.ilike(like),
+                        Account.display_name.ilike(like),
+                    )
+                )
+                .order_by(Account.display_name)
+                .limit(50)
+            )
+            .all()
+        )
     return render_template("auth/admin_accounts.html", q=q, rows=rows)
 
 
@@ -111,11 +142,22 @@ def reset(account_id: int):
             if form.remove_totp.data:
                 person.totp_secret, person.totp_last_counter = None, None
             ended = login_sessions.end_all(db, person.id, at, "reset")
-            audit.record(db, "password_reset", at=at, actor=current_actor(), entity=f"account:{person.id}",
-                         detail={"sessions_ended": ended, "totp_removed": bool(form.remove_totp.data)})
+            audit.record(
+                db,
+                "password_reset",
+                at=at,
+                actor=current_actor(),
+                entity=f"account:{person.id}",
+                detail={"sessions_ended": ended, "totp_removed": bool(form.remove_totp.data)},
+            )
             db.commit()
-            flash(_("The password of %(name)s has been reset and their sessions ended.", name=person.display_name),
-                  "success")
+            flash(
+                _(
+                    "The password of %(name)s has been reset and their sessions ended.",
+                    name=person.display_name,
+                ),
+                "success",
+            )
             return redirect(url_for("login_account.reset", account_id=person.id))
     return render_template("auth/admin_reset.html", form=form, errors=errors, person=person)
 

@@ -7,6 +7,7 @@ taken), verifies the certificate the gateway returns (chain to the configured As
 dates, key usage, CRL) and signs in the FIN it names. The simulator (embedded mode only) comes
 with a demo page that plays the phone: ``/demo/asan-phone``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,10 +45,18 @@ SETTINGS_KEY = "saygac.asan"
 PENDING_KEY = "asan"
 
 DECLINED = N_("You declined the sign-in on your phone. If that was a mistake, start again.")
-EXPIRED = N_("The time to confirm on your phone ran out. Start again and confirm when the phone asks.")
-UNREACHABLE = N_("Asan İmza cannot be reached just now. Try again in a few minutes or choose another way to sign in.")
-REFUSED = N_("Your Asan İmza certificate could not be accepted. Contact Asan İmza or choose another way to sign in.")
-STILL_WAITING = N_("Your phone has not answered yet. Confirm the request on your phone, then press the button again.")
+EXPIRED = N_(
+    "The time to confirm on your phone ran out. Start again and confirm when the phone asks."
+)
+UNREACHABLE = N_(
+    "Asan İmza cannot be reached just now. Try again in a few minutes or choose another way to sign in."
+)
+REFUSED = N_(
+    "Your Asan İmza certificate could not be accepted. Contact Asan İmza or choose another way to sign in."
+)
+STILL_WAITING = N_(
+    "Your phone has not answered yet. Confirm the request on your phone, then press the button again."
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,9 @@ class AsanSettings:
     gateway: str = "simulator"  # "simulator" (embedded mode only), "http" (url below), or "" (off)
     url: str = ""
     timeout_seconds: float = 5.0
-    ca_bundle: str = ""  # PEM file of the CAs that issue Asan İmza certificates (needed with "http")
+    ca_bundle: str = (
+        ""  # PEM file of the CAs that issue Asan İmza certificates (needed with "http")
+    )
     crl_file: str = ""
     fin_attribute: str = "serialNumber"
     request_seconds: int = 120  # how long the simulator waits for its "phone"
@@ -64,7 +75,9 @@ class AsanSettings:
 
 class StartForm(Form):
     phone = StringField(N_("Mobile phone number"), filters=[lambda v: (v or "").strip()])
-    user_id = StringField(N_("Asan İmza user ID"), filters=[lambda v: re.sub(r"[\s-]", "", v or "")])
+    user_id = StringField(
+        N_("Asan İmza user ID"), filters=[lambda v: re.sub(r"[\s-]", "", v or "")]
+    )
 
 
 def _settings() -> AsanSettings:
@@ -100,8 +113,12 @@ def start():
                 log.exception("Asan İmza gateway: start failed")
                 errors.append(("phone", UNREACHABLE))
             else:
-                session[PENDING_KEY] = {"tx": challenge.transaction_id, "code": challenge.verification_code,
-                                        "expires": challenge.expires_at.isoformat(), "next": next_url}
+                session[PENDING_KEY] = {
+                    "tx": challenge.transaction_id,
+                    "code": challenge.verification_code,
+                    "expires": challenge.expires_at.isoformat(),
+                    "next": next_url,
+                }
                 return redirect(url_for("login_asan.wait"))
     return render_template("auth/asan_start.html", form=form, errors=errors, next_url=next_url)
 
@@ -113,8 +130,13 @@ def wait():
     pending = session.get(PENDING_KEY)
     if not pending:
         return redirect(url_for("login_asan.start"))
-    return render_template("auth/asan_wait.html", code=pending["code"], expires=datetime.fromisoformat(pending["expires"]),
-                           poll_seconds=_settings().poll_seconds, notice=None)
+    return render_template(
+        "auth/asan_wait.html",
+        code=pending["code"],
+        expires=datetime.fromisoformat(pending["expires"]),
+        poll_seconds=_settings().poll_seconds,
+        notice=None,
+    )
 
 
 @bp.route("/login/asan/status")
@@ -143,18 +165,34 @@ def finish():
     except GatewayError:
         return _again(UNREACHABLE)
     if answer.state == "pending":
-        return render_template("auth/asan_wait.html", code=pending["code"], poll_seconds=_settings().poll_seconds,
-                               expires=datetime.fromisoformat(pending["expires"]), notice=STILL_WAITING)
+        return render_template(
+            "auth/asan_wait.html",
+            code=pending["code"],
+            poll_seconds=_settings().poll_seconds,
+            expires=datetime.fromisoformat(pending["expires"]),
+            notice=STILL_WAITING,
+        )
     session.pop(PENDING_KEY, None)
     if answer.state != "confirmed" or not answer.certificate:
-        audit.record(db, "login_failed", at=at, actor=anonymous_actor(), detail={"method": "asan", "reason": answer.state})
+        audit.record(
+            db,
+            "login_failed",
+            at=at,
+            actor=anonymous_actor(),
+            detail={"method": "asan", "reason": answer.state},
+        )
         db.commit()
         return _again(DECLINED if answer.state == "declined" else EXPIRED)
     try:
         person = _verify(answer.certificate, at)
     except certs.CertificateRefused as refused:
-        audit.record(db, "login_failed", at=at, actor=anonymous_actor(),
-                     detail={"method": "asan", "reason": refused.reason})
+        audit.record(
+            db,
+            "login_failed",
+            at=at,
+            actor=anonymous_actor(),
+            detail={"method": "asan", "reason": refused.reason},
+        )
         db.commit()
         return _again(REFUSED)
     return sign_in_person(db, person, "asan", pending.get("next"), at)
@@ -163,17 +201,27 @@ def finish():
 def _verify(certificate_pem: str, at: datetime) -> certs.Person:
     settings = _settings()
     anchors = current_app.extensions["saygac.asan_anchors"]
-    crl = certs.load_crl(get_system().settings.path(settings.crl_file)) if settings.crl_file else None
-    return certs.person_from_certificate(certs.parse_certificate(certificate_pem), anchors, at, crl=crl,
-                                         fin_attribute=settings.fin_attribute)
+    crl = (
+        certs.load_crl(get_system().settings.path(settings.crl_file)) if settings.crl_file else None
+    )
+    return certs.person_from_certificate(
+        certs.parse_certificate(certificate_pem),
+        anchors,
+        at,
+        crl=crl,
+        fin_attribute=settings.fin_attribute,
+    )
 
 
 def _again(message: str):
     form = StartForm()
-    return render_template("auth/asan_start.html", form=form, errors=[("phone", message)], next_url=None)
+    return render_template(
+        "auth/asan_start.html", form=form, errors=[("phone", message)], next_url=None
+    )
 
 
 # -- the simulator's "phone" (embedded mode only) ----------------------------------------------
+
 
 @bp.route("/demo/asan-phone", methods=("GET", "POST"))
 @public
@@ -185,22 +233,30 @@ def phone():
         tx = request.form.get("tx", "")
         (gateway.confirm if request.form.get("answer") == "confirm" else gateway.decline)(tx)
         return redirect(url_for("login_asan.phone"))
-    return render_template("auth/asan_phone.html", requests=gateway.pending(), people=gateway.people)
+    return render_template(
+        "auth/asan_phone.html", requests=gateway.pending(), people=gateway.people
+    )
 
 
 def make_gateway(app, settings: AsanSettings, system):
     """The configured gateway and the CAs its certificates must chain to; (None, []) when off."""
     if settings.gateway == "http":
         if not settings.url or not settings.ca_bundle:
-            raise RuntimeError("[asan] gateway = \"http\" needs url and ca_bundle")
-        return (HttpAsanGateway(settings.url, settings.timeout_seconds),
-                certs.load_pem_bundle(system.settings.path(settings.ca_bundle)))
+            raise RuntimeError('[asan] gateway = "http" needs url and ca_bundle')
+        return (
+            HttpAsanGateway(settings.url, settings.timeout_seconds),
+            certs.load_pem_bundle(system.settings.path(settings.ca_bundle)),
+        )
     if settings.gateway == "simulator":
         if system.settings.is_production:
             log.warning("[asan] the simulator never runs in production: Asan İmza sign-in is off")
             return None, []
         sim = SimulatorGateway(clock=system.services.now, seconds=settings.request_seconds)
-        anchors = certs.load_pem_bundle(system.settings.path(settings.ca_bundle)) if settings.ca_bundle else []
+        anchors = (
+            certs.load_pem_bundle(system.settings.path(settings.ca_bundle))
+            if settings.ca_bundle
+            else []
+        )
         return sim, anchors + [sim.ca.cert]
     return None, []
 
@@ -208,7 +264,9 @@ def make_gateway(app, settings: AsanSettings, system):
 def demo_people(system) -> dict[str, tuple[str, str]]:
     """Asan İmza user IDs 100001, 100002, … for the demo citizens with a FIN (in user-name order)."""
     with system.sessions() as s:
-        return {f"{100001 + n}": person for n, person in enumerate(identity.demo_citizens(s).items())}
+        return {
+            f"{100001 + n}": person for n, person in enumerate(identity.demo_citizens(s).items())
+        }
 
 
 def init_app(app, system) -> dict[str, bool]:

@@ -10,6 +10,7 @@ In the embedded mode ``[card] simulator = true`` stands in for the proxy and the
 (:mod:`web.login.identity.card_simulator`): the page lists the demo citizens' cards, and the chosen
 card's certificate goes through the same verification, against the simulator's demo CA.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -32,25 +33,45 @@ bp = Blueprint("login_card", __name__, template_folder="templates")
 SETTINGS_KEY = "saygac.card"
 SIMULATOR_KEY = "saygac.card_simulator"
 
-NO_CERTIFICATE = N_("No signature card was found. Put the card into the reader, then start again; your browser asks which certificate to use and for its PIN.")
-UNTRUSTED = N_("Signing in with the signature card works only through this service's own address. Open the service's address and start again.")
+NO_CERTIFICATE = N_(
+    "No signature card was found. Put the card into the reader, then start again; your browser asks which certificate to use and for its PIN."
+)
+UNTRUSTED = N_(
+    "Signing in with the signature card works only through this service's own address. Open the service's address and start again."
+)
 MESSAGES = {
-    "expired": N_("The certificate on your card has expired. Renew it, or choose another way to sign in."),
-    "not_yet_valid": N_("The certificate on your card is not valid yet. Try again from the date it starts, or choose another way to sign in."),
-    "revoked": N_("The certificate on your card has been revoked. Contact the issuer of your card, or choose another way to sign in."),
-    "no_fin": N_("The certificate on your card does not carry a personal identification number (FIN). Choose another way to sign in."),
+    "expired": N_(
+        "The certificate on your card has expired. Renew it, or choose another way to sign in."
+    ),
+    "not_yet_valid": N_(
+        "The certificate on your card is not valid yet. Try again from the date it starts, or choose another way to sign in."
+    ),
+    "revoked": N_(
+        "The certificate on your card has been revoked. Contact the issuer of your card, or choose another way to sign in."
+    ),
+    "no_fin": N_(
+        "The certificate on your card does not carry a personal identification number (FIN). Choose another way to sign in."
+    ),
 }
-NOT_ACCEPTED = N_("The certificate on your card is not accepted here. Choose another way to sign in.")
+NOT_ACCEPTED = N_(
+    "The certificate on your card is not accepted here. Choose another way to sign in."
+)
 
 
 @dataclass(frozen=True)
 class CardSettings:
     header: str = "X-SSL-Client-Cert"
-    trusted_proxies: tuple[str, ...] = ()  # addresses or networks of the TLS-terminating proxies; empty: off
+    trusted_proxies: tuple[
+        str, ...
+    ] = ()  # addresses or networks of the TLS-terminating proxies; empty: off
     ca_bundle: str = ""  # PEM file of the CAs that issue signature cards (roots and intermediates)
-    crl_file: str = ""  # PEM or DER CRL, refreshed by the operator (e.g. a cron job); empty: no check
+    crl_file: str = (
+        ""  # PEM or DER CRL, refreshed by the operator (e.g. a cron job); empty: no check
+    )
     fin_attribute: str = "serialNumber"
-    simulator: bool = False  # embedded mode only: demo cards instead of the proxy (production refuses it)
+    simulator: bool = (
+        False  # embedded mode only: demo cards instead of the proxy (production refuses it)
+    )
 
     @property
     def enabled(self) -> bool:
@@ -72,20 +93,33 @@ def start():
     simulator = current_app.extensions.get(SIMULATOR_KEY)
     if simulator is not None:  # the embedded mode: the page plays the proxy and the card reader
         if request.method == "GET":
-            return render_template("auth/card_simulator.html", cards=sorted(simulator.people.items()),
-                                   next_url=safe_next())
-        return _verify(settings, simulator.card(request.form.get("fin", "")) or "", simulator.anchors, None)
+            return render_template(
+                "auth/card_simulator.html",
+                cards=sorted(simulator.people.items()),
+                next_url=safe_next(),
+            )
+        return _verify(
+            settings, simulator.card(request.form.get("fin", "")) or "", simulator.anchors, None
+        )
     if request.method != "GET":
         abort(405)
     if not _trusted(request.remote_addr, networks):
         return _refuse("untrusted_proxy", UNTRUSTED)
-    crl = certs.load_crl(get_system().settings.path(settings.crl_file)) if settings.crl_file else None
+    crl = (
+        certs.load_crl(get_system().settings.path(settings.crl_file)) if settings.crl_file else None
+    )
     return _verify(settings, request.headers.get(settings.header, ""), anchors, crl)
 
 
 def _refuse(reason: str, message: str):
     db = get_db()
-    audit.record(db, "login_failed", at=now(), actor=anonymous_actor(), detail={"method": "card", "reason": reason})
+    audit.record(
+        db,
+        "login_failed",
+        at=now(),
+        actor=anonymous_actor(),
+        detail={"method": "card", "reason": reason},
+    )
     db.commit()
     return render_template("auth/refused.html", message=message), 400
 
@@ -99,8 +133,14 @@ def _verify(settings: CardSettings, raw: str, anchors, crl):
     roots = [c for c in anchors if c.subject == c.issuer]
     intermediates = [c for c in anchors if c.subject != c.issuer]
     try:
-        person = certs.person_from_certificate(certs.parse_certificate(raw), roots or anchors, at, crl=crl,
-                                               intermediates=intermediates, fin_attribute=settings.fin_attribute)
+        person = certs.person_from_certificate(
+            certs.parse_certificate(raw),
+            roots or anchors,
+            at,
+            crl=crl,
+            intermediates=intermediates,
+            fin_attribute=settings.fin_attribute,
+        )
     except certs.CertificateRefused as refused:
         return _refuse(refused.reason, MESSAGES.get(refused.reason, NOT_ACCEPTED))
     return sign_in_person(db, person, "card", safe_next(), at)

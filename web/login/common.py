@@ -1,5 +1,6 @@
 """What the login methods share: refusal messages, the ``next`` target, signing in a person a
 citizen method vouched for."""
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,12 @@ from web.auth import anonymous_actor, sign_in
 from web.security import is_safe_next
 from workflow.i18n import N_
 
-LOCKED = N_("Too many failed attempts. For your security, signing in is paused until %(time)s. Try again then.")
-STAFF_METHOD = N_("Staff sign in with their user name, password and one-time code, or with the organisation's account.")
+LOCKED = N_(
+    "Too many failed attempts. For your security, signing in is paused until %(time)s. Try again then."
+)
+STAFF_METHOD = N_(
+    "Staff sign in with their user name, password and one-time code, or with the organisation's account."
+)
 INACTIVE = N_("This account is switched off. Contact the service's administrator.")
 
 
@@ -44,12 +49,26 @@ def sign_in_person(db, person, method: str, next_url: str | None, at: datetime):
     """
     account, created = identity.account_for_fin(db, person.fin, person.name, at)
     if created:
-        audit.record(db, "account_created", at=at, actor=anonymous_actor(), entity=f"account:{account.id}",
-                     detail={"method": method})
+        audit.record(
+            db,
+            "account_created",
+            at=at,
+            actor=anonymous_actor(),
+            entity=f"account:{account.id}",
+            detail={"method": method},
+        )
     if not account.active or identity.is_staff(account):
         reason = "staff_method" if account.active else "inactive"
-        audit.record(db, "login_failed", at=at, actor=anonymous_actor(), entity=f"account:{account.id}",
-                     detail={"method": method, "reason": reason})
+        audit.record(
+            db,
+            "login_failed",
+            at=at,
+            actor=anonymous_actor(),
+            entity=f"account:{account.id}",
+            detail={"method": method, "reason": reason},
+        )
         db.commit()
-        return render_template("auth/refused.html", message=STAFF_METHOD if account.active else INACTIVE), 403
+        return render_template(
+            "auth/refused.html", message=STAFF_METHOD if account.active else INACTIVE
+        ), 403
     return sign_in(db, account, method, next_url, at)

@@ -7,6 +7,7 @@ everything the provider sent. e-gov resolves to the FIN's account, created at th
 the staff provider signs in only an existing staff account with that FIN (role and unit from
 the account, never from the token).
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,14 +35,23 @@ from workflow.i18n import N_
 
 log = logging.getLogger(__name__)
 bp = Blueprint("login_oidc", __name__, template_folder="templates")
-SIMULATOR = "simulator"  # issuer = "simulator": the embedded mode's provider (production refuses it)
+SIMULATOR = (
+    "simulator"  # issuer = "simulator": the embedded mode's provider (production refuses it)
+)
 CLIENTS_KEY = "saygac.oidc_clients"
 PENDING_KEY = "oidc"
-PROVIDERS = {"egov": ("oidc_egov", "egov"), "staff": ("oidc_staff", "staff_oidc")}  # name: (section, method)
+PROVIDERS = {
+    "egov": ("oidc_egov", "egov"),
+    "staff": ("oidc_staff", "staff_oidc"),
+}  # name: (section, method)
 
-REFUSED = N_("Signing in through the identity provider did not succeed. Start again, or choose another way to sign in.")
+REFUSED = N_(
+    "Signing in through the identity provider did not succeed. Start again, or choose another way to sign in."
+)
 NOT_STAFF = N_("No staff account belongs to this identity. Ask your administrator to set one up.")
-UNREACHABLE = N_("The identity provider cannot be reached just now. Try again in a few minutes or choose another way to sign in.")
+UNREACHABLE = N_(
+    "The identity provider cannot be reached just now. Try again in a few minutes or choose another way to sign in."
+)
 
 
 def _client(provider: str) -> OidcClient:
@@ -62,8 +72,13 @@ def start(provider: str):
     except OidcRefused:
         log.exception("OpenID provider %s: discovery failed", provider)
         return _refused(UNREACHABLE)
-    session[PENDING_KEY] = {"provider": provider, "state": attempt.state, "nonce": attempt.nonce,
-                            "code_verifier": attempt.code_verifier, "next": safe_next()}
+    session[PENDING_KEY] = {
+        "provider": provider,
+        "state": attempt.state,
+        "nonce": attempt.nonce,
+        "code_verifier": attempt.code_verifier,
+        "next": safe_next(),
+    }
     return redirect(attempt.url)
 
 
@@ -82,14 +97,25 @@ def callback(provider: str):
         if fin is None:
             raise OidcRefused("no_fin")
     except OidcRefused as refused:
-        audit.record(db, "login_failed", at=at, actor=anonymous_actor(), detail={"method": method, "reason": refused.reason})
+        audit.record(
+            db,
+            "login_failed",
+            at=at,
+            actor=anonymous_actor(),
+            detail={"method": method, "reason": refused.reason},
+        )
         db.commit()
         return _refused(UNREACHABLE if refused.reason == "provider_unreachable" else REFUSED)
     if provider == "staff":
         account = identity.by_fin(db, fin)
         if account is None or not identity.is_staff(account) or not account.active:
-            audit.record(db, "login_failed", at=at, actor=anonymous_actor(),
-                         detail={"method": method, "reason": "not_staff"})
+            audit.record(
+                db,
+                "login_failed",
+                at=at,
+                actor=anonymous_actor(),
+                detail={"method": method, "reason": "not_staff"},
+            )
             db.commit()
             return _refused(NOT_STAFF)
         return sign_in(db, account, method, attempt.get("next"), at)
@@ -115,7 +141,9 @@ def init_app(app, system) -> dict[str, bool]:
         redirect_uri = f"{base}/login/oidc/{provider}/callback"
         if settings.issuer == SIMULATOR:
             if system.settings.is_production:
-                log.warning("[%s] the simulator never runs in production: this sign-in is off", section)
+                log.warning(
+                    "[%s] the simulator never runs in production: this sign-in is off", section
+                )
                 continue
             clients[provider] = SimulatedProvider(settings, lambda: _demo_citizens(system))
         elif settings.enabled:

@@ -5,6 +5,7 @@ after the same work (one argon2id verification), and throttles per typed user na
 address, so neither the page, its timing nor a lock tells whether a user name exists. Staff go
 on to a one-time code (:mod:`web.login.totp`) before the session starts.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -61,8 +62,14 @@ def login():
             return result
         errors, until = result
         form.password.data = ""
-    page = render_template("auth/login.html", form=form, errors=errors, next_url=next_url,
-                           last_method=request.cookies.get(METHOD_COOKIE), methods=available_methods())
+    page = render_template(
+        "auth/login.html",
+        form=form,
+        errors=errors,
+        next_url=next_url,
+        last_method=request.cookies.get(METHOD_COOKIE),
+        methods=available_methods(),
+    )
     return locked_status(page, until, now())
 
 
@@ -84,13 +91,17 @@ def _password_login(form: LoginForm, next_url: str | None):
     if errors:
         return Refusal(errors)
     try:
-        normalise.text(username)  # a NUL or control character names no account (and PostgreSQL refuses NUL)
+        normalise.text(
+            username
+        )  # a NUL or control character names no account (and PostgreSQL refuses NUL)
     except normalise.Refused as err:
         return Refusal([("username", err.message)])
     db, at, settings = get_db(), now(), login_settings()
     keys = limits.login_keys(username, request.remote_addr)
     account = identity.by_username(db, username)
-    ok = verify_password(account.password_hash if account else None, password)  # always one verification
+    ok = verify_password(
+        account.password_hash if account else None, password
+    )  # always one verification
     until = limits.login_locked_until(keys, settings)
     if account is not None and account.locked_until and as_utc(account.locked_until) > at:
         until = max(until or at, as_utc(account.locked_until))
@@ -104,14 +115,32 @@ def _password_login(form: LoginForm, next_url: str | None):
     entity = f"account:{account.id}" if account else None
     if until is None:
         until = limits.count_login_failure(keys, settings)
-        audit.record(db, "login_failed", at=at, entity=entity, actor=anonymous_actor(),
-                     detail={"method": "password", "username": username[:64]})
+        audit.record(
+            db,
+            "login_failed",
+            at=at,
+            entity=entity,
+            actor=anonymous_actor(),
+            detail={"method": "password", "username": username[:64]},
+        )
         if until is not None:
-            audit.record(db, "login_locked", at=at, entity=entity, actor=anonymous_actor(),
-                         detail={"username": username[:64], "until": until.isoformat()})
+            audit.record(
+                db,
+                "login_locked",
+                at=at,
+                entity=entity,
+                actor=anonymous_actor(),
+                detail={"username": username[:64], "until": until.isoformat()},
+            )
     else:
-        audit.record(db, "login_refused_locked", at=at, entity=entity, actor=anonymous_actor(),
-                     detail={"method": "password", "username": username[:64]})
+        audit.record(
+            db,
+            "login_refused_locked",
+            at=at,
+            entity=entity,
+            actor=anonymous_actor(),
+            detail={"method": "password", "username": username[:64]},
+        )
     db.commit()
     return Refusal([("username", locked_message(until) if until else LOGIN_FAILED)], until)
 
@@ -122,7 +151,9 @@ def logout():
     if current_user.is_authenticated:
         db, at = get_db(), now()
         login_sessions.end(db, session.get(TOKEN_KEY), at)
-        audit.record(db, "logout", at=at, actor=current_actor(), entity=f"account:{current_user.id}")
+        audit.record(
+            db, "logout", at=at, actor=current_actor(), entity=f"account:{current_user.id}"
+        )
         db.commit()
     end_browser_session()
     flash(_("You have signed out."), "info")
@@ -135,8 +166,14 @@ def logout_everywhere():
     """End every session of this person, on every device."""
     db, at = get_db(), now()
     count = login_sessions.end_all(db, current_user.id, at)
-    audit.record(db, "logout_everywhere", at=at, actor=current_actor(), entity=f"account:{current_user.id}",
-                 detail={"sessions": count})
+    audit.record(
+        db,
+        "logout_everywhere",
+        at=at,
+        actor=current_actor(),
+        entity=f"account:{current_user.id}",
+        detail={"sessions": count},
+    )
     db.commit()
     end_browser_session()
     flash(_("You have signed out on every device."), "info")

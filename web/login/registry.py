@@ -1,5 +1,6 @@
 """The login methods this service offers, in the order the app sets them up; each module is a
 :class:`web.auth.LoginMethod`."""
+
 from __future__ import annotations
 
 from web.auth import LoginMethod

@@ -6,6 +6,7 @@ the person has enrolled on their account page, so the demo staff can still sign 
 Until the code is right no session exists: the pending sign-in is kept in the cookie for five
 minutes, and wrong codes count towards the same throttle as wrong passwords.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,26 +42,38 @@ bp = Blueprint("login_totp", __name__, template_folder="templates")
 PENDING_KEY = "pending_login"
 ENROL_KEY = "pending_totp_secret"
 PENDING_MINUTES = 5
-WRONG_CODE = N_("The code is not right or has been used. Enter the 6-digit code your authenticator app shows now.")
+WRONG_CODE = N_(
+    "The code is not right or has been used. Enter the 6-digit code your authenticator app shows now."
+)
 
 
 class CodeForm(Form):
-    code = StringField(N_("Code from your authenticator app"), filters=[lambda v: (v or "").replace(" ", "").strip()])
+    code = StringField(
+        N_("Code from your authenticator app"),
+        filters=[lambda v: (v or "").replace(" ", "").strip()],
+    )
 
 
 def second_factor_needed(account: Account) -> bool:
     if not identity.is_staff(account):
         return False
-    return (get_system().settings.is_production or login_settings().staff_totp_in_embedded
-            or bool(account.totp_secret))
+    return (
+        get_system().settings.is_production
+        or login_settings().staff_totp_in_embedded
+        or bool(account.totp_secret)
+    )
 
 
 def begin(db, account: Account, method: str, next_url: str | None):
     """Password accepted: remember who is half-way in and ask for the code."""
     db.commit()
     session.pop(ENROL_KEY, None)
-    session[PENDING_KEY] = {"account": account.id, "method": method, "next": next_url,
-                            "at": now().isoformat()}
+    session[PENDING_KEY] = {
+        "account": account.id,
+        "method": method,
+        "next": next_url,
+        "at": now().isoformat(),
+    }
     return redirect(url_for("login_totp.code"))
 
 
@@ -98,27 +111,60 @@ def code():
         db, at = get_db(), now()
         keys = limits.login_keys(account.username or str(account.id), request.remote_addr)
         until = limits.login_locked_until(keys, login_settings())
-        counter = None if until else identity.totp_counter(secret or account.totp_secret, form.code.data or "", at,
-                                                           None if secret else account.totp_last_counter)
+        counter = (
+            None
+            if until
+            else identity.totp_counter(
+                secret or account.totp_secret,
+                form.code.data or "",
+                at,
+                None if secret else account.totp_last_counter,
+            )
+        )
         if counter is not None:
             pending = session.pop(PENDING_KEY)
             if secret:
                 account.totp_secret = secret
-                audit.record(db, "totp_enrolled", at=at, entity=f"account:{account.id}", actor=anonymous_actor())
+                audit.record(
+                    db,
+                    "totp_enrolled",
+                    at=at,
+                    entity=f"account:{account.id}",
+                    actor=anonymous_actor(),
+                )
             account.totp_last_counter = counter
             return sign_in(db, account, pending["method"], pending.get("next"), at)
         if until is None:
             until = limits.count_login_failure(keys, login_settings())
-            audit.record(db, "login_failed", at=at, entity=f"account:{account.id}", actor=anonymous_actor(),
-                         detail={"method": "totp"})
+            audit.record(
+                db,
+                "login_failed",
+                at=at,
+                entity=f"account:{account.id}",
+                actor=anonymous_actor(),
+                detail={"method": "totp"},
+            )
             if until is not None:
-                audit.record(db, "login_locked", at=at, entity=f"account:{account.id}", actor=anonymous_actor(),
-                             detail={"until": until.isoformat()})
+                audit.record(
+                    db,
+                    "login_locked",
+                    at=at,
+                    entity=f"account:{account.id}",
+                    actor=anonymous_actor(),
+                    detail={"until": until.isoformat()},
+                )
         db.commit()
         errors.append(("code", locked_message(until) if until else WRONG_CODE))
         form.code.data = ""
-    page = render_template("auth/code.html", form=form, errors=errors, enrolling=bool(secret), secret=secret,
-                           action=url_for("login_totp.code"), qr_url=url_for("login_totp.qr"))
+    page = render_template(
+        "auth/code.html",
+        form=form,
+        errors=errors,
+        enrolling=bool(secret),
+        secret=secret,
+        action=url_for("login_totp.code"),
+        qr_url=url_for("login_totp.qr"),
+    )
     return locked_status(page, until, now())
 
 
@@ -144,14 +190,26 @@ def enrol():
         counter = identity.totp_counter(secret, form.code.data or "", at, None)
         if counter is not None:
             account.totp_secret, account.totp_last_counter = session.pop(ENROL_KEY), counter
-            audit.record(db, "totp_enrolled", at=at, actor=current_actor(), entity=f"account:{account.id}")
+            audit.record(
+                db, "totp_enrolled", at=at, actor=current_actor(), entity=f"account:{account.id}"
+            )
             db.commit()
-            flash(_("From now on you sign in with a one-time code as well as your password."), "success")
+            flash(
+                _("From now on you sign in with a one-time code as well as your password."),
+                "success",
+            )
             return redirect(url_for("login_account.account"))
         errors.append(("code", WRONG_CODE))
         form.code.data = ""
-    return render_template("auth/code.html", form=form, errors=errors, enrolling=True, secret=secret,
-                           action=url_for("login_totp.enrol"), qr_url=url_for("login_totp.enrol_qr"))
+    return render_template(
+        "auth/code.html",
+        form=form,
+        errors=errors,
+        enrolling=True,
+        secret=secret,
+        action=url_for("login_totp.enrol"),
+        qr_url=url_for("login_totp.enrol_qr"),
+    )
 
 
 @bp.route("/account/one-time-code/qr.svg")
@@ -166,7 +224,9 @@ def _qr(account: Account | None):
         abort(404)
     uri = identity.totp_uri(secret, account, login_settings().totp_issuer)
     out = io.BytesIO()
-    segno.make(uri, error="m").save(out, kind="svg", scale=5, border=4, dark="#0b0c0c", light="#ffffff")
+    segno.make(uri, error="m").save(
+        out, kind="svg", scale=5, border=4, dark="#0b0c0c", light="#ffffff"
+    )
     return Response(out.getvalue(), mimetype="image/svg+xml")
 
 

@@ -5,6 +5,7 @@ Administrators see everything; a unit head sees the incidents of their unit's ap
 attempts, with a retry or cancel button for a failed job and a close button for the rest; every
 action is audited (:func:`engine.incidents.resolve`). Anyone else gets 404.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -30,7 +31,9 @@ KIND_LABELS = {
     "step_failed": N_("A step failed while a member of staff completed it"),
 }
 JOB_LABELS = {
-    "run_task": N_("Automatic step"), "send_email": N_("E-mail"), "wake_timers": N_("Deadline check"),
+    "run_task": N_("Automatic step"),
+    "send_email": N_("E-mail"),
+    "wake_timers": N_("Deadline check"),
     "process_photo": N_("Photo processing"),
 }
 DONE_MESSAGES = {
@@ -55,8 +58,13 @@ def index():
     system = get_system()
     overdue_after = timedelta(minutes=system.settings.jobs.overdue_minutes)
     shown = board(get_db(), actor, system.services.now(), overdue_after)
-    return render_template("incidents/index.html", board=shown, kind_labels=KIND_LABELS, job_labels=JOB_LABELS,
-                           overdue_minutes=system.settings.jobs.overdue_minutes)
+    return render_template(
+        "incidents/index.html",
+        board=shown,
+        kind_labels=KIND_LABELS,
+        job_labels=JOB_LABELS,
+        overdue_minutes=system.settings.jobs.overdue_minutes,
+    )
 
 
 @bp.route("/<int:incident_id>/<any(retry, cancel, close):action>", methods=("POST",))

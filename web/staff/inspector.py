@@ -5,6 +5,7 @@ or items assigned to them). The visit form is posted here, not on the generic ta
 because it carries photos taken with the phone's camera; completing still goes through
 ``System.complete_task``, which checks the claim in the same transaction.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,14 +62,25 @@ def field_tasks():
     actor = current_actor()
     at = get_system().services.now()
     view = request.args.get("view", "all")
-    page = workqueue.unit_queue(db, actor, workqueue.QueueFilter(view=view if view in ("all", "mine") else "all",
-                                                                 per_page=50), at, role="inspector")
+    page = workqueue.unit_queue(
+        db,
+        actor,
+        workqueue.QueueFilter(view=view if view in ("all", "mine") else "all", per_page=50),
+        at,
+        role="inspector",
+    )
     rows = []
     for item in page.items:
         app = application_of(db, item.instance_id)
-        rows.append({"item": item, "application": app, "instruction": inspection_instruction(db, item.instance_id),
-                     "holder": holder_name(db, item) if _lease_live(item, at) else None,
-                     "overdue": item.due_at is not None and as_utc(item.due_at) < at})
+        rows.append(
+            {
+                "item": item,
+                "application": app,
+                "instruction": inspection_instruction(db, item.instance_id),
+                "holder": holder_name(db, item) if _lease_live(item, at) else None,
+                "overdue": item.due_at is not None and as_utc(item.due_at) < at,
+            }
+        )
     return render_template("inspector/list.html", rows=rows, page=page, view=view)
 
 
@@ -83,8 +95,13 @@ def task(item_id: int):
     if item.state != "open":
         flash(_("This task has already been completed."), "info")
         return redirect(url_for("inspector.field_tasks"))
-    context = FormContext(session=db, today=system.services.today(), instance_id=item.instance_id,
-                          services=system.services, translate=_)
+    context = FormContext(
+        session=db,
+        today=system.services.today(),
+        instance_id=item.instance_id,
+        services=system.services,
+        translate=_,
+    )
     try:
         check_can_complete(item, actor, at)
         can_act = True
@@ -105,18 +122,35 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(get_system().settings.app.timezone)
 
 
-def _render(db: Session, item: WorkItem, form, *, errors=(), photos: PhotoState | None = None, can_act=True,
-            at: datetime):
+def _render(
+    db: Session,
+    item: WorkItem,
+    form,
+    *,
+    errors=(),
+    photos: PhotoState | None = None,
+    can_act=True,
+    at: datetime,
+):
     app = application_of(db, item.instance_id)
     views = line_views(db, app) if app is not None else []
     return render_template(
-        "inspector/task.html", item=item, form=form, errors=list(errors), photos=photos or PhotoState(),
-        can_act=can_act, application=app, lines_by_id={str(v.line.id): v for v in views},
-        instruction=inspection_instruction(db, item.instance_id), accept=CAMERA_ACCEPT,
+        "inspector/task.html",
+        item=item,
+        form=form,
+        errors=list(errors),
+        photos=photos or PhotoState(),
+        can_act=can_act,
+        application=app,
+        lines_by_id={str(v.line.id): v for v in views},
+        instruction=inspection_instruction(db, item.instance_id),
+        accept=CAMERA_ACCEPT,
         holds=item.claimed_by_id == current_user.id and _lease_live(item, at),
-        holder=holder_name(db, item) if item.claimed_by_id not in (None, current_user.id)
-        and _lease_live(item, at) else None,
-        lease_seconds=get_system().settings.work.lease_minutes * 60, today=get_system().services.today(),
+        holder=holder_name(db, item)
+        if item.claimed_by_id not in (None, current_user.id) and _lease_live(item, at)
+        else None,
+        lease_seconds=get_system().settings.work.lease_minutes * 60,
+        today=get_system().services.today(),
     )
 
 

@@ -4,6 +4,7 @@ Every query is the engine's (``engine.workqueue``), scoped there to what the per
 these views only read the request, call the engine and render. Anything a person may not see
 does not exist for them (404, never 403).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -33,21 +34,34 @@ from workflow.tasks import application_of
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
 VIEW_LABELS = {
-    "all": N_("All"), "unclaimed": N_("Unclaimed"), "mine": N_("Mine"), "flagged": N_("Flagged"),
-    "overdue": N_("Overdue"), "flagged_overdue": N_("Flagged and overdue"),
+    "all": N_("All"),
+    "unclaimed": N_("Unclaimed"),
+    "mine": N_("Mine"),
+    "flagged": N_("Flagged"),
+    "overdue": N_("Overdue"),
+    "flagged_overdue": N_("Flagged and overdue"),
 }
 ACTION_LABELS = {
-    "instance_started": N_("Application started"), "task_completed": N_("Step completed"),
-    "task_ran": N_("Automatic step ran"), "timer_fired": N_("Deadline passed"),
-    "work_item_claimed": N_("Task claimed"), "work_item_released": N_("Task put back in the queue"),
-    "work_item_reassigned": N_("Task reassigned"), "review_decided": N_("Review decision"),
-    "inspection_recorded": N_("On-site visit recorded"), "review_escalated": N_("Review escalated to the unit head"),
-    "escalation_handled": N_("Escalation handled"), "instance_completed": N_("Application finished"),
-    "application_status": N_("Status changed"), "application_routed": N_("Routed to a unit"),
-    "invoice_computed": N_("Invoice computed"), "instance_migrated": N_("Moved to another diagram version"),
+    "instance_started": N_("Application started"),
+    "task_completed": N_("Step completed"),
+    "task_ran": N_("Automatic step ran"),
+    "timer_fired": N_("Deadline passed"),
+    "work_item_claimed": N_("Task claimed"),
+    "work_item_released": N_("Task put back in the queue"),
+    "work_item_reassigned": N_("Task reassigned"),
+    "review_decided": N_("Review decision"),
+    "inspection_recorded": N_("On-site visit recorded"),
+    "review_escalated": N_("Review escalated to the unit head"),
+    "escalation_handled": N_("Escalation handled"),
+    "instance_completed": N_("Application finished"),
+    "application_status": N_("Status changed"),
+    "application_routed": N_("Routed to a unit"),
+    "invoice_computed": N_("Invoice computed"),
+    "instance_migrated": N_("Moved to another diagram version"),
     "instance_error": N_("Stopped with an error"),
     "conflict_overridden": N_("Accepted despite the conflict (override)"),
-    "original_photo_downloaded": N_("Original photo downloaded"), "meter_replaced": N_("Meter replaced"),
+    "original_photo_downloaded": N_("Original photo downloaded"),
+    "meter_replaced": N_("Meter replaced"),
     "meter_seal_changed": N_("Meter seal changed"),
 }
 
@@ -84,10 +98,19 @@ def review_history(meter_id: int) -> dict:
     db = get_db()
     months = monthly_use(db, meter_id, system.services.today())
     peak = max((m.cubic_metres or 0 for m in months), default=0) or 1
-    bars = [{"month": m.month, "value": m.cubic_metres, "height": round(100 * (m.cubic_metres or 0) / peak)}
-            for m in months]
-    return {"readings": reading_history(db, meter_id, system.services.review.history_rows), "bars": bars,
-            "peak": peak}
+    bars = [
+        {
+            "month": m.month,
+            "value": m.cubic_metres,
+            "height": round(100 * (m.cubic_metres or 0) / peak),
+        }
+        for m in months
+    ]
+    return {
+        "readings": reading_history(db, meter_id, system.services.review.history_rows),
+        "bars": bars,
+        "peak": peak,
+    }
 
 
 @bp.app_template_global("photo_flags")
@@ -126,18 +149,38 @@ def queue():
         view = "all"
     # the inspectors' queue for those the policy shows it to; anyone else asking gets the review queue
     wants_inspection = request.args.get("role") == "inspector"
-    role = "inspector" if wants_inspection and policy.allows(actor, policy.SEE_QUEUE, _queue("inspector")) \
+    role = (
+        "inspector"
+        if wants_inspection and policy.allows(actor, policy.SEE_QUEUE, _queue("inspector"))
         else "operator"
+    )
     require(policy.SEE_QUEUE, _queue(role))
     area = request.args.get("area") or None
     flt = workqueue.QueueFilter(view=view, area=area, page=_int_arg("page", 1))
     page = workqueue.unit_queue(db, actor, flt, at, role=role)
-    holders = {a.id: a.display_name for a in db.query(Account).filter(
-        Account.id.in_({i.claimed_by_id for i in page.items if i.claimed_by_id}))} if page.items else {}
-    return render_template("staff/queue.html", page=page, view=view, area=area, role=role, at=at,
-                           areas=workqueue.queue_areas(db, actor, role), holders=holders, view_labels=VIEW_LABELS,
-                           lease_live=lambda i: i.lease_until is not None and as_utc(i.lease_until) > at,
-                           overdue=lambda i: i.due_at is not None and as_utc(i.due_at) < at)
+    holders = (
+        {
+            a.id: a.display_name
+            for a in db.query(Account).filter(
+                Account.id.in_({i.claimed_by_id for i in page.items if i.claimed_by_id})
+            )
+        }
+        if page.items
+        else {}
+    )
+    return render_template(
+        "staff/queue.html",
+        page=page,
+        view=view,
+        area=area,
+        role=role,
+        at=at,
+        areas=workqueue.queue_areas(db, actor, role),
+        holders=holders,
+        view_labels=VIEW_LABELS,
+        lease_live=lambda i: i.lease_until is not None and as_utc(i.lease_until) > at,
+        overdue=lambda i: i.due_at is not None and as_utc(i.due_at) < at,
+    )
 
 
 @bp.route("/items/<int:item_id>/lease", methods=("POST",))
@@ -162,7 +205,11 @@ def _head_item(item_id: int) -> WorkItem:
     db = get_db()
     actor = current_actor()
     item = db.get(WorkItem, item_id)
-    if item is None or item.state != "open" or not policy.allows(actor, policy.REASSIGN, resource_of(item)):
+    if (
+        item is None
+        or item.state != "open"
+        or not policy.allows(actor, policy.REASSIGN, resource_of(item))
+    ):
         abort(404)
     return item
 
@@ -190,10 +237,18 @@ def reassign(item_id: int):
         else:
             name = next((p.display_name for p in people if p.id == to_id), "")
             flash(_("The task now belongs to %(name)s.", name=name), "success")
-            return redirect(url_for("staff.queue", role=item.role if item.role == "inspector" else None))
+            return redirect(
+                url_for("staff.queue", role=item.role if item.role == "inspector" else None)
+            )
     holder = db.get(Account, item.claimed_by_id) if item.claimed_by_id else None
-    return render_template("staff/reassign.html", item=item, people=people, holder=holder, error=error,
-                           application=application_of(db, item.instance_id))
+    return render_template(
+        "staff/reassign.html",
+        item=item,
+        people=people,
+        holder=holder,
+        error=error,
+        application=application_of(db, item.instance_id),
+    )
 
 
 @bp.route("/dashboard")
@@ -203,9 +258,13 @@ def dashboard():
     actor = current_actor()
     at = _now()
     board = workqueue.unit_dashboard(db, actor, at)
-    escalations = workqueue.unit_queue(db, actor, workqueue.QueueFilter(per_page=50), at, role="unit_head")
+    escalations = workqueue.unit_queue(
+        db, actor, workqueue.QueueFilter(per_page=50), at, role="unit_head"
+    )
     overrides = recent_overrides(db, actor.unit_id, at - timedelta(days=30))
-    return render_template("staff/dashboard.html", board=board, escalations=escalations.items, overrides=overrides)
+    return render_template(
+        "staff/dashboard.html", board=board, escalations=escalations.items, overrides=overrides
+    )
 
 
 def _visible_instance(instance_id: int) -> None:
@@ -219,10 +278,16 @@ def instance(instance_id: int):
     _visible_instance(instance_id)
     db = get_db()
     events = timeline(db, instance_id)
-    return render_template("staff/instance.html", instance_id=instance_id, events=events,
-                           application=application_of(db, instance_id), action_labels=ACTION_LABELS,
-                           progress=instance_progress(db, get_system().runtime, instance_id),
-                           incidents=incident_store.for_instance(db, instance_id), kind_labels=KIND_LABELS)
+    return render_template(
+        "staff/instance.html",
+        instance_id=instance_id,
+        events=events,
+        application=application_of(db, instance_id),
+        action_labels=ACTION_LABELS,
+        progress=instance_progress(db, get_system().runtime, instance_id),
+        incidents=incident_store.for_instance(db, instance_id),
+        kind_labels=KIND_LABELS,
+    )
 
 
 @bp.route("/instances/<int:instance_id>/progress.json")
@@ -230,8 +295,15 @@ def instance(instance_id: int):
 def instance_json(instance_id: int):
     _visible_instance(instance_id)
     progress = instance_progress(get_db(), get_system().runtime, instance_id)
-    return jsonify({"xml": progress.xml, "completed": progress.completed, "current": progress.current,
-                    "version": progress.version, "status": progress.status})
+    return jsonify(
+        {
+            "xml": progress.xml,
+            "completed": progress.completed,
+            "current": progress.current,
+            "version": progress.version,
+            "status": progress.status,
+        }
+    )
 
 
 def visible_item_or_404(item_id: int) -> WorkItem:

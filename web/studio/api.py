@@ -3,6 +3,7 @@
 Every change needs the CSRF token in the ``X-CSRFToken`` header (Flask-WTF checks it). Deploy
 and migration write audit events; each instance moves in a unit of work of its own.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, request, url_for
@@ -36,7 +37,12 @@ def only_analysts():
 
 
 def _problem(err: DiagramError) -> dict:
-    return {"element_id": err.element_id, "message": diagram_problem(err), "file": err.file, "line": err.line}
+    return {
+        "element_id": err.element_id,
+        "message": diagram_problem(err),
+        "file": err.file,
+        "line": err.line,
+    }
 
 
 def _body() -> dict:
@@ -65,8 +71,14 @@ def draft_json():
 @allowed(policy.EDIT_DIAGRAM, _diagram)
 def version_json(number: int):
     row = version_or_404(get_db(), number)
-    return jsonify({"files": row.files, "scenarios": row.scenarios or [], "readonly": True,
-                    "version": row.version})
+    return jsonify(
+        {
+            "files": row.files,
+            "scenarios": row.scenarios or [],
+            "readonly": True,
+            "version": row.version,
+        }
+    )
 
 
 @bp.put("/draft")
@@ -80,11 +92,19 @@ def save_draft():
         return _error(_("A process has between 1 and %(n)s files.", n=MAX_FILES))
     try:
         for name, text in files.items():
-            if not isinstance(text, str) or not name.endswith((".bpmn", ".dmn")) or not _safe_name(name):
-                raise DiagramError(_("Only .bpmn and .dmn files can be part of a process."), file=name)
+            if (
+                not isinstance(text, str)
+                or not name.endswith((".bpmn", ".dmn"))
+                or not _safe_name(name)
+            ):
+                raise DiagramError(
+                    _("Only .bpmn and .dmn files can be part of a process."), file=name
+                )
             if len(text.encode("utf-8")) > MAX_DIAGRAM_BYTES:
-                raise DiagramError(_("The file is larger than %(mb)s MB.", mb=MAX_DIAGRAM_BYTES // 1024 // 1024),
-                                   file=name)
+                raise DiagramError(
+                    _("The file is larger than %(mb)s MB.", mb=MAX_DIAGRAM_BYTES // 1024 // 1024),
+                    file=name,
+                )
             parse_xml(text, name)
         scenarios = body.get("scenarios", [])
         validate_shape(scenarios)
@@ -94,23 +114,36 @@ def save_draft():
         return _error(str(err))
     db = get_db()
     draft = get_draft(db)
-    draft.files, draft.scenarios, draft.updated_by_id = dict(files), list(scenarios), current_user.id
+    draft.files, draft.scenarios, draft.updated_by_id = (
+        dict(files),
+        list(scenarios),
+        current_user.id,
+    )
     db.commit()
     return jsonify({"saved": True})
 
 
 @bp.post("/check")
-@allowed(policy.VALIDATE_DIAGRAM, _diagram)  # and runs the scenarios (run_scenario: the same people)
+@allowed(
+    policy.VALIDATE_DIAGRAM, _diagram
+)  # and runs the scenarios (run_scenario: the same people)
 def check():
     """Validation with element-level problems, then every scenario against the draft in memory."""
     db = get_db()
     draft = get_draft(db)
     try:
-        result = versions.check_draft(get_system().specs, OPERATIONS, PROCESS_ID, draft.files, draft.scenarios)
+        result = versions.check_draft(
+            get_system().specs, OPERATIONS, PROCESS_ID, draft.files, draft.scenarios
+        )
     except ScenarioError as err:
         return _error(str(err))
-    return jsonify({"ok": result.ok, "problems": [_problem(p) for p in result.problems],
-                    "results": [r.to_dict() for r in result.results]})
+    return jsonify(
+        {
+            "ok": result.ok,
+            "problems": [_problem(p) for p in result.problems],
+            "results": [r.to_dict() for r in result.results],
+        }
+    )
 
 
 @bp.post("/deploy")
@@ -125,8 +158,16 @@ def deploy():
     draft = get_draft(db)
     system = get_system()
     try:
-        version = versions.deploy(db, system.specs, OPERATIONS, PROCESS_ID, draft.files, draft.scenarios,
-                                  actor=current_actor(), reason=reason)
+        version = versions.deploy(
+            db,
+            system.specs,
+            OPERATIONS,
+            PROCESS_ID,
+            draft.files,
+            draft.scenarios,
+            actor=current_actor(),
+            reason=reason,
+        )
     except DiagramError as err:
         db.rollback()
         return _error(describe_diagram_error(err), problems=[_problem(err)])
@@ -135,7 +176,9 @@ def deploy():
         return _error(str(err))
     draft.based_on_id = version.id
     db.commit()
-    flash(_("Version %(n)s is deployed. New applications start on it.", n=version.version), "success")
+    flash(
+        _("Version %(n)s is deployed. New applications start on it.", n=version.version), "success"
+    )
     return jsonify({"version": version.version, "redirect": url_for("studio.index")})
 
 
@@ -153,8 +196,13 @@ def migrate():
     source, target = version_or_404(db, numbers[0]), version_or_404(db, numbers[1])
     if source.id == target.id:
         return _error(_("Choose two different versions."))
-    allowed = set(db.scalars(select(ProcessInstance.id).where(
-        ProcessInstance.id.in_(ids), ProcessInstance.version_id == source.id)))
+    allowed = set(
+        db.scalars(
+            select(ProcessInstance.id).where(
+                ProcessInstance.id.in_(ids), ProcessInstance.version_id == source.id
+            )
+        )
+    )
     source_id, target_id = source.id, target.id
     db.rollback()  # each instance moves in its own unit of work
     system = get_system()
@@ -164,7 +212,9 @@ def migrate():
         if instance_id not in allowed:
             ok, message = False, _("it is not an instance of version %(n)s", n=body.get("source"))
         else:
-            ok, message = versions.migrate_one(system.sessions, system.runtime, instance_id, target_id, actor)
+            ok, message = versions.migrate_one(
+                system.sessions, system.runtime, instance_id, target_id, actor
+            )
         (moved.append(instance_id) if ok else failed.__setitem__(instance_id, message))
         results.append({"id": instance_id, "ok": ok, "message": message})
     source, target = db.get(ProcessVersion, source_id), db.get(ProcessVersion, target_id)

@@ -4,6 +4,7 @@ The modeler page hands their translations to the modeler's ``translate`` module
 (``web/assets/studio/lint.js``): the rules saygac enables (``lintConfig`` there) and the plugin's
 own labels. ``{errors}``-style placeholders are filled in by the modeler.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext

@@ -4,6 +4,7 @@ Only analysts and admins see anything under ``/studio``; for everyone else it do
 (404). The JSON endpoints the modeler calls are in :mod:`web.studio.api`. The draft is a row
 (``process_draft``), so it survives sign-out and is shared by the analysts of a process.
 """
+
 from __future__ import annotations
 
 from flask import (
@@ -42,6 +43,8 @@ DIAGRAM = policy.Resource("diagram")
 
 def _diagram(actor, **_args) -> policy.Resource:
     return DIAGRAM
+
+
 SCENARIOS_FILE = f"{PROCESS_ID}.scenarios.json"
 MAX_FILES = 10
 
@@ -65,16 +68,24 @@ def get_draft(db, process_id: str = PROCESS_ID) -> Draft:
     draft = db.scalar(select(Draft).where(Draft.process_id == process_id))
     if draft is None:
         latest = get_system().specs.latest(db, process_id)
-        draft = Draft(process_id=process_id, files=dict(latest.files), scenarios=list(latest.scenarios or []),
-                      based_on_id=latest.id, updated_by_id=current_user.id)
+        draft = Draft(
+            process_id=process_id,
+            files=dict(latest.files),
+            scenarios=list(latest.scenarios or []),
+            based_on_id=latest.id,
+            updated_by_id=current_user.id,
+        )
         db.add(draft)
         db.flush()
     return draft
 
 
 def version_or_404(db, number: int) -> ProcessVersion:
-    row = db.scalar(select(ProcessVersion).where(ProcessVersion.process_id == PROCESS_ID,
-                                                 ProcessVersion.version == number))
+    row = db.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_id == PROCESS_ID, ProcessVersion.version == number
+        )
+    )
     if row is None:
         abort(404)
     return row
@@ -87,10 +98,16 @@ def index():
     rows = db.execute(
         select(ProcessVersion, Account.display_name)
         .outerjoin(Account, Account.id == ProcessVersion.deployed_by_id)
-        .where(ProcessVersion.process_id == PROCESS_ID).order_by(ProcessVersion.version.desc())).all()
-    running = dict(db.execute(select(ProcessInstance.version_id, func.count(ProcessInstance.id))
-                              .where(ProcessInstance.status.in_(("waiting", "running")))
-                              .group_by(ProcessInstance.version_id)).all())
+        .where(ProcessVersion.process_id == PROCESS_ID)
+        .order_by(ProcessVersion.version.desc())
+    ).all()
+    running = dict(
+        db.execute(
+            select(ProcessInstance.version_id, func.count(ProcessInstance.id))
+            .where(ProcessInstance.status.in_(("waiting", "running")))
+            .group_by(ProcessInstance.version_id)
+        ).all()
+    )
     draft = db.scalar(select(Draft).where(Draft.process_id == PROCESS_ID))
     return render_template("studio/index.html", rows=rows, running=running, draft=draft)
 
@@ -101,9 +118,14 @@ def draft_page():
     db = get_db()
     draft = get_draft(db)
     db.commit()
-    return render_template("studio/modeler.html", draft=draft, files=sorted(draft.files), readonly=False,
-                           source_url=url_for("studio_api.draft_json"),
-                           lint_texts=lint_translations())
+    return render_template(
+        "studio/modeler.html",
+        draft=draft,
+        files=sorted(draft.files),
+        readonly=False,
+        source_url=url_for("studio_api.draft_json"),
+        lint_texts=lint_translations(),
+    )
 
 
 @bp.get("/versions/<int:number>")
@@ -113,9 +135,15 @@ def version_page(number: int):
     row = version_or_404(db, number)
     deployer = db.get(Account, row.deployed_by_id) if row.deployed_by_id else None
     who = deployer.display_name if deployer else None
-    return render_template("studio/modeler.html", version=row, who=who, files=sorted(row.files), readonly=True,
-                           source_url=url_for("studio_api.version_json", number=number),
-                           lint_texts=lint_translations())
+    return render_template(
+        "studio/modeler.html",
+        version=row,
+        who=who,
+        files=sorted(row.files),
+        readonly=True,
+        source_url=url_for("studio_api.version_json", number=number),
+        lint_texts=lint_translations(),
+    )
 
 
 @bp.post("/versions/<int:number>/edit")
@@ -125,7 +153,11 @@ def edit_version(number: int):
     db = get_db()
     row = version_or_404(db, number)
     draft = get_draft(db)
-    draft.files, draft.scenarios, draft.based_on_id = dict(row.files), list(row.scenarios or []), row.id
+    draft.files, draft.scenarios, draft.based_on_id = (
+        dict(row.files),
+        list(row.scenarios or []),
+        row.id,
+    )
     draft.updated_by_id = current_user.id
     db.commit()
     flash(_("The draft is now a copy of version %(n)s.", n=number), "success")
@@ -134,7 +166,9 @@ def edit_version(number: int):
 
 def _download(name: str, content: str) -> Response:
     media = "application/json" if name.endswith(".json") else "application/xml"
-    return Response(content, mimetype=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        content, mimetype=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @bp.get("/draft/files/<name>")
@@ -182,7 +216,9 @@ def upload():
         upload.close()  # a large upload is spooled to a temporary file
     try:
         if len(data) > MAX_DIAGRAM_BYTES:
-            raise DiagramError(_("The file is larger than %(mb)s MB.", mb=MAX_DIAGRAM_BYTES // 1024 // 1024))
+            raise DiagramError(
+                _("The file is larger than %(mb)s MB.", mb=MAX_DIAGRAM_BYTES // 1024 // 1024)
+            )
         if name.endswith(".scenarios.json"):
             draft.scenarios = load_scenarios(data)
         elif name.endswith((".bpmn", ".dmn")) and _safe_name(name):
@@ -195,7 +231,9 @@ def upload():
             raise DiagramError(_("Only .bpmn, .dmn and .scenarios.json files can be uploaded."))
     except (DiagramError, ScenarioError, UnicodeDecodeError) as err:
         db.rollback()
-        flash(_("The file %(name)s was not kept: %(reason)s", name=name, reason=_reason(err)), "error")
+        flash(
+            _("The file %(name)s was not kept: %(reason)s", name=name, reason=_reason(err)), "error"
+        )
         return redirect(url_for("studio.draft_page"))
     draft.updated_by_id = current_user.id
     db.commit()
@@ -220,22 +258,33 @@ def _reason(err: Exception) -> str:
 @allowed(policy.EDIT_DIAGRAM, _diagram)
 def diff_page():
     db = get_db()
-    numbers = list(db.scalars(select(ProcessVersion.version).where(ProcessVersion.process_id == PROCESS_ID)
-                              .order_by(ProcessVersion.version)))
+    numbers = list(
+        db.scalars(
+            select(ProcessVersion.version)
+            .where(ProcessVersion.process_id == PROCESS_ID)
+            .order_by(ProcessVersion.version)
+        )
+    )
     a = record_id(request.args.get("from")) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
     b = record_id(request.args.get("to")) or numbers[-1]
     old, new = version_or_404(db, a), version_or_404(db, b)
     result = versions.diff(old.files, new.files)
-    return render_template("studio/diff.html", numbers=numbers, old=old, new=new, diff=result,
-                           ids=result.to_dict())
+    return render_template(
+        "studio/diff.html", numbers=numbers, old=old, new=new, diff=result, ids=result.to_dict()
+    )
 
 
 @bp.get("/migrate")
 @allowed(policy.MIGRATE_DIAGRAM, _diagram)
 def migrate_page():
     db = get_db()
-    numbers = list(db.scalars(select(ProcessVersion.version).where(ProcessVersion.process_id == PROCESS_ID)
-                              .order_by(ProcessVersion.version)))
+    numbers = list(
+        db.scalars(
+            select(ProcessVersion.version)
+            .where(ProcessVersion.process_id == PROCESS_ID)
+            .order_by(ProcessVersion.version)
+        )
+    )
     source_n = record_id(request.args.get("source"))
     target_n = record_id(request.args.get("target")) or numbers[-1]
     plan, error, source, target = None, None, None, None
@@ -245,8 +294,16 @@ def migrate_page():
             plan = versions.dry_run(db, get_system().runtime, source, target)
         except EngineError as err:
             error = str(err)
-    return render_template("studio/migrate.html", numbers=numbers, source=source, target=target, plan=plan,
-                           error=error, source_n=source_n, target_n=target_n)
+    return render_template(
+        "studio/migrate.html",
+        numbers=numbers,
+        source=source,
+        target=target,
+        plan=plan,
+        error=error,
+        source_n=source_n,
+        target_n=target_n,
+    )
 
 
 __all__ = ["bp", "current_actor", "get_draft"]

@@ -2,6 +2,7 @@
 
 Read-only queries for the templates; the forms and the task handlers do the writing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,28 +43,38 @@ class LineView:
 def previous_reading(session: Session, line: ApplicationMeter) -> Reading | None:
     """The meter's latest posted reading that did not come from this application."""
     return session.scalar(
-        select(Reading).where(Reading.meter_id == line.meter_id,
-                              or_(Reading.application_id.is_(None), Reading.application_id != line.application_id))
-        .order_by(Reading.read_on.desc(), Reading.id.desc()).limit(1)
+        select(Reading)
+        .where(
+            Reading.meter_id == line.meter_id,
+            or_(Reading.application_id.is_(None), Reading.application_id != line.application_id),
+        )
+        .order_by(Reading.read_on.desc(), Reading.id.desc())
+        .limit(1)
     )
 
 
 def line_views(session: Session, app: Application) -> list[LineView]:
     views = []
     for line in app.lines:
-        views.append(LineView(
-            line=line, serial_on_record=line.meter.serial, seal_on_record=line.meter.seal,
-            previous=previous_reading(session, line),
-            photo=session.get(StoredFile, line.photo_id) if line.photo_id else None,
-            flags=list(line.flags or []),
-        ))
+        views.append(
+            LineView(
+                line=line,
+                serial_on_record=line.meter.serial,
+                seal_on_record=line.meter.seal,
+                previous=previous_reading(session, line),
+                photo=session.get(StoredFile, line.photo_id) if line.photo_id else None,
+                flags=list(line.flags or []),
+            )
+        )
     return views
 
 
 def inspection_instruction(session: Session, instance_id: int) -> str:
     event = session.scalar(
-        select(AuditEvent).where(AuditEvent.instance_id == instance_id, AuditEvent.action == "review_decided")
-        .order_by(AuditEvent.id.desc()).limit(1)
+        select(AuditEvent)
+        .where(AuditEvent.instance_id == instance_id, AuditEvent.action == "review_decided")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
     )
     return ((event.detail or {}).get("instruction") or "") if event else ""
 
@@ -82,12 +93,21 @@ def initial_data(session: Session, item: WorkItem, today: date, account: Account
     """What a task's form shows before the person has typed anything."""
     app = application_of(session, item.instance_id)
     if item.form_key == "enter_readings":
-        return {"meters": [SimpleNamespace(read_on=today.isoformat())],
-                "email": _usable_email(account.email if account is not None else None)}
+        return {
+            "meters": [SimpleNamespace(read_on=today.isoformat())],
+            "email": _usable_email(account.email if account is not None else None),
+        }
     if item.form_key == "review_application" and app is not None and app.conflict:
-        return {"decision": "inspect"}  # a reading that conflicts with the records: a site check first
+        return {
+            "decision": "inspect"
+        }  # a reading that conflicts with the records: a site check first
     if item.form_key == "field_inspection" and app is not None:
-        return {"meters": [SimpleNamespace(line_id=str(line.id), read_on=today.isoformat()) for line in app.lines]}
+        return {
+            "meters": [
+                SimpleNamespace(line_id=str(line.id), read_on=today.isoformat())
+                for line in app.lines
+            ]
+        }
     return {}
 
 
@@ -115,5 +135,8 @@ BLANK_INDEX = "__i__"  # replaced by the next block index when the page's script
 def blank_meter_block(today: date) -> SimpleNamespace:
     """An empty meter block for the page's <template> ("Digər sayğac əlavə et" without a reload)."""
     name = f"meters-{BLANK_INDEX}"
-    return SimpleNamespace(form=MeterEntryForm(prefix=f"{name}-", data={"read_on": today.isoformat()}),
-                           name=name, id=name)
+    return SimpleNamespace(
+        form=MeterEntryForm(prefix=f"{name}-", data={"read_on": today.isoformat()}),
+        name=name,
+        id=name,
+    )

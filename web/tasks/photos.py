@@ -14,6 +14,7 @@ made for this one response when the job has not run yet); a PDF, never re-encode
 an attachment. Every response has its real media type, ``X-Content-Type-Options: nosniff`` and
 ``Cache-Control: private, no-store``. Anything a person may not have is "not found".
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort
@@ -38,14 +39,20 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 
 
 def _response(data: bytes, media_type: str, disposition: str, filename: str) -> Response:
-    return Response(data, mimetype=media_type, headers={
-        "Content-Disposition": f'{disposition}; filename="{filename}"',
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-    })
+    return Response(
+        data,
+        mimetype=media_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
-def photo_response(session: Session, stored: StoredFile | None, services: Services, name: str) -> Response:
+def photo_response(
+    session: Session, stored: StoredFile | None, services: Services, name: str
+) -> Response:
     """The sanitised picture (inline) or the checked PDF (attachment); 404 when there is none."""
     if stored is None or stored.kind != PHOTO_KIND:
         abort(404)
@@ -82,7 +89,9 @@ def line_photo(item_id: int, line_id: int):
         abort(404)
     line = _line_of(db, app, line_id)
     require(policy.DOWNLOAD_PHOTO, application_resource(app))
-    return photo_response(db, db.get(StoredFile, line.photo_id), get_system().services, f"photo-{line.id}")
+    return photo_response(
+        db, db.get(StoredFile, line.photo_id), get_system().services, f"photo-{line.id}"
+    )
 
 
 @bp.route("/tasks/<int:item_id>/photos/<int:line_id>/match")
@@ -95,10 +104,14 @@ def line_photo_match(item_id: int, line_id: int):
         abort(404)
     line = _line_of(db, app, line_id)
     require(policy.DOWNLOAD_PHOTO, application_resource(app))  # the line's own application
-    named = [flag["match"]["file_id"] for flag in line.flags or [] if isinstance(flag.get("match"), dict)]
+    named = [
+        flag["match"]["file_id"] for flag in line.flags or [] if isinstance(flag.get("match"), dict)
+    ]
     if not named:
         abort(404)
-    return photo_response(db, db.get(StoredFile, named[0]), get_system().services, f"photo-{line.id}-earlier")
+    return photo_response(
+        db, db.get(StoredFile, named[0]), get_system().services, f"photo-{line.id}-earlier"
+    )
 
 
 @bp.route("/applications/<int:application_id>/photos/<int:line_id>")
@@ -106,7 +119,9 @@ def line_photo_match(item_id: int, line_id: int):
 def application_photo(application_id: int, line_id: int):
     db = get_db()
     line = _line_of(db, _application(db, application_id, policy.DOWNLOAD_PHOTO), line_id)
-    return photo_response(db, db.get(StoredFile, line.photo_id), get_system().services, f"photo-{line.id}")
+    return photo_response(
+        db, db.get(StoredFile, line.photo_id), get_system().services, f"photo-{line.id}"
+    )
 
 
 @bp.route("/applications/<int:application_id>/photos/<int:line_id>/original")
@@ -121,11 +136,22 @@ def original_photo(application_id: int, line_id: int):
         abort(404)
     services = get_system().services
     data = services.files.read(stored)
-    audit.record(db, "original_photo_downloaded", actor=actor, at=services.now(), instance_id=app.instance_id,
-                 entity=f"stored_file:{stored.id}", detail={"application_id": app.id, "line_id": line.id})
+    audit.record(
+        db,
+        "original_photo_downloaded",
+        actor=actor,
+        at=services.now(),
+        instance_id=app.instance_id,
+        entity=f"stored_file:{stored.id}",
+        detail={"application_id": app.id, "line_id": line.id},
+    )
     db.commit()
-    return _response(data, stored.media_type, "attachment",
-                     f"photo-{line.id}-original.{EXTENSIONS.get(stored.media_type, 'bin')}")
+    return _response(
+        data,
+        stored.media_type,
+        "attachment",
+        f"photo-{line.id}-original.{EXTENSIONS.get(stored.media_type, 'bin')}",
+    )
 
 
 @bp.app_template_global("may_download_original_photo")

@@ -5,6 +5,7 @@ completes it through ``System.complete_task``, commits, dispatches the jobs and 
 the person's next item of the same application, or to the application's page. Staff items
 are claimed first. Items a person may not see do not exist for them (404, never 403).
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,6 +67,7 @@ def _citizen(actor: Actor) -> bool:
 
 # -- helpers -----------------------------------------------------------------------------------
 
+
 def _now() -> datetime:
     return get_system().services.now()
 
@@ -95,15 +97,24 @@ def _conflict_message(db: Session, item_id: int, actor: Actor, at: datetime) -> 
     if item is None or item.state != "open":
         return _("This task has already been completed.")
     if item.claimed_by_id not in (None, actor.id) and _lease_live(item, at):
-        return _("%(name)s is working on this task. Choose another task or try again later.",
-                 name=holder_name(db, item) or "?")
+        return _(
+            "%(name)s is working on this task. Choose another task or try again later.",
+            name=holder_name(db, item) or "?",
+        )
     return _("Claim this task before you complete it.")
 
 
 def _next_item_url(db: Session, instance_id: int, actor: Actor) -> str | None:
-    item_id = db.scalar(select(WorkItem.id).where(
-        WorkItem.instance_id == instance_id, WorkItem.state == "open", WorkItem.assignee_id == actor.id,
-    ).order_by(WorkItem.id).limit(1))
+    item_id = db.scalar(
+        select(WorkItem.id)
+        .where(
+            WorkItem.instance_id == instance_id,
+            WorkItem.state == "open",
+            WorkItem.assignee_id == actor.id,
+        )
+        .order_by(WorkItem.id)
+        .limit(1)
+    )
     return url_for("tasks.task", item_id=item_id) if item_id is not None else None
 
 
@@ -144,7 +155,7 @@ def collect_errors(form, photos: PhotoState | None = None) -> list[tuple[str, ob
 
 
 def _block_action(form) -> str | None:
-    """"add" or "remove" for the meter-block buttons of the readings form, else None."""
+    """ "add" or "remove" for the meter-block buttons of the readings form, else None."""
     if "add_meter" in request.form:
         if len(form.meters.entries) < (form.meters.max_entries or 20):
             form.meters.append_entry()
@@ -159,31 +170,56 @@ def _block_action(form) -> str | None:
     return None
 
 
-def _render(db: Session, item: WorkItem, form, *, errors=(), photos: PhotoState | None = None,
-            can_act: bool = True, at: datetime | None = None, step: str = "edit", focus: str | None = None):
+def _render(
+    db: Session,
+    item: WorkItem,
+    form,
+    *,
+    errors=(),
+    photos: PhotoState | None = None,
+    can_act: bool = True,
+    at: datetime | None = None,
+    step: str = "edit",
+    focus: str | None = None,
+):
     at = at or _now()
     context = page_context(db, item)
     if item.form_key == "enter_readings" and context["application"] is not None:
         context["subscriber"] = privacy.view_for(current_actor(), context["application"])
         context["blank_block"] = blank_meter_block(get_system().services.today())
     return render_template(
-        "tasks/task.html", item=item, form=form, errors=list(errors), photos=photos or PhotoState(),
-        can_act=can_act, holds=item.claimed_by_id == current_user.id and _lease_live(item, at),
-        holder=holder_name(db, item) if item.claimed_by_id not in (None, current_user.id)
-        and _lease_live(item, at) else None,
-        staff_item=item.assignee_id != current_user.id, accept=ACCEPT, severity_labels=SEVERITY_LABELS,
-        today=get_system().services.today(), max_photo_mb=get_system().services.photos.max_bytes // (1024 * 1024),
-        lines_by_id={str(v.line.id): v for v in context["lines"]}, step=step, focus=focus, **context,
+        "tasks/task.html",
+        item=item,
+        form=form,
+        errors=list(errors),
+        photos=photos or PhotoState(),
+        can_act=can_act,
+        holds=item.claimed_by_id == current_user.id and _lease_live(item, at),
+        holder=holder_name(db, item)
+        if item.claimed_by_id not in (None, current_user.id) and _lease_live(item, at)
+        else None,
+        staff_item=item.assignee_id != current_user.id,
+        accept=ACCEPT,
+        severity_labels=SEVERITY_LABELS,
+        today=get_system().services.today(),
+        max_photo_mb=get_system().services.photos.max_bytes // (1024 * 1024),
+        lines_by_id={str(v.line.id): v for v in context["lines"]},
+        step=step,
+        focus=focus,
+        **context,
     )
 
 
 # -- views -------------------------------------------------------------------------------------
 
+
 @bp.route("/")
 @public
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for("citizen.start" if _citizen(current_actor()) else "tasks.task_list"))
+        return redirect(
+            url_for("citizen.start" if _citizen(current_actor()) else "tasks.task_list")
+        )
     return redirect(url_for("auth.login"))
 
 
@@ -200,12 +236,22 @@ def task_list():
             claims[item.id] = None if item.claimed_by_id == actor.id else holder_name(db, item)
     applications, open_by_instance = [], {}
     if _citizen(actor):
-        applications = list(db.scalars(
-            select(Application).where(Application.applicant_id == actor.id)
-            .order_by(Application.submitted_at.desc(), Application.id.desc()).limit(50)))
+        applications = list(
+            db.scalars(
+                select(Application)
+                .where(Application.applicant_id == actor.id)
+                .order_by(Application.submitted_at.desc(), Application.id.desc())
+                .limit(50)
+            )
+        )
         open_by_instance = {i.instance_id: i.id for i in items}
-    return render_template("tasks/list.html", items=items, claims=claims, applications=applications,
-                           open_by_instance=open_by_instance)
+    return render_template(
+        "tasks/list.html",
+        items=items,
+        claims=claims,
+        applications=applications,
+        open_by_instance=open_by_instance,
+    )
 
 
 @bp.route("/applications/new", methods=("POST",))
@@ -214,7 +260,9 @@ def new_application():
     db = get_db()
     actor = current_actor()
     result = get_system().start_application(db, actor)
-    target = _next_item_url(db, result.instance.id, actor) or url_for("tasks.task_list")  # before the commit:
+    target = _next_item_url(db, result.instance.id, actor) or url_for(
+        "tasks.task_list"
+    )  # before the commit:
     db.commit()  # after it the connection goes back to the pool, and another read would take one again
     dispatch_jobs()
     return redirect(target)
@@ -234,25 +282,42 @@ def task(item_id: int):
         if app is not None and app.number and app.applicant_id == actor.id:
             return redirect(url_for("tasks.application", application_id=app.id))
         return redirect(url_for("tasks.task_list"))
-    if item.form_key == "field_inspection" and policy.allows(  # inspectors have their own phone page
-            actor, policy.SEE_FIELD_TASKS, policy.Resource("queue", lane="inspector")):
+    if (
+        item.form_key == "field_inspection"
+        and policy.allows(  # inspectors have their own phone page
+            actor, policy.SEE_FIELD_TASKS, policy.Resource("queue", lane="inspector")
+        )
+    ):
         return redirect(url_for("inspector.task", item_id=item.id))
     form_cls = FORMS.get(item.form_key)
     if form_cls is None:
         abort(404)
     can_act = _can_act(item, actor, at)
-    context = FormContext(session=db, today=system.services.today(), instance_id=item.instance_id,
-                          services=system.services, actor=actor,
-                          lookup_window=limits.lookup_window(actor, system.services.lookups))
+    context = FormContext(
+        session=db,
+        today=system.services.today(),
+        instance_id=item.instance_id,
+        services=system.services,
+        actor=actor,
+        lookup_window=limits.lookup_window(actor, system.services.lookups),
+    )
     if request.method == "POST":
         if not can_act:
             flash(_conflict_message(db, item.id, actor, at), "error")
             return redirect(url_for("tasks.task", item_id=item.id))
         return _submit(db, item, form_cls(request.form, context=context), actor, at)
     form = restored_form(db, item, actor, form_cls, context)
-    if form is not None:  # what they typed and uploaded so far: a reload, language switch, "continue"
-        return _render(db, item, form, photos=take_photos(db, form.meters.entries, actor, system.services),
-                       can_act=can_act, at=at)
+    if (
+        form is not None
+    ):  # what they typed and uploaded so far: a reload, language switch, "continue"
+        return _render(
+            db,
+            item,
+            form,
+            photos=take_photos(db, form.meters.entries, actor, system.services),
+            can_act=can_act,
+            at=at,
+        )
     account = db.get(Account, actor.id)
     form = form_cls(context=context, data=initial_data(db, item, context.today, account))
     return _render(db, item, form, can_act=can_act, at=at)
@@ -266,8 +331,18 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
         photos = take_photos(db, form.meters.entries, actor, system.services)
         keep_draft(db, item, actor, form, at)
         change = request.form.get("change")
-        if _block_action(form) is not None or change:  # add / remove a meter, "change" a row: no validation yet
-            page = _render(db, item, form, errors=collect_errors(form, photos), photos=photos, at=at, focus=change)
+        if (
+            _block_action(form) is not None or change
+        ):  # add / remove a meter, "change" a row: no validation yet
+            page = _render(
+                db,
+                item,
+                form,
+                errors=collect_errors(form, photos),
+                photos=photos,
+                at=at,
+                focus=change,
+            )
             db.commit()  # the draft, and any stored photos
             dispatch_jobs()  # the stored photos' jobs
             return page
@@ -283,9 +358,18 @@ def _submit(db: Session, item: WorkItem, form, actor: Actor, at: datetime):
         db.commit()
         dispatch_jobs()  # the stored photos' jobs
         return page
-    if item.form_key == "enter_readings" and (form.needs_confirmation or "final" not in request.form):
+    if item.form_key == "enter_readings" and (
+        form.needs_confirmation or "final" not in request.form
+    ):
         # readings the rules flag are confirmed or corrected first; then "check your answers"
-        page = _render(db, item, form, photos=photos, at=at, step="confirm" if form.needs_confirmation else "preview")
+        page = _render(
+            db,
+            item,
+            form,
+            photos=photos,
+            at=at,
+            step="confirm" if form.needs_confirmation else "preview",
+        )
         db.commit()
         dispatch_jobs()  # the stored photos' jobs
         return page
@@ -316,16 +400,34 @@ def report_step_failure(item: WorkItem, actor: Actor, err: Exception) -> None:
     system = get_system()
     with system.sessions() as session:
         incident = incidents.open_incident(
-            session, "step_failed", f"step {item.task_name} failed for {actor.label} (task {item.id})",
-            error=traceback.format_exc(), now=system.services.now(), instance_id=item.instance_id)
+            session,
+            "step_failed",
+            f"step {item.task_name} failed for {actor.label} (task {item.id})",
+            error=traceback.format_exc(),
+            now=system.services.now(),
+            instance_id=item.instance_id,
+        )
         session.commit()
     if isinstance(err, EngineError):  # its message is written for the person completing the step
-        flash(_("This step could not be completed: %(reason)s. Nothing was saved. The failure is recorded as "
-                "incident %(number)s for an administrator.", reason=str(err), number=incident.id), "error")
+        flash(
+            _(
+                "This step could not be completed: %(reason)s. Nothing was saved. The failure is recorded as "
+                "incident %(number)s for an administrator.",
+                reason=str(err),
+                number=incident.id,
+            ),
+            "error",
+        )
     else:
-        flash(_("This step could not be completed because of an internal error (%(error)s). Nothing was saved. "
+        flash(
+            _(
+                "This step could not be completed because of an internal error (%(error)s). Nothing was saved. "
                 "The failure is recorded as incident %(number)s for an administrator.",
-                error=type(err).__name__, number=incident.id), "error")
+                error=type(err).__name__,
+                number=incident.id,
+            ),
+            "error",
+        )
 
 
 @bp.route("/tasks/<int:item_id>/claim", methods=("POST",))
@@ -376,14 +478,28 @@ def application(application_id: int):
     actor = current_actor()
     app = _application_or_404(db, application_id, policy.SEE_APPLICATION)
     invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
-    registered = bool(request.args.get("registered")) and bool(app.number) and app.applicant_id == actor.id
+    registered = (
+        bool(request.args.get("registered")) and bool(app.number) and app.applicant_id == actor.id
+    )
     if app.applicant_id == actor.id:  # the citizen's own view: timeline, receipt, what happens next
-        return render_template("citizen/application.html", app=app, invoice=invoice, registered=registered,
-                               steps=timeline(db, app), next_url=_next_item_url(db, app.instance_id, actor),
-                               view=privacy.view_for(actor, app), review_due=review_due_on(db, app.instance_id, get_system().services.calendar),
-                               review_days=get_system().settings.work.review_due_working_days)
-    return render_template("tasks/application.html", app=app, invoice=invoice, registered=registered,
-                           next_url=_next_item_url(db, app.instance_id, actor))
+        return render_template(
+            "citizen/application.html",
+            app=app,
+            invoice=invoice,
+            registered=registered,
+            steps=timeline(db, app),
+            next_url=_next_item_url(db, app.instance_id, actor),
+            view=privacy.view_for(actor, app),
+            review_due=review_due_on(db, app.instance_id, get_system().services.calendar),
+            review_days=get_system().settings.work.review_due_working_days,
+        )
+    return render_template(
+        "tasks/application.html",
+        app=app,
+        invoice=invoice,
+        registered=registered,
+        next_url=_next_item_url(db, app.instance_id, actor),
+    )
 
 
 @bp.route("/applications/<int:application_id>/invoice.pdf")
@@ -395,6 +511,14 @@ def invoice_pdf(application_id: int):
     invoice = db.scalar(select(Invoice).where(Invoice.application_id == app.id))
     if invoice is None or invoice.pdf_id is None:
         abort(404)
-    pdf = invoicing.invoice_pdf(db, invoice, privacy.view_for(current_actor(), app), get_system().services)
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{invoice.number}.pdf"', "Cache-Control": "no-store"})
+    pdf = invoicing.invoice_pdf(
+        db, invoice, privacy.view_for(current_actor(), app), get_system().services
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{invoice.number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

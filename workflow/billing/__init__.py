@@ -8,6 +8,7 @@
 Consumption itself (rollover included) is computed by :mod:`workflow.consumption`. Pure Python:
 no Flask, rq or database imports.
 """
+
 from workflow.billing.bills import BILL_FORMAT_VERSION, Bill, BillLine
 from workflow.billing.proration import DEFAULT_DAYS_PER_MONTH, LITRE, compute_bill, round_volume
 from workflow.billing.tariffs import (
@@ -25,8 +26,24 @@ from workflow.billing.tariffs import (
 from workflow.billing.vat import QEPIK, round_money, vat_included
 
 __all__ = [
-    "BILL_FORMAT_VERSION", "Bill", "BillLine", "DEFAULT_DAYS_PER_MONTH", "LITRE", "compute_bill",
-    "round_volume", "NON_POPULATION", "POPULATION", "REGION_ANY", "REGION_BAKU", "REGION_OTHER",
-    "TariffBlock", "TariffError", "TariffRate", "billing_days", "select_tariffs", "QEPIK",
-    "round_money", "vat_included",
+    "BILL_FORMAT_VERSION",
+    "Bill",
+    "BillLine",
+    "DEFAULT_DAYS_PER_MONTH",
+    "LITRE",
+    "compute_bill",
+    "round_volume",
+    "NON_POPULATION",
+    "POPULATION",
+    "REGION_ANY",
+    "REGION_BAKU",
+    "REGION_OTHER",
+    "TariffBlock",
+    "TariffError",
+    "TariffRate",
+    "billing_days",
+    "select_tariffs",
+    "QEPIK",
+    "round_money",
+    "vat_included",
 ]

@@ -7,6 +7,7 @@ Rules:
 - The lines' m³ add up exactly to the period's consumption (see :mod:`workflow.billing.proration`).
 - VAT is broken out of the gross per VAT rate (:func:`workflow.billing.vat.vat_included`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -45,18 +46,40 @@ class BillLine:
 
     def __post_init__(self) -> None:
         if self.days != (self.date_to - self.date_from).days + 1:
-            raise ValueError(f"a line from {self.date_from} to {self.date_to} cannot have {self.days} days")
+            raise ValueError(
+                f"a line from {self.date_from} to {self.date_to} cannot have {self.days} days"
+            )
         if self.gross != self.water_amount + self.sewer_amount:
             raise ValueError("a line's gross must be its water plus sewerage amounts")
 
     @classmethod
-    def priced(cls, date_from: date, date_to: date, m3: Decimal, water_price: Decimal,
-               sewer_price: Decimal, vat_rate: Decimal, block: int | None = None,
-               block_upto: Decimal | None = None) -> BillLine:
+    def priced(
+        cls,
+        date_from: date,
+        date_to: date,
+        m3: Decimal,
+        water_price: Decimal,
+        sewer_price: Decimal,
+        vat_rate: Decimal,
+        block: int | None = None,
+        block_upto: Decimal | None = None,
+    ) -> BillLine:
         water = round_money(m3 * water_price)
         sewer = round_money(m3 * sewer_price)
-        return cls(date_from, date_to, (date_to - date_from).days + 1, m3, water_price, sewer_price,
-                   water, sewer, water + sewer, vat_rate, block, block_upto)
+        return cls(
+            date_from,
+            date_to,
+            (date_to - date_from).days + 1,
+            m3,
+            water_price,
+            sewer_price,
+            water,
+            sewer,
+            water + sewer,
+            vat_rate,
+            block,
+            block_upto,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,13 +146,29 @@ class Bill:
         return tuple(sorted({line.vat_rate for line in self.lines}))
 
     @classmethod
-    def from_lines(cls, consumption_m3: int, period_start: date, period_end: date,
-                   consumer_group: str, region: str, lines: Sequence[BillLine]) -> Bill:
+    def from_lines(
+        cls,
+        consumption_m3: int,
+        period_start: date,
+        period_end: date,
+        consumer_group: str,
+        region: str,
+        lines: Sequence[BillLine],
+    ) -> Bill:
         """Totals from the lines: VAT is broken out of the gross of each VAT rate and rounded."""
         gross = sum((line.gross for line in lines), Decimal(0)).quantize(QEPIK)
         vat = vat_included((line.gross, line.vat_rate) for line in lines)
-        return cls(consumption_m3, period_start, period_end, consumer_group, region,
-                   tuple(lines), gross, vat, gross - vat)
+        return cls(
+            consumption_m3,
+            period_start,
+            period_end,
+            consumer_group,
+            region,
+            tuple(lines),
+            gross,
+            vat,
+            gross - vat,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: Decimals and dates as strings."""
@@ -161,4 +200,3 @@ class Bill:
             vat=Decimal(data["vat"]),
             net=Decimal(data["net"]),
         )
-

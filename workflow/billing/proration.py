@@ -12,6 +12,7 @@ Rules:
 
 The detailed arithmetic is in :func:`compute_bill`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -89,10 +90,20 @@ def compute_bill(
     return Bill.from_lines(consumption_m3, period_start, period_end, consumer_group, region, lines)
 
 
-def _segment_lines(seg_from: date, seg_to: date, days: int, m3: Decimal, tariff: TariffRate,
-                   days_per_month: Decimal) -> list[BillLine]:
+def _segment_lines(
+    seg_from: date,
+    seg_to: date,
+    days: int,
+    m3: Decimal,
+    tariff: TariffRate,
+    days_per_month: Decimal,
+) -> list[BillLine]:
     if not tariff.blocks:
-        return [BillLine.priced(seg_from, seg_to, m3, tariff.water_price, tariff.sewer_price, tariff.vat_rate)]
+        return [
+            BillLine.priced(
+                seg_from, seg_to, m3, tariff.water_price, tariff.sewer_price, tariff.vat_rate
+            )
+        ]
     lines = []
     below = Decimal("0.000")
     for number, block in enumerate(tariff.blocks, start=1):
@@ -102,7 +113,16 @@ def _segment_lines(seg_from: date, seg_to: date, days: int, m3: Decimal, tariff:
             upto = min(m3, round_volume(block.upto_m3_per_month * days / days_per_month))
         in_block, below = upto - below, upto
         if in_block > 0 or (number == 1 and m3 == 0):
-            lines.append(BillLine.priced(seg_from, seg_to, in_block, block.water_price, block.sewer_price,
-                                         tariff.vat_rate, number, block.upto_m3_per_month))
+            lines.append(
+                BillLine.priced(
+                    seg_from,
+                    seg_to,
+                    in_block,
+                    block.water_price,
+                    block.sewer_price,
+                    tariff.vat_rate,
+                    number,
+                    block.upto_m3_per_month,
+                )
+            )
     return lines
-

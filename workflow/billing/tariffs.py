@@ -17,6 +17,7 @@ Rules:
 Tariffs come from the ``tariff`` table (seeded from ``workflow/data/tariffs.toml``) and are
 passed in; nothing here reads a database.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -111,7 +112,9 @@ class TariffRate:
         bounds = [b.upto_m3_per_month for b in self.blocks]
         if bounds:
             if bounds[-1] is not None or None in bounds[:-1]:
-                raise ValueError("only the last block, and it always, is unbounded (upto_m3_per_month=None)")
+                raise ValueError(
+                    "only the last block, and it always, is unbounded (upto_m3_per_month=None)"
+                )
             finite = [b for b in bounds[:-1] if b is not None]  # None was refused just above
             if any(a >= b for a, b in zip(finite, finite[1:], strict=False)):
                 raise ValueError("block bounds must increase")

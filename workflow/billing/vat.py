@@ -7,6 +7,7 @@ Rules:
   it: ``vat = gross × rate / (1 + rate)``, rounded to the qəpik once per VAT rate over the sum of
   the rounded lines at that rate; ``net = gross - vat``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

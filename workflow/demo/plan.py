@@ -6,6 +6,7 @@ twelve monthly readings per meter, the last one 20-40 days before the seeding da
 subscribers get the household size, monthly use and last reading their data entry names; a few
 other registers are put near their maximum, and one passes 0 during the year.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,10 +29,27 @@ from workflow.demo.data import (
 from workflow.identifiers import SubscriberCodeFormat, make_subscriber_code
 
 _FIN_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I, no O
-_TRANSLIT = str.maketrans({
-    "ə": "e", "Ə": "e", "ş": "sh", "Ş": "sh", "ç": "ch", "Ç": "ch", "ğ": "g", "ı": "i",
-    "İ": "i", "ö": "o", "Ö": "o", "ü": "u", "Ü": "u", "x": "kh", "X": "kh", "q": "g", "Q": "g",
-})
+_TRANSLIT = str.maketrans(
+    {
+        "ə": "e",
+        "Ə": "e",
+        "ş": "sh",
+        "Ş": "sh",
+        "ç": "ch",
+        "Ç": "ch",
+        "ğ": "g",
+        "ı": "i",
+        "İ": "i",
+        "ö": "o",
+        "Ö": "o",
+        "ü": "u",
+        "Ü": "u",
+        "x": "kh",
+        "X": "kh",
+        "q": "g",
+        "Q": "g",
+    }
+)
 
 
 @dataclass
@@ -113,7 +131,9 @@ def _phone(rng: random.Random) -> str:
     return f"+994{prefix}{rng.randint(0, 9_999_999):07d}"
 
 
-def plan_subscribers(rng: random.Random, n: int, today: date) -> tuple[list[SubscriberPlan], dict[str, int]]:
+def plan_subscribers(
+    rng: random.Random, n: int, today: date
+) -> tuple[list[SubscriberPlan], dict[str, int]]:
     """Subscribers with their meters (no readings yet) and the indices of the showcases."""
     districts = list(DISTRICT_WEIGHTS)
     chosen = rng.choices(districts, weights=[DISTRICT_WEIGHTS[d] for d in districts], k=n)
@@ -124,7 +144,7 @@ def plan_subscribers(rng: random.Random, n: int, today: date) -> tuple[list[Subs
 
     fmt = SubscriberCodeFormat()
     body = fmt.length - 1
-    numbers = rng.sample(range(10 ** (body - 1), 10 ** body), n)
+    numbers = rng.sample(range(10 ** (body - 1), 10**body), n)
     fins: set[str] = set()
     serials: set[str] = set()
     plans: list[SubscriberPlan] = []
@@ -135,8 +155,10 @@ def plan_subscribers(rng: random.Random, n: int, today: date) -> tuple[list[Subs
         persons = rng.choices((1, 2, 3, 4, 5, 6), weights=(10, 20, 25, 25, 12, 8))[0]
         email = None
         if rng.random() < 0.35:
-            email = (f"{_translit(person['first_name'])}.{_translit(person['last_name'])}"
-                     f"{rng.randint(1, 999)}@saygac.invalid")
+            email = (
+                f"{_translit(person['first_name'])}.{_translit(person['last_name'])}"
+                f"{rng.randint(1, 999)}@saygac.invalid"
+            )
         phone = _phone(rng) if rng.random() < 0.6 else None
         row = {
             "code": make_subscriber_code(numbers[i], fmt),
@@ -196,9 +218,16 @@ def plan_subscribers(rng: random.Random, n: int, today: date) -> tuple[list[Subs
 
     # A couple more registers near their maximum, and one that passed 0 during the year.
     showcase_idx = set(showcase.values())
-    candidates = [m for i, p in enumerate(plans) if i not in showcase_idx
-                  for m in p.meters if m.register_digits == 5]
-    for meter, kind in zip(rng.sample(candidates, 3), ("near_max", "near_max", "wrapped"), strict=True):
+    candidates = [
+        m
+        for i, p in enumerate(plans)
+        if i not in showcase_idx
+        for m in p.meters
+        if m.register_digits == 5
+    ]
+    for meter, kind in zip(
+        rng.sample(candidates, 3), ("near_max", "near_max", "wrapped"), strict=True
+    ):
         meter.kind = kind
         meter.monthly_m3 = max(meter.monthly_m3, 6.0)
     return plans, showcase
@@ -256,7 +285,7 @@ def plan_readings(rng: random.Random, meter: MeterPlan, today: date) -> None:
         total += s
         cumulative.append(total)
 
-    modulus = 10 ** meter.register_digits
+    modulus = 10**meter.register_digits
     if meter.kind in ("own", "rollover"):
         start = SHOWCASES[meter.kind]["last_value"] - cumulative[-1]
     elif meter.kind == "near_max":
@@ -287,6 +316,5 @@ def plan_readings(rng: random.Random, meter: MeterPlan, today: date) -> None:
 def next_value(meter: MeterPlan, today: date) -> int:
     last_day, last_value, _ = meter.readings[-1]
     used = round(meter.monthly_m3 * (today - last_day).days / DAYS_PER_MONTH)
-    modulus: int = 10 ** meter.register_digits
+    modulus: int = 10**meter.register_digits
     return (last_value + used) % modulus
-

@@ -11,6 +11,7 @@ A few subscribers are showcases for the README (:class:`DemoSummary`, described 
 1 200 m³ at about 6 m³ a month), a subscriber with two meters, one whose 5-digit register is about
 to pass 99 999, and one in another unit.
 """
+
 from __future__ import annotations
 
 import random
@@ -106,15 +107,19 @@ def _at_noon(day: date) -> datetime:
 
 
 def _refuse_if_not_empty(session: Session) -> None:
-    if session.scalar(select(Unit.id).limit(1)) is not None or \
-            session.scalar(select(Subscriber.id).limit(1)) is not None:
+    if (
+        session.scalar(select(Unit.id).limit(1)) is not None
+        or session.scalar(select(Subscriber.id).limit(1)) is not None
+    ):
         raise DemoDataError(
             "The database already holds units or subscribers; demo data is only loaded into an "
             "empty database. Use a new database file, or leave demo_data off."
         )
 
 
-def seed_demo(session: Session, *, today: date, subscribers: int = 1200, seed: int = 2026) -> DemoSummary:
+def seed_demo(
+    session: Session, *, today: date, subscribers: int = 1200, seed: int = 2026
+) -> DemoSummary:
     """Fill an empty database with demo data; the caller commits. See the module docstring."""
     if subscribers < MIN_SUBSCRIBERS:
         raise DemoDataError(f"demo data needs at least {MIN_SUBSCRIBERS} subscribers")
@@ -127,7 +132,9 @@ def seed_demo(session: Session, *, today: date, subscribers: int = 1200, seed: i
 
     unit_ids: dict[str, int] = {}
     for code, (name, region) in UNITS.items():
-        unit = Unit(code=code, name=name, region=region, head_email=f"head.{code.lower()}@saygac.invalid")
+        unit = Unit(
+            code=code, name=name, region=region, head_email=f"head.{code.lower()}@saygac.invalid"
+        )
         session.add(unit)
         session.flush()
         unit_ids[code] = unit.id
@@ -147,19 +154,30 @@ def seed_demo(session: Session, *, today: date, subscribers: int = 1200, seed: i
     meter_plans = []
     for sub_id, plan in zip(sub_ids, plans, strict=True):
         for m in plan.meters:
-            meter_rows.append({
-                "subscriber_id": sub_id, "serial": m.serial, "seal": m.seal,
-                "register_digits": m.register_digits, "installed_on": m.installed_on,
-                "active": True,
-            })
+            meter_rows.append(
+                {
+                    "subscriber_id": sub_id,
+                    "serial": m.serial,
+                    "seal": m.seal,
+                    "register_digits": m.register_digits,
+                    "installed_on": m.installed_on,
+                    "active": True,
+                }
+            )
             meter_plans.append(m)
     session.execute(insert(Meter), meter_rows)
     id_of_serial = dict(session.execute(select(Meter.serial, Meter.id)).all())
     meter_ids = [id_of_serial[row["serial"]] for row in meter_rows]
 
     reading_rows = [
-        {"meter_id": meter_id, "value": value, "read_on": day, "source": source,
-         "application_id": None, "created_at": _at_noon(day)}
+        {
+            "meter_id": meter_id,
+            "value": value,
+            "read_on": day,
+            "source": source,
+            "application_id": None,
+            "created_at": _at_noon(day),
+        }
         for meter_id, m in zip(meter_ids, meter_plans, strict=True)
         for day, value, source in m.readings
     ]
@@ -177,14 +195,26 @@ def seed_demo(session: Session, *, today: date, subscribers: int = 1200, seed: i
         if username in ("demo-citizen", "demo-citizen2"):
             person = own_row if username == "demo-citizen" else citizen2_row
             fin, email = person["fin"], person["email"]
-            display = " ".join(p for p in (person["last_name"], person["first_name"], person["patronymic"]) if p)
+            display = " ".join(
+                p for p in (person["last_name"], person["first_name"], person["patronymic"]) if p
+            )
         else:
             email = f"{username}@saygac.invalid"
-        session.add(Account(
-            username=username, fin=fin, display_name=display, email=email, role=role,
-            unit_id=unit_ids[unit_code] if unit_code else None, password_hash=password_hash,
-            is_demo=True, active=True, failed_logins=0, created_at=created,
-        ))
+        session.add(
+            Account(
+                username=username,
+                fin=fin,
+                display_name=display,
+                email=email,
+                role=role,
+                unit_id=unit_ids[unit_code] if unit_code else None,
+                password_hash=password_hash,
+                is_demo=True,
+                active=True,
+                failed_logins=0,
+                created_at=created,
+            )
+        )
     session.flush()
 
     showcases = {}
@@ -192,21 +222,35 @@ def seed_demo(session: Session, *, today: date, subscribers: int = 1200, seed: i
         plan = plans[idx]
         row = plan.row
         showcases[key] = Showcase(
-            key=key, code=row["code"],
-            full_name=" ".join(p for p in (row["last_name"], row["first_name"], row["patronymic"]) if p),
-            fin=row["fin"], district=row["district"], unit_code=DISTRICTS[row["district"]][2],
+            key=key,
+            code=row["code"],
+            full_name=" ".join(
+                p for p in (row["last_name"], row["first_name"], row["patronymic"]) if p
+            ),
+            fin=row["fin"],
+            district=row["district"],
+            unit_code=DISTRICTS[row["district"]][2],
             meters=tuple(
                 ShowcaseMeter(
-                    serial=m.serial, seal=m.seal, register_digits=m.register_digits,
-                    last_value=m.readings[-1][1], last_read_on=m.readings[-1][0],
-                    monthly_m3=m.monthly_m3, next_value=next_value(m, today),
+                    serial=m.serial,
+                    seal=m.seal,
+                    register_digits=m.register_digits,
+                    last_value=m.readings[-1][1],
+                    last_read_on=m.readings[-1][0],
+                    monthly_m3=m.monthly_m3,
+                    next_value=next_value(m, today),
                 )
                 for m in plan.meters
             ),
         )
     return DemoSummary(
-        today=today, seed=seed, units=len(UNITS), subscribers=len(sub_rows),
-        meters=len(meter_rows), readings=len(reading_rows), tariffs=len(tariffs),
+        today=today,
+        seed=seed,
+        units=len(UNITS),
+        subscribers=len(sub_rows),
+        meters=len(meter_rows),
+        readings=len(reading_rows),
+        tariffs=len(tariffs),
         accounts=len(DEMO_ACCOUNTS),
         own_code=showcases["own"].code,
         two_meter_code=showcases["two_meter"].code,
@@ -221,6 +265,7 @@ def seed_demo(session: Session, *, today: date, subscribers: int = 1200, seed: i
         showcases=showcases,
         accounts_table=tuple((u, r, unit) for u, (r, unit, _d) in DEMO_ACCOUNTS.items()),
     )
+
 
 def demo_readme_table(summary: DemoSummary) -> str:
     """Markdown tables of the demo logins and the showcase subscribers, for the README."""

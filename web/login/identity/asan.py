@@ -17,6 +17,7 @@ runs in front of the national service)::
 :class:`~web.login.identity.ca.MiniCA`; a demo page plays the phone. :func:`simulator_wsgi` serves a
 simulator over the same HTTP contract, so the HTTP adapter is tested against a real server.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -68,8 +69,11 @@ class HttpAsanGateway:
     def start(self, phone: str, user_id: str) -> Challenge:
         data = self._call("POST", "/authentications", {"phone": phone, "user_id": user_id})
         try:
-            return Challenge(str(data["transaction_id"]), str(data["verification_code"]),
-                             datetime.fromisoformat(data["expires_at"]))
+            return Challenge(
+                str(data["transaction_id"]),
+                str(data["verification_code"]),
+                datetime.fromisoformat(data["expires_at"]),
+            )
         except (KeyError, TypeError, ValueError):
             raise GatewayError("malformed answer to start") from None
 
@@ -82,7 +86,9 @@ class HttpAsanGateway:
 
     def _call(self, method: str, path: str, payload: dict | None = None) -> dict:
         try:
-            response = self.http.request(method, self.url + path, json=payload, timeout=self.timeout)
+            response = self.http.request(
+                method, self.url + path, json=payload, timeout=self.timeout
+            )
         except requests.RequestException as exc:
             raise GatewayError(str(exc)) from None
         if response.status_code == 404:
@@ -138,7 +144,11 @@ class SimulatorGateway:
     def pending(self) -> list[tuple[str, _Request]]:
         with self._lock:
             now = self.clock()
-            return [(tx, r) for tx, r in self._requests.items() if r.state == "pending" and now <= r.expires_at]
+            return [
+                (tx, r)
+                for tx, r in self._requests.items()
+                if r.state == "pending" and now <= r.expires_at
+            ]
 
     def person(self, user_id: str) -> tuple[str, str]:
         """Who a user ID belongs to: a configured person, else a FIN derived from the ID."""
@@ -153,7 +163,9 @@ class SimulatorGateway:
             if req is None or req.state != "pending" or self.clock() > req.expires_at:
                 return False
             fin, name = self.person(req.user_id)
-            req.certificate = pem(self.ca.issue(name, fin, not_before=self.clock() - timedelta(days=30)))
+            req.certificate = pem(
+                self.ca.issue(name, fin, not_before=self.clock() - timedelta(days=30))
+            )
             req.state = "confirmed"
             return True
 
@@ -176,13 +188,27 @@ def simulator_wsgi(sim: SimulatorGateway):
         if request.method == "POST" and parts == ["authentications"]:
             body = request.get_json(silent=True) or {}
             if not body.get("phone") or not body.get("user_id"):
-                return Response(json.dumps({"error": "phone and user_id"}), 400, mimetype="application/json")
+                return Response(
+                    json.dumps({"error": "phone and user_id"}), 400, mimetype="application/json"
+                )
             ch = sim.start(str(body["phone"]), str(body["user_id"]))
-            return Response(json.dumps({"transaction_id": ch.transaction_id, "verification_code": ch.verification_code,
-                                        "expires_at": ch.expires_at.isoformat()}), 201, mimetype="application/json")
+            return Response(
+                json.dumps(
+                    {
+                        "transaction_id": ch.transaction_id,
+                        "verification_code": ch.verification_code,
+                        "expires_at": ch.expires_at.isoformat(),
+                    }
+                ),
+                201,
+                mimetype="application/json",
+            )
         if request.method == "GET" and len(parts) == 2 and parts[0] == "authentications":
             st = sim.status(parts[1])
-            return Response(json.dumps({"state": st.state, "certificate": st.certificate}), mimetype="application/json")
+            return Response(
+                json.dumps({"state": st.state, "certificate": st.certificate}),
+                mimetype="application/json",
+            )
         return Response("not found", 404)
 
     return app

@@ -7,6 +7,7 @@ certificate goes through the same verification as a proxied one (chain to the tr
 dates, key usage, revocation, FIN from the subject), with the demo CA as the only trusted one.
 Production refuses ``[card] simulator = true`` (``engine.safety``).
 """
+
 from __future__ import annotations
 
 from cryptography import x509

@@ -7,6 +7,7 @@ must allow digital signatures (and client authentication when it names extended 
 Revocation is read from a CRL file whose signature and ``next_update`` are checked; a stale or
 foreign CRL refuses every certificate (fail closed).
 """
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,11 @@ def load_pem_bundle(path: str | Path) -> list[x509.Certificate]:
 
 def load_crl(path: str | Path) -> x509.CertificateRevocationList:
     data = Path(path).read_bytes()
-    return x509.load_pem_x509_crl(data) if data.lstrip().startswith(b"-----") else x509.load_der_x509_crl(data)
+    return (
+        x509.load_pem_x509_crl(data)
+        if data.lstrip().startswith(b"-----")
+        else x509.load_der_x509_crl(data)
+    )
 
 
 def parse_certificate(data: str | bytes) -> x509.Certificate:
@@ -83,7 +88,11 @@ def _check_leaf_usage(cert: x509.Certificate) -> None:
     if usage is None or not usage.digital_signature:
         raise CertificateRefused("key_usage")
     eku = _ext(cert, x509.ExtendedKeyUsage)
-    if eku is not None and ExtendedKeyUsageOID.CLIENT_AUTH not in eku and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
+    if (
+        eku is not None
+        and ExtendedKeyUsageOID.CLIENT_AUTH not in eku
+        and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku
+    ):
         raise CertificateRefused("key_usage")
 
 
@@ -94,8 +103,11 @@ def _check_issuer(cert: x509.Certificate) -> None:
         raise CertificateRefused("wrong_ca")
 
 
-def build_chain(leaf: x509.Certificate, anchors: list[x509.Certificate],
-                intermediates: Sequence[x509.Certificate] = ()) -> list[x509.Certificate]:
+def build_chain(
+    leaf: x509.Certificate,
+    anchors: list[x509.Certificate],
+    intermediates: Sequence[x509.Certificate] = (),
+) -> list[x509.Certificate]:
     """leaf → … → anchor, each link's signature verified; raises ``wrong_ca`` when none leads to an anchor."""
     chain, current = [leaf], leaf
     pool = list(intermediates)
@@ -103,7 +115,9 @@ def build_chain(leaf: x509.Certificate, anchors: list[x509.Certificate],
         for anchor in anchors:
             if anchor.subject == current.issuer and _signed_by(current, anchor):
                 return chain + ([anchor] if anchor != current else [])
-        parent = next((c for c in pool if c.subject == current.issuer and _signed_by(current, c)), None)
+        parent = next(
+            (c for c in pool if c.subject == current.issuer and _signed_by(current, c)), None
+        )
         if parent is None:
             break
         pool.remove(parent)
@@ -125,8 +139,12 @@ def _can_sign(key: CertificatePublicKeyTypes) -> TypeGuard[CertificateIssuerPubl
     return isinstance(key, get_args(CertificateIssuerPublicKeyTypes))
 
 
-def check_revocation(cert: x509.Certificate, issuer: x509.Certificate, crl: x509.CertificateRevocationList,
-                     at: datetime) -> None:
+def check_revocation(
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    crl: x509.CertificateRevocationList,
+    at: datetime,
+) -> None:
     key = issuer.public_key()  # a key that cannot sign (X25519, …) vouches for no list
     if crl.issuer != issuer.subject or not _can_sign(key) or not crl.is_signature_valid(key):
         raise CertificateRefused("crl_unusable")
@@ -149,9 +167,15 @@ def fin_from_subject(cert: x509.Certificate, attribute: str = "serialNumber") ->
     return None
 
 
-def person_from_certificate(cert: x509.Certificate, anchors: list[x509.Certificate], at: datetime, *,
-                            crl: x509.CertificateRevocationList | None = None,
-                            intermediates: Sequence[x509.Certificate] = (), fin_attribute: str = "serialNumber") -> Person:
+def person_from_certificate(
+    cert: x509.Certificate,
+    anchors: list[x509.Certificate],
+    at: datetime,
+    *,
+    crl: x509.CertificateRevocationList | None = None,
+    intermediates: Sequence[x509.Certificate] = (),
+    fin_attribute: str = "serialNumber",
+) -> Person:
     """Verify ``cert`` and return the person it names; raises :class:`CertificateRefused` otherwise."""
     _within_dates(cert, at)
     chain = build_chain(cert, anchors, intermediates)
@@ -165,5 +189,9 @@ def person_from_certificate(cert: x509.Certificate, anchors: list[x509.Certifica
     if fin is None:
         raise CertificateRefused("no_fin")
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return Person(fin=fin, name=str(names[0].value) if names else fin, serial=cert.serial_number,
-                  issuer=cert.issuer.rfc4514_string())
+    return Person(
+        fin=fin,
+        name=str(names[0].value) if names else fin,
+        serial=cert.serial_number,
+        issuer=cert.issuer.rfc4514_string(),
+    )

@@ -6,6 +6,7 @@ the provider's JWKS (fetched from discovery, fetched again once for an unknown k
 issuer, audience (and ``azp`` when several audiences), expiry, issued-at and the nonce bound to
 this browser's attempt. The FIN comes from the configured claim.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -63,7 +64,9 @@ class Identity:
 
 
 class OidcClient:
-    def __init__(self, settings: OidcSettings, redirect_uri: str, http: requests.Session | None = None):
+    def __init__(
+        self, settings: OidcSettings, redirect_uri: str, http: requests.Session | None = None
+    ):
         self.settings = settings
         self.redirect_uri = redirect_uri
         self.http = http or requests.Session()
@@ -86,7 +89,9 @@ class OidcClient:
         meta = self.metadata()
         with self._lock:
             if self._keys is None or refresh:
-                self._keys = KeySet.import_key_set({"keys": self._get_json(meta["jwks_uri"])["keys"]})
+                self._keys = KeySet.import_key_set(
+                    {"keys": self._get_json(meta["jwks_uri"])["keys"]}
+                )
             return self._keys
 
     def _get_json(self, url: str) -> dict:
@@ -98,29 +103,47 @@ class OidcClient:
             raise OidcRefused("provider_unreachable") from None
 
     def _session(self) -> OAuth2Session:
-        return OAuth2Session(self.settings.client_id, self.settings.client_secret, scope=self.settings.scopes,
-                             redirect_uri=self.redirect_uri, code_challenge_method="S256",
-                             token_endpoint_auth_method="client_secret_basic")
+        return OAuth2Session(
+            self.settings.client_id,
+            self.settings.client_secret,
+            scope=self.settings.scopes,
+            redirect_uri=self.redirect_uri,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="client_secret_basic",
+        )
 
     # -- the flow ------------------------------------------------------------------------------
     def begin(self) -> Attempt:
-        state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
-        url, _ = self._session().create_authorization_url(self.metadata()["authorization_endpoint"], state=state,
-                                                          nonce=nonce, code_verifier=verifier)
+        state, nonce, verifier = (
+            secrets.token_urlsafe(24),
+            secrets.token_urlsafe(24),
+            secrets.token_urlsafe(48),
+        )
+        url, _ = self._session().create_authorization_url(
+            self.metadata()["authorization_endpoint"],
+            state=state,
+            nonce=nonce,
+            code_verifier=verifier,
+        )
         return Attempt(state, nonce, verifier, url)
 
     def finish(self, attempt: dict, args: dict, at: datetime) -> Identity:
         """Check the callback's state, redeem the code, verify the ID token; raises :class:`OidcRefused`."""
         if args.get("error"):
             raise OidcRefused("provider_error:" + str(args.get("error"))[:40])
-        if not args.get("state") or not secrets.compare_digest(str(args["state"]), attempt["state"]):
+        if not args.get("state") or not secrets.compare_digest(
+            str(args["state"]), attempt["state"]
+        ):
             raise OidcRefused("state")
         if not args.get("code"):
             raise OidcRefused("no_code")
         try:
-            token = self._session().fetch_token(self.metadata()["token_endpoint"], code=args["code"],
-                                                code_verifier=attempt["code_verifier"],
-                                                timeout=self.settings.timeout_seconds)
+            token = self._session().fetch_token(
+                self.metadata()["token_endpoint"],
+                code=args["code"],
+                code_verifier=attempt["code_verifier"],
+                timeout=self.settings.timeout_seconds,
+            )
         except Exception as exc:  # Authlib raises OAuthError, requests errors, JSON errors
             raise OidcRefused("token_endpoint") from exc
         id_token = token.get("id_token")
@@ -128,8 +151,12 @@ class OidcClient:
             raise OidcRefused("no_id_token")
         claims = self.verify_id_token(id_token, attempt["nonce"], at)
         fin = claims.get(self.settings.fin_claim)
-        return Identity(fin=str(fin) if fin else None, name=claims.get(self.settings.name_claim),
-                        subject=str(claims.get("sub")), claims=claims)
+        return Identity(
+            fin=str(fin) if fin else None,
+            name=claims.get(self.settings.name_claim),
+            subject=str(claims.get("sub")),
+            claims=claims,
+        )
 
     def verify_id_token(self, id_token: str, nonce: str, at: datetime) -> dict:
         try:
@@ -143,10 +170,13 @@ class OidcClient:
             raise OidcRefused("signature") from None
         claims = dict(token.claims)
         registry = jwt.JWTClaimsRegistry(
-            now=int(at.timestamp()), leeway=self.settings.leeway_seconds,
+            now=int(at.timestamp()),
+            leeway=self.settings.leeway_seconds,
             iss={"essential": True, "value": self.settings.issuer},
             aud={"essential": True, "value": self.settings.client_id},
-            sub={"essential": True}, exp={"essential": True}, iat={"essential": True},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
             nonce={"essential": True, "value": nonce},
         )
         try:

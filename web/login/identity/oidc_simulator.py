@@ -10,6 +10,7 @@ The authorization endpoint shows a page listing the demo citizens to sign in as 
 choosing whom to be, as on the e-gov portal's test bench); with ``user`` set (tests) it signs
 that person in at once. Production refuses ``issuer = "simulator"`` (``engine.safety``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,18 +50,27 @@ class OidcSimulator:
     client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     people: dict[str, str] = field(default_factory=dict)
     user: dict | None = None  # tests: sign this person in without the chooser
-    clock: Callable[[], datetime] | None = None  # a callable returning an aware datetime; None: the system clock
+    clock: Callable[[], datetime] | None = (
+        None  # a callable returning an aware datetime; None: the system clock
+    )
 
     def __post_init__(self):
         self.key = RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig", "alg": "RS256"})
         self.codes: dict[str, dict] = {}
         self.authorize_requests: list[dict] = []
-        self.routes = Map([Rule("/.well-known/openid-configuration", endpoint="discovery"),
-                           Rule("/jwks", endpoint="jwks"), Rule("/authorize", endpoint="authorize"),
-                           Rule("/token", endpoint="token", methods=["POST"])])
+        self.routes = Map(
+            [
+                Rule("/.well-known/openid-configuration", endpoint="discovery"),
+                Rule("/jwks", endpoint="jwks"),
+                Rule("/authorize", endpoint="authorize"),
+                Rule("/token", endpoint="token", methods=["POST"]),
+            ]
+        )
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="oidc-simulator")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, daemon=True, name="oidc-simulator"
+        )
 
     # -- running -----------------------------------------------------------------------------
     def start(self) -> OidcSimulator:
@@ -91,19 +101,33 @@ class OidcSimulator:
 
     def claims(self, person: dict, nonce: str | None) -> dict:
         now = self.now()
-        return {"iss": self.issuer, "aud": self.client_id, "sub": person["sub"], "iat": now, "exp": now + 300,
-                "nonce": nonce, **{k: v for k, v in person.items() if k != "sub"}}
+        return {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "sub": person["sub"],
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            **{k: v for k, v in person.items() if k != "sub"},
+        }
 
     def id_token(self, person: dict, nonce: str | None) -> str:
         return jwt.encode({"alg": "RS256", "kid": "k1"}, self.claims(person, nonce), self.key)
 
     # -- endpoints -----------------------------------------------------------------------------
     def _discovery(self, _request: Request) -> Response:
-        return _json({"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
-                      "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
-                      "response_types_supported": ["code"], "subject_types_supported": ["public"],
-                      "id_token_signing_alg_values_supported": ["RS256"],
-                      "code_challenge_methods_supported": ["S256"]})
+        return _json(
+            {
+                "issuer": self.issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "code_challenge_methods_supported": ["S256"],
+            }
+        )
 
     def _jwks(self, _request: Request) -> Response:
         return _json(KeySet([self.key]).as_dict(private=False))
@@ -113,8 +137,11 @@ class OidcSimulator:
         self.authorize_requests.append(dict(args))
         if args.get("client_id") != self.client_id or args.get("response_type") != "code":
             raise BadRequest("unknown client or response type")
-        if args.get("code_challenge_method") != "S256" or not args.get("code_challenge") \
-                or not args.get("redirect_uri"):
+        if (
+            args.get("code_challenge_method") != "S256"
+            or not args.get("code_challenge")
+            or not args.get("redirect_uri")
+        ):
             raise BadRequest("PKCE (S256) and a redirect URI are required")
         person = self.user
         if person is None:
@@ -123,21 +150,34 @@ class OidcSimulator:
                 return self._chooser(args)
             person = {"sub": f"egov-{fin}", "fin": fin, "name": self.people[fin]}
         code = secrets.token_urlsafe(16)
-        self.codes[code] = {"challenge": args["code_challenge"], "nonce": args.get("nonce"),
-                            "redirect_uri": args["redirect_uri"], "person": person}
+        self.codes[code] = {
+            "challenge": args["code_challenge"],
+            "nonce": args.get("nonce"),
+            "redirect_uri": args["redirect_uri"],
+            "person": person,
+        }
         sep = "&" if "?" in args["redirect_uri"] else "?"
-        return redirect(f"{args['redirect_uri']}{sep}{urlencode({'code': code, 'state': args.get('state', '')})}")
+        return redirect(
+            f"{args['redirect_uri']}{sep}{urlencode({'code': code, 'state': args.get('state', '')})}"
+        )
 
     def _chooser(self, args) -> Response:
-        hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                         for k, v in args.items() if k != "fin")
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in args.items()
+            if k != "fin"
+        )
         buttons = "".join(
             f'<li><button type="submit" name="fin" value="{html.escape(fin)}">{html.escape(name)} '
-            f'(FIN {html.escape(fin)})</button></li>' for fin, name in sorted(self.people.items(), key=lambda p: p[1]))
-        page = ('<!doctype html><html lang="az"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>e-gov identity (simulator)'
-                '</title></head><body><main><h1>e-gov identity (simulator)</h1>'
-                '<p>Choose the person to sign in as. Production uses the real provider.</p>'
-                f'<form method="get" action="/authorize">{hidden}<ul>{buttons}</ul></form></main></body></html>')
+            f"(FIN {html.escape(fin)})</button></li>"
+            for fin, name in sorted(self.people.items(), key=lambda p: p[1])
+        )
+        page = (
+            '<!doctype html><html lang="az"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>e-gov identity (simulator)'
+            "</title></head><body><main><h1>e-gov identity (simulator)</h1>"
+            "<p>Choose the person to sign in as. Production uses the real provider.</p>"
+            f'<form method="get" action="/authorize">{hidden}<ul>{buttons}</ul></form></main></body></html>'
+        )
         return Response(page, mimetype="text/html")
 
     def _token(self, request: Request) -> Response:
@@ -148,12 +188,21 @@ class OidcSimulator:
         if grant is None or request.form.get("redirect_uri") != grant["redirect_uri"]:
             return _json({"error": "invalid_grant"}, 400)
         verifier = request.form.get("code_verifier", "")
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
         if challenge != grant["challenge"]:
             return _json({"error": "invalid_grant", "error_description": "PKCE"}, 400)
-        return _json({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 300,
-                      "id_token": self.id_token(grant["person"], grant["nonce"])})
-
+        return _json(
+            {
+                "access_token": secrets.token_urlsafe(16),
+                "token_type": "Bearer",
+                "expires_in": 300,
+                "id_token": self.id_token(grant["person"], grant["nonce"]),
+            }
+        )
 
 
 class SimulatedProvider:
@@ -171,7 +220,13 @@ class SimulatedProvider:
         with self._lock:
             if self._client is None:
                 self.simulator = OidcSimulator(people=self.people()).start()
-                self._client = OidcClient(replace(self.settings, issuer=self.simulator.issuer,
-                                                  client_id=self.simulator.client_id,
-                                                  client_secret=self.simulator.client_secret), redirect_uri)
+                self._client = OidcClient(
+                    replace(
+                        self.settings,
+                        issuer=self.simulator.issuer,
+                        client_id=self.simulator.client_id,
+                        client_secret=self.simulator.client_secret,
+                    ),
+                    redirect_uri,
+                )
             return self._client
