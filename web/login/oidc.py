@@ -145,7 +145,9 @@ def init_app(app, system) -> dict[str, bool]:
                     "[%s] the simulator never runs in production: this sign-in is off", section
                 )
                 continue
-            clients[provider] = SimulatedProvider(settings, lambda: _demo_citizens(system))
+            clients[provider] = SimulatedProvider(
+                settings, lambda: _demo_citizens(system), clock=system.services.now
+            )
         elif settings.enabled:
             clients[provider] = OidcClient(settings, redirect_uri)
     app.extensions[CLIENTS_KEY] = clients

@@ -210,8 +210,13 @@ class SimulatedProvider:
     relying party configured for it (nothing listens until someone chooses this sign-in). The
     redirect URI is the address the first sign-in came through (the embedded app's own)."""
 
-    def __init__(self, settings, people: Callable[[], dict[str, str]]):
-        self.settings, self.people = settings, people
+    def __init__(
+        self,
+        settings,
+        people: Callable[[], dict[str, str]],
+        clock: Callable[[], datetime] | None = None,
+    ):
+        self.settings, self.people, self.clock = settings, people, clock
         self.simulator: OidcSimulator | None = None
         self._client: OidcClient | None = None
         self._lock = threading.Lock()
@@ -219,7 +224,8 @@ class SimulatedProvider:
     def client(self, redirect_uri: str) -> OidcClient:
         with self._lock:
             if self._client is None:
-                self.simulator = OidcSimulator(people=self.people()).start()
+                # it signs tokens by the application's clock, which the relying party checks them with
+                self.simulator = OidcSimulator(people=self.people(), clock=self.clock).start()
                 self._client = OidcClient(
                     replace(
                         self.settings,
