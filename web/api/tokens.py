@@ -7,6 +7,7 @@ API (no cross-site request forgery to defend against); the pages have their own 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import wraps
 
 from flask import g, request
@@ -15,6 +16,7 @@ from engine import api_access, policy
 from engine.audit import Actor
 from web.api.problems import problem
 from web.db import get_db, get_system
+from workflow.privacy import actor_of
 
 ACTOR_KEY = "api_actor"
 
@@ -30,13 +32,10 @@ def authenticate() -> Actor | None:
         return None
     account = holder.account
     db.commit()  # last_used_at
-    return Actor(
-        id=account.id,
-        role=account.role,
+    return replace(
+        actor_of(account),
         label=f"{account.display_name} (API)",
-        unit_id=account.unit_id,
         address=request.remote_addr,
-        fin=account.fin,
         scopes=holder.scopes,
     )
 
